@@ -1,0 +1,289 @@
+using Millrace.Parameters;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Millrace.Definitions;
+
+/// <summary>
+/// Reads <c>millrace.yaml</c>, <c>workflows/*.yaml</c> and <c>pipelines/*.yaml</c> into a <see cref="ProjectDefinition"/>.
+/// Structural problems are collected (every one, with file, line and column); semantic checks are the
+/// <see cref="ProjectValidator"/>'s.
+/// </summary>
+public static partial class ProjectLoader
+{
+    /// <summary>The project file name.</summary>
+    public const string ProjectFileName = "millrace.yaml";
+
+    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "store", "parameters"];
+    static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
+    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify", "retrain_when"];
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex IdentifierPattern();
+
+    /// <summary>True for names usable as step ids, dataset, workflow and parameter names (letters, digits, underscore).</summary>
+    public static bool IsIdentifier(string name) => IdentifierPattern().IsMatch(name);
+
+    /// <summary>Finds the project folder: <paramref name="start"/> or the nearest parent holding millrace.yaml.</summary>
+    public static string? FindProjectDirectory(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, ProjectFileName))) return dir.FullName;
+        return null;
+    }
+
+    /// <summary>Loads the project in <paramref name="directory"/>; <paramref name="errors"/> receives every structural problem.</summary>
+    public static ProjectDefinition Load(string directory, List<DefinitionError> errors)
+    {
+        directory = Path.GetFullPath(directory);
+        var projectFile = Path.Combine(directory, ProjectFileName);
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        string id = Path.GetFileName(directory), name = id, lake = "./lake";
+        string? store = null;
+        IReadOnlyDictionary<string, ParameterDefinition> projectParameters = new Dictionary<string, ParameterDefinition>();
+
+        if (!File.Exists(projectFile))
+            errors.Add(new DefinitionError(new SourceLocation(ProjectFileName, 0, 0), null, $"no {ProjectFileName} in {directory}; run 'millrace init' to create a project"));
+        else if (ReadDocument(directory, projectFile, errors, hash) is { } root)
+        {
+            var reader = new YamlNodeReader(ProjectFileName, errors);
+            reader.RejectUnknownKeys(root, ProjectFields, ProjectFileName);
+            id = reader.String(root, "id", required: true) ?? id;
+            if (!IsIdentifierOrDashed(id)) reader.Error(YamlNodeReader.Find(root, "id") ?? root, $"project id '{id}' may use letters, digits, '_' and '-' only");
+            name = reader.String(root, "name") ?? id;
+            lake = reader.String(root, "lake") ?? lake;
+            store = reader.String(root, "store");
+            projectParameters = ReadParameters(reader, root);
+        }
+
+        var workflows = new Dictionary<string, WorkflowDefinition>(StringComparer.Ordinal);
+        foreach (var file in DefinitionFiles(directory, "workflows"))
+        {
+            if (ReadDocument(directory, file, errors, hash) is not { } root) continue;
+            var reader = new YamlNodeReader(Relative(directory, file), errors);
+            var workflow = ReadWorkflow(reader, root, Path.GetFileNameWithoutExtension(file));
+            if (!workflows.TryAdd(workflow.Name, workflow))
+                reader.Error(root, $"workflow '{workflow.Name}' is defined twice (also in {workflows[workflow.Name].Location.File})");
+        }
+
+        var pipelines = new Dictionary<string, PipelineDefinition>(StringComparer.Ordinal);
+        foreach (var file in DefinitionFiles(directory, "pipelines"))
+        {
+            if (ReadDocument(directory, file, errors, hash) is not { } root) continue;
+            var reader = new YamlNodeReader(Relative(directory, file), errors);
+            var pipeline = ReadPipeline(reader, root, Path.GetFileNameWithoutExtension(file));
+            if (!pipelines.TryAdd(pipeline.Name, pipeline))
+                reader.Error(root, $"pipeline '{pipeline.Name}' is defined twice (also in {pipelines[pipeline.Name].Location.File})");
+        }
+
+        return new ProjectDefinition
+        {
+            Id = id,
+            Name = name,
+            Directory = directory,
+            Lake = lake,
+            Store = store,
+            Parameters = projectParameters,
+            Workflows = workflows,
+            Pipelines = pipelines,
+            DefinitionsHash = Convert.ToHexStringLower(hash.GetHashAndReset()),
+        };
+    }
+
+    static bool IsIdentifierOrDashed(string id) => id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    static IEnumerable<string> DefinitionFiles(string directory, string folder)
+    {
+        var path = Path.Combine(directory, folder);
+        if (!System.IO.Directory.Exists(path)) return [];
+        return System.IO.Directory.EnumerateFiles(path)
+            .Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+    }
+
+    static string Relative(string directory, string file) => Path.GetRelativePath(directory, file).Replace('\\', '/');
+
+    static YamlMappingNode? ReadDocument(string directory, string file, List<DefinitionError> errors, IncrementalHash hash)
+    {
+        var relative = Relative(directory, file);
+        var text = File.ReadAllText(file);
+        hash.AppendData(Encoding.UTF8.GetBytes(relative + "\n" + text + "\n"));
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            var message = (e.InnerException?.Message ?? e.Message).Trim();
+            errors.Add(new DefinitionError(new SourceLocation(relative, (int)e.Start.Line, (int)e.Start.Column), null, $"invalid YAML: {message}"));
+            return null;
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            errors.Add(new DefinitionError(new SourceLocation(relative, 1, 1), null, "the file must be a YAML mapping (key: value pairs)"));
+            return null;
+        }
+        return root;
+    }
+
+    static WorkflowDefinition ReadWorkflow(YamlNodeReader reader, YamlMappingNode root, string fileName)
+    {
+        reader.RejectUnknownKeys(root, WorkflowFields, "a workflow");
+        var name = reader.String(root, "name") ?? fileName;
+        CheckName(reader, root, name, "workflow");
+        var steps = new List<StepDefinition>();
+        switch (YamlNodeReader.Find(root, "steps"))
+        {
+            case null: reader.Error(root, "missing required field 'steps'"); break;
+            case YamlSequenceNode sequence:
+                foreach (var item in sequence)
+                {
+                    if (item is not YamlMappingNode stepMap) { reader.Error(item, "each step must be a mapping with at least 'id' and 'type'"); continue; }
+                    if (ReadStep(reader, stepMap) is { } step) steps.Add(step);
+                }
+                if (sequence.Children.Count == 0) reader.Error(sequence, "a workflow needs at least one step");
+                break;
+            case var other: reader.Error(other, "'steps' must be a list"); break;
+        }
+        return new WorkflowDefinition
+        {
+            Name = name,
+            Description = reader.String(root, "description"),
+            Steps = steps,
+            Parameters = ReadParameters(reader, root),
+            MaxParallel = reader.Int(root, "max_parallel", min: 1) ?? 2,
+            Location = reader.At(root),
+        };
+    }
+
+    static StepDefinition? ReadStep(YamlNodeReader reader, YamlMappingNode map)
+    {
+        var id = reader.String(map, "id", required: true);
+        var type = reader.String(map, "type", required: true);
+        if (id is null || type is null) return null;
+        var stepReader = reader.ForStep(id);
+        if (!IsIdentifier(id)) stepReader.Error(YamlNodeReader.Find(map, "id")!, $"step id '{id}' may use letters, digits and '_' only, and not start with a digit");
+        var inputs = new List<(string Value, SourceLocation Location)>();
+        inputs.AddRange(stepReader.StringList(map, "input"));
+        inputs.AddRange(stepReader.StringList(map, "inputs"));
+        return new StepDefinition
+        {
+            Id = id,
+            Type = type,
+            Inputs = inputs.Select(i => i.Value).ToList(),
+            InputLocations = inputs.Select(i => i.Location).ToList(),
+            Options = map,
+            Location = reader.At(map),
+        };
+    }
+
+    static PipelineDefinition ReadPipeline(YamlNodeReader reader, YamlMappingNode root, string fileName)
+    {
+        reader.RejectUnknownKeys(root, PipelineFields, "a pipeline");
+        var name = reader.String(root, "name") ?? fileName;
+        CheckName(reader, root, name, "pipeline");
+        var workflows = reader.StringList(root, "workflows");
+        if (workflows.Count == 0) reader.Error(root, "a pipeline needs 'workflows: [ ... ]' with at least one workflow");
+
+        ScheduleDefinition? schedule = null;
+        if (reader.Mapping(root, "schedule") is { } scheduleMap)
+        {
+            reader.RejectUnknownKeys(scheduleMap, ["cron", "timezone", "misfire", "catch_up", "enabled"], "'schedule'");
+            var cron = reader.String(scheduleMap, "cron", required: true);
+            var timezone = reader.String(scheduleMap, "timezone") ?? "UTC";
+            if (cron is not null)
+                schedule = new ScheduleDefinition(cron, timezone, reader.At(YamlNodeReader.Find(scheduleMap, "cron")!));
+        }
+
+        var concurrency = new ConcurrencyDefinition(1, OverlapPolicy.Queue);
+        if (reader.Mapping(root, "concurrency") is { } concurrencyMap)
+        {
+            reader.RejectUnknownKeys(concurrencyMap, ["max_active", "on_overlap"], "'concurrency'");
+            var overlapText = reader.String(concurrencyMap, "on_overlap") ?? "queue";
+            var overlap = overlapText switch { "queue" => OverlapPolicy.Queue, "skip" => OverlapPolicy.Skip, _ => (OverlapPolicy?)null };
+            if (overlap is null) reader.Error(YamlNodeReader.Find(concurrencyMap, "on_overlap")!, $"'on_overlap' must be queue or skip, got '{overlapText}'");
+            concurrency = new ConcurrencyDefinition(reader.Int(concurrencyMap, "max_active", min: 1) ?? 1, overlap ?? OverlapPolicy.Queue);
+        }
+
+        var retries = new RetryDefinition(0, TimeSpan.Zero);
+        if (reader.Mapping(root, "retries") is { } retryMap)
+        {
+            reader.RejectUnknownKeys(retryMap, ["attempts", "backoff"], "'retries'");
+            retries = new RetryDefinition(reader.Int(retryMap, "attempts", min: 0) ?? 0, reader.Duration(retryMap, "backoff") ?? TimeSpan.Zero);
+        }
+
+        return new PipelineDefinition
+        {
+            Name = name,
+            Description = reader.String(root, "description"),
+            Workflows = workflows.Select(w => w.Value).ToList(),
+            WorkflowLocations = workflows.Select(w => w.Location).ToList(),
+            Parameters = ReadParameters(reader, root),
+            Schedule = schedule,
+            Concurrency = concurrency,
+            Retries = retries,
+            Location = reader.At(root),
+        };
+    }
+
+    static void CheckName(YamlNodeReader reader, YamlMappingNode root, string name, string what)
+    {
+        if (!IsIdentifier(name))
+            reader.Error(YamlNodeReader.Find(root, "name") ?? root, $"{what} name '{name}' may use letters, digits and '_' only");
+    }
+
+    /// <summary>
+    /// Reads <c>parameters:</c>: each entry is <c>name: { type, default, description }</c>, or <c>name: value</c>
+    /// as a shorthand for a string parameter with that default.
+    /// </summary>
+    static IReadOnlyDictionary<string, ParameterDefinition> ReadParameters(YamlNodeReader reader, YamlMappingNode root)
+    {
+        var result = new Dictionary<string, ParameterDefinition>(StringComparer.Ordinal);
+        if (reader.Mapping(root, "parameters") is not { } map) return result;
+        foreach (var (keyNode, valueNode) in map.Children)
+        {
+            var name = ((YamlScalarNode)keyNode).Value ?? "";
+            if (!IsIdentifier(name)) { reader.Error(keyNode, $"parameter name '{name}' may use letters, digits and '_' only"); continue; }
+            if (BuiltInParameters.IsBuiltIn(name)) { reader.Error(keyNode, $"'{name}' is a built-in parameter and cannot be declared"); continue; }
+            var location = reader.At(keyNode);
+            switch (valueNode)
+            {
+                case YamlScalarNode scalar:
+                    result[name] = new ParameterDefinition(name, ParameterType.String, scalar.Value ?? "", null, location);
+                    break;
+                case YamlMappingNode spec:
+                    reader.RejectUnknownKeys(spec, ["type", "default", "description"], $"parameter '{name}'");
+                    var typeText = reader.String(spec, "type") ?? "string";
+                    if (!TryParseType(typeText, out var type))
+                        reader.Error(YamlNodeReader.Find(spec, "type")!, $"parameter '{name}': unknown type '{typeText}' (known: string, int, double, bool, date, timestamp)");
+                    var defaultValue = YamlNodeReader.Find(spec, "default") is YamlScalarNode d ? d.Value ?? "" : null;
+                    if (defaultValue is not null && !ParameterValues.TryConvert(defaultValue, type, out _, out var problem))
+                        reader.Error(YamlNodeReader.Find(spec, "default")!, $"parameter '{name}': default {problem}");
+                    result[name] = new ParameterDefinition(name, type, defaultValue, reader.String(spec, "description"), location);
+                    break;
+                default:
+                    reader.Error(valueNode, $"parameter '{name}' must be a default value or a mapping with type/default/description");
+                    break;
+            }
+        }
+        return result;
+    }
+
+    static bool TryParseType(string text, out ParameterType type)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "string" or "str": type = ParameterType.String; return true;
+            case "int" or "integer" or "long": type = ParameterType.Int; return true;
+            case "double" or "float" or "number" or "decimal": type = ParameterType.Double; return true;
+            case "bool" or "boolean": type = ParameterType.Bool; return true;
+            case "date": type = ParameterType.Date; return true;
+            case "timestamp" or "datetime": type = ParameterType.Timestamp; return true;
+            default: type = ParameterType.String; return false;
+        }
+    }
+}

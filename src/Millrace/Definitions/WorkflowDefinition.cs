@@ -1,0 +1,14 @@
+namespace Millrace.Definitions;
+
+/// <summary>A workflow: a DAG of steps, read from <c>workflows/&lt;name&gt;.yaml</c>.</summary>
+public sealed class WorkflowDefinition
+{
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public required IReadOnlyList<StepDefinition> Steps { get; init; }
+    /// <summary>Parameters the workflow declares itself (a pipeline may declare more).</summary>
+    public required IReadOnlyDictionary<string, ParameterDefinition> Parameters { get; init; }
+    /// <summary>How many independent steps may run at once (default 2).</summary>
+    public int MaxParallel { get; init; } = 2;
+    public required SourceLocation Location { get; init; }
+}

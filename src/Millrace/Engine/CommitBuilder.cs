@@ -1,0 +1,60 @@
+using Millrace.Storage;
+
+namespace Millrace.Engine;
+
+/// <summary>
+/// Collects what a workflow run will make visible when it commits: dataset versions and staged output files.
+/// Steps add to it; the executor commits it in one store transaction after the last step succeeds.
+/// </summary>
+public sealed class CommitBuilder
+{
+    readonly Lock _gate = new();
+    readonly List<(DatasetVersion, int?)> _versions = [];
+    readonly List<StagedFile> _staged = [];
+    readonly List<string> _writtenFiles = [];
+    readonly Dictionary<string, int> _read = new(StringComparer.Ordinal);
+
+    /// <summary>Records that the run read <paramref name="dataset"/> at <paramref name="version"/>.</summary>
+    public void RecordRead(string dataset, int version)
+    {
+        lock (_gate) _read.TryAdd(dataset, version);
+    }
+
+    /// <summary>The version of <paramref name="dataset"/> the run read at its start, if it read it.</summary>
+    public int? VersionRead(string dataset)
+    {
+        lock (_gate) return _read.TryGetValue(dataset, out var v) ? v : null;
+    }
+
+    /// <summary>Adds a new dataset version based on <paramref name="baseVersion"/> (null when the dataset is new).</summary>
+    public void AddDatasetVersion(DatasetVersion version, int? baseVersion)
+    {
+        lock (_gate)
+        {
+            if (_versions.Any(v => v.Item1.Dataset == version.Dataset))
+                throw new StepFailedException($"dataset '{version.Dataset}' is written twice in one workflow run; write it from one step");
+            _versions.Add((version, baseVersion));
+        }
+    }
+
+    /// <summary>Adds an output file written under the staging folder, to be moved to its final path on commit.</summary>
+    public void AddStagedFile(StagedFile file)
+    {
+        lock (_gate) _staged.Add(file);
+    }
+
+    /// <summary>Remembers an absolute path this run wrote, so a failed run can remove it (it is invisible anyway).</summary>
+    public void AddWrittenFile(string absolutePath)
+    {
+        lock (_gate) _writtenFiles.Add(absolutePath);
+    }
+
+    public IReadOnlyList<string> WrittenFiles { get { lock (_gate) return [.. _writtenFiles]; } }
+
+    public bool IsEmpty { get { lock (_gate) return _versions.Count == 0 && _staged.Count == 0; } }
+
+    public WorkflowCommit Build(string runId, string workflow)
+    {
+        lock (_gate) return new WorkflowCommit(runId, workflow, [.. _versions], [.. _staged]);
+    }
+}

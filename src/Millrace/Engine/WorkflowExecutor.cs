@@ -1,0 +1,210 @@
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Millrace.Datasets;
+using Millrace.Definitions;
+using Millrace.Internal;
+using Millrace.Lake;
+using Millrace.Parameters;
+using Millrace.Storage;
+
+namespace Millrace.Engine;
+
+/// <summary>
+/// Runs one workflow of a run: resolves dataset inputs to their committed versions, executes the steps in
+/// dependency order (independent branches in parallel, up to the workflow's <c>max_parallel</c>), then commits every
+/// effect in one store transaction and publishes staged files. A failure or cancellation commits nothing.
+/// </summary>
+public sealed class WorkflowExecutor(RunContext run)
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Executes <paramref name="workflow"/> as position <paramref name="position"/> of the run.</summary>
+    /// <returns>Succeeded, Failed or Cancelled, with the first error.</returns>
+    public async Task<(RunStatus Status, string? Error)> ExecuteAsync(WorkflowDefinition workflow, int position, CancellationToken ct)
+    {
+        var started = DateTimeOffset.UtcNow;
+        await run.Store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = RunStatus.Running, StartedAt = started }, CancellationToken.None);
+        run.Observer.WorkflowStarted(run.RunId, workflow.Name);
+
+        var commit = new CommitBuilder();
+        var tempDirectory = Path.Combine(run.Project.StateDirectory, "tmp", run.RunId, workflow.Name);
+        RunStatus status;
+        string? error = null;
+        try
+        {
+            (status, error) = await RunStepsAsync(workflow, commit, tempDirectory, ct);
+            if (status == RunStatus.Succeeded)
+            {
+                if (ct.IsCancellationRequested) status = RunStatus.Cancelled;
+                else
+                {
+                    // Once the commit starts it completes: a half-made commit is what the store transaction prevents.
+                    await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
+                    await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+                }
+            }
+        }
+        catch (CommitConflictException e)
+        {
+            (status, error) = (RunStatus.Failed, e.Message);
+        }
+        finally
+        {
+            TryDeleteDirectory(tempDirectory);
+        }
+
+        if (status != RunStatus.Succeeded) Discard(commit);
+        await run.Store.SaveWorkflowRunAsync(new WorkflowRun
+        {
+            RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = status, StartedAt = started, EndedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None);
+        run.Observer.WorkflowFinished(run.RunId, workflow.Name, status);
+        return (status, error);
+    }
+
+    async Task<(RunStatus, string?)> RunStepsAsync(WorkflowDefinition workflow, CommitBuilder commit, string tempDirectory, CancellationToken ct)
+    {
+        var steps = new List<(StepDefinition Definition, IStep Step)>();
+        var errors = new List<DefinitionError>();
+        foreach (var definition in workflow.Steps)
+        {
+            if (!run.Catalog.TryGet(definition.Type, out var kind))
+                return (RunStatus.Failed, $"step '{definition.Id}': unknown step kind '{definition.Type}'");
+            var parsed = kind.Parse(definition, new YamlNodeReader(definition.Location.File, errors, definition.Id));
+            if (parsed is null || errors.Count > 0) return (RunStatus.Failed, string.Join("; ", errors));
+            steps.Add((definition, parsed));
+        }
+        var stepIds = steps.Select(s => s.Definition.Id).ToHashSet(StringComparer.Ordinal);
+
+        using var database = DuckDb.OpenInMemory(tempDirectory, run.DuckDbThreads);
+        try
+        {
+            await RegisterDatasetInputsAsync(database, steps.SelectMany(s => s.Definition.Inputs).Where(i => !stepIds.Contains(i)).Distinct(), commit, ct);
+        }
+        catch (StepFailedException e)
+        {
+            await run.LogAsync("error", workflow.Name, null, e.Message, CancellationToken.None);
+            return (RunStatus.Failed, e.Message);
+        }
+
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        var running = new Dictionary<Task<StepRun>, string>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        string? firstError = null;
+        var cancelled = false;
+
+        while (true)
+        {
+            if (firstError is null && !stop.IsCancellationRequested)
+            {
+                foreach (var (definition, step) in steps)
+                {
+                    if (running.Count >= workflow.MaxParallel) break;
+                    if (started.Contains(definition.Id) || !definition.Inputs.Where(stepIds.Contains).All(done.Contains)) continue;
+                    started.Add(definition.Id);
+                    running.Add(ExecuteStepAsync(database, workflow.Name, definition, step, commit, stop.Token), definition.Id);
+                }
+            }
+            if (running.Count == 0) break;
+            var finished = await Task.WhenAny(running.Keys);
+            running.Remove(finished);
+            var stepRun = await finished;
+            switch (stepRun.Status)
+            {
+                case RunStatus.Succeeded:
+                    done.Add(stepRun.StepId);
+                    break;
+                case RunStatus.Cancelled:
+                    cancelled = true;
+                    break;
+                default:
+                    firstError ??= $"step '{stepRun.StepId}': {stepRun.Error}";
+                    await stop.CancelAsync(); // stop the other branches: the workflow cannot commit anyway
+                    break;
+            }
+        }
+
+        foreach (var (definition, _) in steps.Where(s => !started.Contains(s.Definition.Id)))
+        {
+            var skipped = new StepRun { RunId = run.RunId, Workflow = workflow.Name, StepId = definition.Id, Kind = definition.Type, Status = RunStatus.Skipped };
+            await run.Store.SaveStepRunAsync(skipped, CancellationToken.None);
+            run.Observer.StepFinished(skipped);
+        }
+
+        if (firstError is not null) return (RunStatus.Failed, firstError);
+        if (cancelled || ct.IsCancellationRequested) return (RunStatus.Cancelled, "cancelled");
+        return (RunStatus.Succeeded, null);
+    }
+
+    async Task<StepRun> ExecuteStepAsync(DuckDBConnection database, string workflow, StepDefinition definition, IStep step, CommitBuilder commit, CancellationToken ct)
+    {
+        await Task.Yield();
+        var stepRun = new StepRun { RunId = run.RunId, Workflow = workflow, StepId = definition.Id, Kind = definition.Type, Status = RunStatus.Running, StartedAt = DateTimeOffset.UtcNow };
+        await run.Store.SaveStepRunAsync(stepRun, CancellationToken.None);
+        run.Observer.StepStarted(run.RunId, workflow, definition.Id);
+        try
+        {
+            using var connection = database.Duplicate();
+            connection.Open();
+            var context = new StepContext(run, workflow, definition, connection, commit);
+            var result = await step.ExecuteAsync(context, ct);
+            stepRun = stepRun with
+            {
+                Status = RunStatus.Succeeded,
+                EndedAt = DateTimeOffset.UtcNow,
+                Rows = result.Rows,
+                DetailsJson = result.Details is null ? null : JsonSerializer.Serialize(result.Details, Json),
+            };
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            stepRun = stepRun with { Status = RunStatus.Cancelled, EndedAt = DateTimeOffset.UtcNow, Error = "cancelled" };
+        }
+        catch (Exception e) when (e is StepFailedException or LakePathException or ParameterException or DuckDBException or IOException or CommitConflictException or InvalidOperationException)
+        {
+            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = e.Message.Trim() };
+        }
+        if (stepRun.Error is { } message && stepRun.Status == RunStatus.Failed)
+            await run.LogAsync("error", workflow, definition.Id, message, CancellationToken.None);
+        await run.Store.SaveStepRunAsync(stepRun, CancellationToken.None);
+        run.Observer.StepFinished(stepRun);
+        return stepRun;
+    }
+
+    /// <summary>Makes each dataset input a view over the Parquet files of its committed version.</summary>
+    async Task RegisterDatasetInputsAsync(DuckDBConnection database, IEnumerable<string> inputs, CommitBuilder commit, CancellationToken ct)
+    {
+        foreach (var input in inputs)
+        {
+            var (name, version) = DatasetReference.Parse(input);
+            var committed = await run.Store.GetDatasetVersionAsync(name, version, ct)
+                ?? throw new StepFailedException(version is null
+                    ? $"dataset '{name}' has no committed version yet; run the workflow that writes it first"
+                    : $"dataset '{name}' has no version v{version}");
+            commit.RecordRead(name, committed.Version);
+            var view = SqlText.Identifier(input);
+            var sql = committed.Files.Count == 0
+                ? $"CREATE TABLE {view} ({string.Join(", ", committed.Schema.Select(c => $"{SqlText.Identifier(c.Name)} {c.Type}"))})"
+                : $"CREATE VIEW {view} AS SELECT * FROM read_parquet({DuckDb.FileList(committed.Files.Select(run.Lake.Resolve))}, union_by_name = true, hive_partitioning = false)";
+            await DuckDb.ExecuteAsync(database, sql, ct);
+        }
+    }
+
+    void Discard(CommitBuilder commit)
+    {
+        // Files of a run that did not commit are invisible (no version lists them); removing them now saves a gc.
+        foreach (var file in commit.WrittenFiles)
+        {
+            try { File.Delete(file); } catch (IOException) { /* gc removes it later */ }
+        }
+        TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId));
+    }
+
+    static void TryDeleteDirectory(string path)
+    {
+        try { if (Directory.Exists(path)) Directory.Delete(path, recursive: true); }
+        catch (IOException) { /* left for gc */ }
+        catch (UnauthorizedAccessException) { /* left for gc */ }
+    }
+}

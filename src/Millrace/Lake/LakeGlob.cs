@@ -1,0 +1,79 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Millrace.Lake;
+
+/// <summary>A file the lake holds: its lake-relative path, size and last write time (what identifies a version of it).</summary>
+public sealed record LakeFile(string Path, long Size, DateTimeOffset Modified);
+
+/// <summary>
+/// Lists lake files matching a glob: <c>*</c> and <c>?</c> within a path segment, <c>**</c> across segments,
+/// <c>[abc]</c> character classes. Listing starts at the longest folder prefix without wildcards, so
+/// <c>raw/events/dt=*/*.csv</c> never walks the whole lake. Results are sorted by path.
+/// </summary>
+public static class LakeGlob
+{
+    public static IReadOnlyList<LakeFile> Match(LakeRoot lake, string pattern)
+    {
+        var absolute = lake.Resolve(pattern);
+        var relative = lake.ToRelative(absolute);
+        var segments = relative.Split('/');
+        var fixedCount = segments.TakeWhile(s => !HasWildcard(s)).Count();
+        if (fixedCount == segments.Length)
+        {
+            if (File.Exists(absolute)) return [ToLakeFile(lake, new FileInfo(absolute))];
+            if (Directory.Exists(absolute)) return List(lake, absolute, "**/*");
+            return [];
+        }
+        var baseDirectory = Path.Combine([lake.Root, .. segments.Take(fixedCount)]);
+        if (!Directory.Exists(baseDirectory)) return [];
+        return List(lake, baseDirectory, string.Join('/', segments.Skip(fixedCount)));
+    }
+
+    static IReadOnlyList<LakeFile> List(LakeRoot lake, string baseDirectory, string remainder)
+    {
+        var regex = new Regex("^" + ToRegex(remainder) + "$", RegexOptions.CultureInvariant);
+        var depthLimited = !remainder.Contains("**", StringComparison.Ordinal);
+        var depth = remainder.Split('/').Length;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden, MaxRecursionDepth = depthLimited ? depth : int.MaxValue };
+        return Directory.EnumerateFiles(baseDirectory, "*", options)
+            .Where(f => regex.IsMatch(Path.GetRelativePath(baseDirectory, f).Replace('\\', '/')))
+            .Where(f => !Path.GetFileName(f).StartsWith('.') && !Path.GetFileName(f).StartsWith('_'))
+            .Select(f => ToLakeFile(lake, new FileInfo(f)))
+            .OrderBy(f => f.Path, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    static LakeFile ToLakeFile(LakeRoot lake, FileInfo file) =>
+        new(lake.ToRelative(file.FullName), file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+
+    static bool HasWildcard(string segment) => segment.IndexOfAny(['*', '?', '[']) >= 0;
+
+    static string ToRegex(string glob)
+    {
+        var builder = new StringBuilder();
+        for (var i = 0; i < glob.Length; i++)
+        {
+            var c = glob[i];
+            switch (c)
+            {
+                case '*' when i + 1 < glob.Length && glob[i + 1] == '*':
+                    i++;
+                    if (i + 1 < glob.Length && glob[i + 1] == '/') { i++; builder.Append("(?:.*/)?"); }
+                    else builder.Append(".*");
+                    break;
+                case '*': builder.Append("[^/]*"); break;
+                case '?': builder.Append("[^/]"); break;
+                case '[':
+                    var end = glob.IndexOf(']', i + 1);
+                    if (end < 0) { builder.Append(@"\["); break; }
+                    var body = glob[(i + 1)..end];
+                    builder.Append('[').Append(body.StartsWith('!') ? "^" + Regex.Escape(body[1..]) : Regex.Escape(body)).Append(']');
+                    i = end;
+                    break;
+                default: builder.Append(Regex.Escape(c.ToString())); break;
+            }
+        }
+        return builder.ToString();
+    }
+}

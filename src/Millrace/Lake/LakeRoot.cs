@@ -1,0 +1,50 @@
+namespace Millrace.Lake;
+
+/// <summary>A lake path that would leave the lake root (<c>../</c>, an absolute path, a drive); names the path.</summary>
+public sealed class LakePathException(string message) : Exception(message);
+
+/// <summary>
+/// The lake on local disk: every path a definition names is relative to this root and is refused if it would leave
+/// it. Millrace reads the landing zone and writes only under datasets/, predictions/, models/, reports/ and _staging/.
+/// </summary>
+public sealed class LakeRoot
+{
+    public LakeRoot(string root)
+    {
+        Root = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
+        Directory.CreateDirectory(Root);
+    }
+
+    /// <summary>Absolute path of the lake root.</summary>
+    public string Root { get; }
+
+    /// <summary>The folder where runs stage output files until their commit makes them visible.</summary>
+    public string StagingRoot => Path.Combine(Root, "_staging");
+
+    /// <summary>
+    /// Resolves a lake-relative path (globs allowed) to an absolute path, refusing absolute paths and any path whose
+    /// <c>..</c> segments would leave the root.
+    /// </summary>
+    public string Resolve(string relative)
+    {
+        ArgumentNullException.ThrowIfNull(relative);
+        var trimmed = relative.Trim();
+        if (trimmed.Length == 0) throw new LakePathException("a lake path is empty");
+        if (Path.IsPathRooted(trimmed) || trimmed.StartsWith('~') || trimmed.Contains("://", StringComparison.Ordinal) || (trimmed.Length > 1 && trimmed[1] == ':'))
+            throw new LakePathException($"lake path '{relative}' must be relative to the lake root, not absolute");
+        var depth = 0;
+        foreach (var segment in trimmed.Replace('\\', '/').Split('/'))
+        {
+            if (segment is "" or ".") continue;
+            depth += segment == ".." ? -1 : 1;
+            if (depth < 0) throw new LakePathException($"lake path '{relative}' leaves the lake root ('..' is not allowed to go above it)");
+        }
+        var full = Path.GetFullPath(Path.Combine(Root, trimmed));
+        if (full != Root && !full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new LakePathException($"lake path '{relative}' leaves the lake root");
+        return full;
+    }
+
+    /// <summary>The lake-relative form of an absolute path under the root, with forward slashes.</summary>
+    public string ToRelative(string absolute) => Path.GetRelativePath(Root, absolute).Replace('\\', '/');
+}

@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Millrace.Parameters;
+
+/// <summary>
+/// Expands <c>$NAME</c>, <c>${NAME}</c> and <c>${env:NAME}</c> in definition text. In plain text (paths, messages)
+/// a reference becomes the value's text; in SQL it becomes a typed, quoted literal, or, inside a quoted SQL string,
+/// the value with its quotes doubled — so a value can never become SQL.
+/// </summary>
+public static partial class Template
+{
+    [GeneratedRegex(@"\$\{(?<braced>[^}]*)\}|\$(?<bare>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")]
+    private static partial Regex ReferencePattern();
+
+    /// <summary>A reference found in text: the name (<c>env:X</c> for environment variables) and its offset.</summary>
+    public readonly record struct Reference(string Name, int Index, int Length);
+
+    /// <summary>Lists the references in <paramref name="text"/>, resolving bare dotted names against <paramref name="isKnown"/>.</summary>
+    public static IReadOnlyList<Reference> FindReferences(string text, Func<string, bool>? isKnown = null)
+    {
+        var result = new List<Reference>();
+        foreach (Match m in ReferencePattern().Matches(text))
+        {
+            if (m.Index > 0 && text[m.Index - 1] == '$') continue; // "$$" escapes a dollar sign
+            if (m.Groups["braced"].Success)
+            {
+                result.Add(new Reference(m.Groups["braced"].Value.Trim(), m.Index, m.Length));
+                continue;
+            }
+            var name = m.Groups["bare"].Value;
+            // "$region.x" where only "region" is a parameter: take the longest known dotted prefix.
+            if (isKnown is not null && !isKnown(name))
+            {
+                var parts = name.Split('.');
+                for (var n = parts.Length - 1; n >= 1; n--)
+                {
+                    var prefix = string.Join('.', parts.Take(n));
+                    if (isKnown(prefix)) { name = prefix; break; }
+                }
+            }
+            result.Add(new Reference(name, m.Index, name.Length + 1));
+        }
+        return result;
+    }
+
+    /// <summary>Expands references to their text values (for paths and messages).</summary>
+    public static string Expand(string text, IReadOnlyDictionary<string, ParameterValue> values) =>
+        Replace(text, values, (value, _) => value.Text, sql: false);
+
+    /// <summary>Expands references in SQL to typed literals; inside a quoted string, to the escaped text.</summary>
+    public static string ExpandSql(string sql, IReadOnlyDictionary<string, ParameterValue> values) =>
+        Replace(sql, values, (value, inString) => inString ? value.Text.Replace("'", "''", StringComparison.Ordinal) : value.ToSqlLiteral(), sql: true);
+
+    static string Replace(string text, IReadOnlyDictionary<string, ParameterValue> values, Func<ParameterValue, bool, string> render, bool sql)
+    {
+        var references = FindReferences(text, values.ContainsKey);
+        if (references.Count == 0) return text.Replace("$$", "$", StringComparison.Ordinal);
+        var inString = sql ? StringMask(text) : null;
+        var builder = new StringBuilder(text.Length + 32);
+        var last = 0;
+        foreach (var reference in references)
+        {
+            builder.Append(text, last, reference.Index - last);
+            builder.Append(render(Resolve(reference.Name, values), inString?[reference.Index] ?? false));
+            last = reference.Index + reference.Length;
+        }
+        builder.Append(text, last, text.Length - last);
+        return builder.ToString();
+    }
+
+    static ParameterValue Resolve(string name, IReadOnlyDictionary<string, ParameterValue> values)
+    {
+        if (name.StartsWith("env:", StringComparison.Ordinal))
+        {
+            var variable = name[4..];
+            var value = Environment.GetEnvironmentVariable(variable)
+                ?? throw new ParameterException($"environment variable '{variable}' is not set (referenced as ${{env:{variable}}})");
+            return new ParameterValue(Definitions.ParameterType.String, value, value);
+        }
+        return values.TryGetValue(name, out var v) ? v : throw new ParameterException($"unknown parameter '${name}'; declare it under 'parameters:'");
+    }
+
+    // For each character, whether it lies inside a single-quoted SQL string. Comments are not special: a quote in
+    // a comment is rare, and the worst case is a value rendered escaped-as-text, which is still safe.
+    static bool[] StringMask(string sql)
+    {
+        var mask = new bool[sql.Length];
+        var inside = false;
+        for (var i = 0; i < sql.Length; i++)
+        {
+            if (sql[i] == '\'') inside = !inside;
+            mask[i] = inside;
+        }
+        return mask;
+    }
+}

@@ -1,0 +1,204 @@
+using Millrace.Definitions;
+using Millrace.Engine;
+using Millrace.Internal;
+using Millrace.Parameters;
+using Millrace.Storage;
+
+namespace Millrace.Steps;
+
+/// <summary>
+/// <c>write</c>: writes its input to a versioned dataset (<c>dataset:</c>) or to files under a lake path
+/// (<c>path:</c>). Dataset files get run-unique names and become part of a version only when the run commits;
+/// lake files are staged and moved to their path by the commit. Either way, a run that fails leaves nothing visible.
+/// </summary>
+public sealed class WriteStep : IStep, IDatasetProducer
+{
+    public string? DatasetName { get; init; }
+    public string? Path { get; init; }
+    public required string Format { get; init; }
+    public required string Mode { get; init; }
+    public IReadOnlyList<string> PartitionBy { get; init; } = [];
+
+    public string Dataset => DatasetName ?? "";
+
+    static readonly string[] Modes = ["overwrite", "append", "replace_partitions"];
+
+    public static StepKind Kind { get; } = new(
+        "write",
+        "Write the input to a versioned dataset, or to Parquet/CSV files under a lake path.",
+        [
+            new("dataset", "name", false, "Dataset to write a new version of (one of dataset or path)."),
+            new("path", "lake path", false, "Folder (ending in /) or file to write, e.g. predictions/churn/dt=${run.date}/."),
+            new("format", "parquet | csv", false, "File format for path: (default parquet, or from the file extension). Datasets are always Parquet."),
+            new("mode", "overwrite | append | replace_partitions", false, "Datasets: replace all rows (default), add rows, or replace only the partitions the input touches."),
+            new("partition_by", "list of columns", false, "Write hive folders col=value/; replace_partitions rewrites only these."),
+        ],
+        ProducesOutput: true,
+        Parse);
+
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    {
+        var map = definition.Options;
+        reader.RejectUnknownKeys(map, Kind.Fields, "a write step");
+        if (definition.Inputs.Count != 1) reader.Error(map, $"a write step needs exactly one input, has {definition.Inputs.Count}");
+        var dataset = reader.String(map, "dataset");
+        var path = reader.String(map, "path");
+        if ((dataset is null) == (path is null)) reader.Error(map, "a write step needs either 'dataset' or 'path' (not both)");
+        if (dataset is not null && !ProjectLoader.IsIdentifier(dataset))
+            reader.Error(YamlNodeReader.Find(map, "dataset")!, $"dataset name '{dataset}' may use letters, digits and '_' only");
+        var mode = reader.String(map, "mode") ?? "overwrite";
+        if (!Modes.Contains(mode)) reader.Error(YamlNodeReader.Find(map, "mode")!, $"mode must be one of {string.Join(", ", Modes)}, got '{mode}'");
+        if (path is not null && mode != "overwrite") reader.Error(YamlNodeReader.Find(map, "mode")!, "files under a path are always written in overwrite mode");
+        var partitionBy = reader.StringList(map, "partition_by").Select(p => p.Value).ToList();
+        if (mode == "replace_partitions" && partitionBy.Count == 0) reader.Error(YamlNodeReader.Find(map, "mode")!, "mode replace_partitions needs partition_by");
+        var format = reader.String(map, "format")?.ToLowerInvariant()
+            ?? (path is not null && path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "parquet");
+        if (format is not ("parquet" or "csv")) reader.Error(YamlNodeReader.Find(map, "format")!, $"format must be parquet or csv, got '{format}'");
+        if (dataset is not null && format != "parquet") reader.Error(YamlNodeReader.Find(map, "format")!, "datasets are always stored as Parquet");
+        return new WriteStep { DatasetName = dataset, Path = path, Format = format, Mode = mode, PartitionBy = partitionBy };
+    }
+
+    public ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct) =>
+        DatasetName is not null ? WriteDatasetAsync(context, DatasetName, ct) : WriteFilesAsync(context, ct);
+
+    async ValueTask<StepResult> WriteFilesAsync(StepContext context, CancellationToken ct)
+    {
+        var target = context.Expand(Path!);
+        context.Lake.Resolve(target); // refuse paths that leave the lake before writing anything
+        var isFolder = target.EndsWith('/') || string.IsNullOrEmpty(System.IO.Path.GetExtension(target));
+        var stagingFolder = StagingFolder(context);
+        var staged = await CopyAsync(context, stagingFolder, isFolder ? $"part-0.{Format}" : System.IO.Path.GetFileName(target), ct);
+        var finalFolder = isFolder ? target.TrimEnd('/') : System.IO.Path.GetDirectoryName(target)?.Replace('\\', '/') ?? "";
+        var outputs = new List<string>();
+        foreach (var file in staged)
+        {
+            var relative = System.IO.Path.GetRelativePath(stagingFolder, file).Replace('\\', '/');
+            var final = finalFolder.Length == 0 ? relative : $"{finalFolder}/{relative}";
+            context.Lake.Resolve(final);
+            context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(file), final));
+            outputs.Add(final);
+        }
+        var rows = await DuckDb.CountAsync(context.Connection, context.SingleInput, ct);
+        await PassThroughAsync(context, ct);
+        return new StepResult(rows, new Dictionary<string, object?> { ["files"] = outputs });
+    }
+
+    async ValueTask<StepResult> WriteDatasetAsync(StepContext context, string name, CancellationToken ct)
+    {
+        var input = context.SingleInput;
+        var schema = DuckDb.Describe(context.Connection, input);
+        foreach (var column in PartitionBy)
+            if (!schema.Any(c => c.Name == column)) throw new StepFailedException($"partition_by column '{column}' is not in the input (columns: {string.Join(", ", schema.Select(c => c.Name))})");
+        var latest = await context.Store.GetDatasetVersionAsync(name, null, ct);
+        var baseVersion = context.Commit.VersionRead(name) ?? latest?.Version;
+        var current = baseVersion is null ? null : baseVersion == latest?.Version ? latest : await context.Store.GetDatasetVersionAsync(name, baseVersion, ct);
+        var rows = await DuckDb.CountAsync(context.Connection, input, ct);
+
+        var newFiles = new List<string>();
+        if (rows > 0)
+        {
+            var stagingFolder = StagingFolder(context);
+            var prefix = $"part-{context.RunId}-{context.Step.Id}";
+            var datasetFolder = $"datasets/{name}";
+            var index = 0;
+            foreach (var file in await CopyAsync(context, stagingFolder, prefix + ".parquet", ct))
+            {
+                // Dataset files move now, under names no other run uses: no version lists them until the commit.
+                var folder = System.IO.Path.GetRelativePath(stagingFolder, System.IO.Path.GetDirectoryName(file)!).Replace('\\', '/');
+                var relative = $"{datasetFolder}/{(folder == "." ? "" : folder + "/")}{prefix}-{index++}.parquet";
+                var destination = context.Lake.Resolve(relative);
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
+                File.Move(file, destination, overwrite: true);
+                context.Commit.AddWrittenFile(destination);
+                newFiles.Add(relative);
+            }
+        }
+
+        IReadOnlyList<string> files;
+        long totalRows;
+        switch (Mode)
+        {
+            case "append" when current is not null:
+                CheckSameSchema(name, current.Schema, schema);
+                files = [.. current.Files, .. newFiles];
+                totalRows = current.Rows + rows;
+                break;
+            case "replace_partitions" when current is not null:
+                CheckSameSchema(name, current.Schema, schema);
+                var touched = newFiles.Select(PartitionOf).ToHashSet(StringComparer.Ordinal);
+                var kept = current.Files.Where(f => !touched.Contains(PartitionOf(f))).ToList();
+                files = [.. kept, .. newFiles];
+                totalRows = rows + (kept.Count == 0 ? 0 : await DuckDb.ScalarAsync<long>(context.Connection,
+                    $"SELECT COUNT(*) FROM read_parquet({DuckDb.FileList(kept.Select(context.Lake.Resolve))})", ct));
+                break;
+            default:
+                files = newFiles;
+                totalRows = rows;
+                break;
+        }
+
+        var version = new DatasetVersion
+        {
+            Dataset = name,
+            Version = (baseVersion ?? 0) + 1,
+            RunId = context.RunId,
+            Workflow = context.Workflow,
+            StepId = context.Step.Id,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Rows = totalRows,
+            Files = files,
+            Schema = schema,
+            Operation = Mode,
+        };
+        // The store checks at commit that the dataset is still at baseVersion (optimistic concurrency).
+        context.Commit.AddDatasetVersion(version, baseVersion);
+        await PassThroughAsync(context, ct);
+        await context.LogAsync($"dataset '{name}' v{version.Version} ({Mode}): {rows} rows written, {totalRows} rows in {files.Count} file(s); visible when the run commits", ct);
+        return new StepResult(rows, new Dictionary<string, object?>
+        {
+            ["dataset"] = name, ["version"] = version.Version, ["mode"] = Mode, ["files_written"] = newFiles.Count, ["rows_total"] = totalRows,
+        });
+    }
+
+    // A later step may depend on the write (to run after it); it sees the rows written.
+    static Task PassThroughAsync(StepContext context, CancellationToken ct) =>
+        DuckDb.ExecuteAsync(context.Connection, $"CREATE VIEW {context.OutputTable} AS SELECT * FROM {context.SingleInput}", ct);
+
+    // The partition of a dataset file: its key=value folders ("" for an unpartitioned file).
+    static string PartitionOf(string file)
+    {
+        var segments = file.Split('/');
+        return string.Join('/', segments.Skip(2).Take(segments.Length - 3).Where(s => s.Contains('=', StringComparison.Ordinal)));
+    }
+
+    static void CheckSameSchema(string dataset, IReadOnlyList<ColumnSchema> current, IReadOnlyList<ColumnSchema> incoming)
+    {
+        var added = incoming.Where(c => !current.Any(o => o.Name == c.Name)).Select(c => $"+{c.Name} {c.Type}");
+        var removed = current.Where(c => !incoming.Any(o => o.Name == c.Name)).Select(c => $"-{c.Name}");
+        var retyped = incoming.Where(c => current.Any(o => o.Name == c.Name && o.Type != c.Type))
+            .Select(c => $"{c.Name} {current.First(o => o.Name == c.Name).Type}->{c.Type}");
+        var changes = added.Concat(removed).Concat(retyped).ToList();
+        if (changes.Count > 0)
+            throw new StepFailedException($"the input's schema differs from dataset '{dataset}' ({string.Join(", ", changes)}); write with mode: overwrite to replace it");
+    }
+
+    string StagingFolder(StepContext context) =>
+        System.IO.Path.Combine(context.Lake.StagingRoot, context.RunId, context.Workflow, context.Step.Id);
+
+    /// <summary>COPYs the input into <paramref name="folder"/> (hive folders when partitioned) and returns the files written.</summary>
+    async Task<IReadOnlyList<string>> CopyAsync(StepContext context, string folder, string fileName, CancellationToken ct)
+    {
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(folder);
+        var options = Format == "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
+        string target;
+        if (PartitionBy.Count > 0)
+        {
+            options += $", PARTITION_BY ({string.Join(", ", PartitionBy.Select(SqlText.Identifier))}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{{i}}'";
+            target = folder;
+        }
+        else target = System.IO.Path.Combine(folder, fileName);
+        await DuckDb.ExecuteAsync(context.Connection, $"COPY (SELECT * FROM {context.SingleInput}) TO {SqlText.Quote(target)} ({options})", ct);
+        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+    }
+}

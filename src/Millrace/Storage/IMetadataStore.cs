@@ -1,0 +1,46 @@
+namespace Millrace.Storage;
+
+/// <summary>
+/// The metadata store: runs, step runs, logs and dataset versions. SQLite is the embedded default
+/// (<see cref="SqliteMetadataStore"/>); every implementation passes the same contract tests.
+/// </summary>
+public interface IMetadataStore : IAsyncDisposable
+{
+    /// <summary>Creates or upgrades the schema by applying the numbered migrations not yet applied.</summary>
+    Task MigrateAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Records a new run. When the run carries a <see cref="Run.RunKey"/> already used for the same project and
+    /// target, nothing is written and the existing run is returned.
+    /// </summary>
+    Task<Run> CreateRunAsync(Run run, CancellationToken ct);
+    Task UpdateRunAsync(Run run, CancellationToken ct);
+    Task<Run?> GetRunAsync(string runId, CancellationToken ct);
+    Task<IReadOnlyList<Run>> FindRunsAsync(RunFilter filter, Page page, CancellationToken ct);
+
+    Task SaveWorkflowRunAsync(WorkflowRun workflowRun, CancellationToken ct);
+    Task<IReadOnlyList<WorkflowRun>> GetWorkflowRunsAsync(string runId, CancellationToken ct);
+
+    Task SaveStepRunAsync(StepRun stepRun, CancellationToken ct);
+    Task<IReadOnlyList<StepRun>> GetStepRunsAsync(string runId, CancellationToken ct);
+
+    Task AppendLogAsync(string runId, DateTimeOffset at, string level, string? workflow, string? stepId, string message, CancellationToken ct);
+    Task<IReadOnlyList<RunLog>> GetLogsAsync(string runId, CancellationToken ct);
+
+    /// <summary>The given version of a dataset, or its latest committed version when <paramref name="version"/> is null.</summary>
+    Task<DatasetVersion?> GetDatasetVersionAsync(string dataset, int? version, CancellationToken ct);
+    Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string dataset, CancellationToken ct);
+    /// <summary>Every dataset with its latest version.</summary>
+    Task<IReadOnlyList<DatasetVersion>> ListDatasetsAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Commits a workflow run's effects in one transaction and marks the workflow committed. Throws
+    /// <see cref="CommitConflictException"/> when a dataset's latest version is no longer the one the run based its
+    /// new version on.
+    /// </summary>
+    Task CommitAsync(WorkflowCommit commit, CancellationToken ct);
+
+    /// <summary>Staged files of committed workflows that were not yet moved to their final path (after a crash).</summary>
+    Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct);
+    Task MarkPublishedAsync(string runId, string stagingPath, CancellationToken ct);
+}

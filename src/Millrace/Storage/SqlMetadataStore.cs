@@ -1,0 +1,402 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+
+namespace Millrace.Storage;
+
+/// <summary>
+/// The one SQL implementation of <see cref="IMetadataStore"/>. A database plugs in through a small dialect:
+/// how to open a connection, where its migrations are, and how it reports a unique-key violation.
+/// SQL is kept portable (named <c>@parameters</c>, ISO-8601 UTC text timestamps that sort as they compare).
+/// </summary>
+public abstract class SqlMetadataStore : IMetadataStore
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Folder name of this dialect's migrations under <c>Storage/Migrations/</c>.</summary>
+    protected abstract string MigrationsFolder { get; }
+
+    /// <summary>Opens a connection ready for use.</summary>
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+
+    /// <summary>True when <paramref name="e"/> is a unique or primary-key violation.</summary>
+    protected abstract bool IsUniqueViolation(DbException e);
+
+    /// <summary>SQL that starts a transaction which takes the write lock at once (SQLite: BEGIN IMMEDIATE).</summary>
+    protected virtual Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        connection.BeginTransactionAsync(ct).AsTask();
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", ct);
+        var applied = new HashSet<int>();
+        await using (var command = Command(connection, null, "SELECT version FROM schema_migrations"))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) applied.Add(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture));
+
+        foreach (var (version, name, sql) in Migrations())
+        {
+            if (applied.Contains(version)) continue;
+            await using var transaction = await BeginWriteAsync(connection, ct);
+            // Another process may have applied it while we waited for the lock.
+            await using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM schema_migrations WHERE version = @v", ("v", version)))
+                if (Convert.ToInt64(await check.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) > 0) { await transaction.RollbackAsync(ct); continue; }
+            await ExecuteAsync(connection, transaction, sql, ct);
+            await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", ct, ("v", version), ("n", name), ("t", Time(DateTimeOffset.UtcNow)));
+            await transaction.CommitAsync(ct);
+        }
+    }
+
+    IEnumerable<(int Version, string Name, string Sql)> Migrations()
+    {
+        var assembly = typeof(SqlMetadataStore).Assembly;
+        var prefix = $"Millrace.Storage.Migrations.{MigrationsFolder}.";
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var name = resource[prefix.Length..];
+            var version = int.Parse(name[..name.IndexOf('_', StringComparison.Ordinal)].TrimStart('_'), CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (version, name, reader.ReadToEnd());
+        }
+    }
+
+    // ---- runs ----
+
+    public async Task<Run> CreateRunAsync(Run run, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        try
+        {
+            await ExecuteAsync(connection, null, """
+                INSERT INTO runs (id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date,
+                                  definitions_hash, run_key, parent_run_id, created_at, started_at, ended_at, error)
+                VALUES (@id, @project, @target, @kind, @trigger, @status, @parameters, @date, @hash, @key, @parent, @created, @started, @ended, @error)
+                """, ct, RunParameters(run));
+            return run;
+        }
+        catch (DbException e) when (run.RunKey is not null && IsUniqueViolation(e))
+        {
+            var existing = await QueryRunsAsync(connection, "WHERE project_id = @p AND target = @t AND run_key = @k", new Page(0, 1), ct, ("p", run.ProjectId), ("t", run.Target), ("k", run.RunKey));
+            return existing.Single();
+        }
+    }
+
+    public async Task UpdateRunAsync(Run run, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, """
+            UPDATE runs SET status = @status, started_at = @started, ended_at = @ended, error = @error, parameters_json = @parameters
+            WHERE id = @id
+            """, ct, RunParameters(run));
+    }
+
+    public async Task<Run?> GetRunAsync(string runId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        return (await QueryRunsAsync(connection, "WHERE id = @id", new Page(0, 1), ct, ("id", runId))).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<Run>> FindRunsAsync(RunFilter filter, Page page, CancellationToken ct)
+    {
+        var clauses = new List<string>();
+        var parameters = new List<(string, object?)>();
+        if (filter.ProjectId is not null) { clauses.Add("project_id = @project"); parameters.Add(("project", filter.ProjectId)); }
+        if (filter.Target is not null) { clauses.Add("target = @target"); parameters.Add(("target", filter.Target)); }
+        if (filter.Status is not null) { clauses.Add("status = @status"); parameters.Add(("status", filter.Status.Value.ToString())); }
+        await using var connection = await OpenAsync(ct);
+        return await QueryRunsAsync(connection, clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses), page, ct, [.. parameters]);
+    }
+
+    static (string, object?)[] RunParameters(Run run) =>
+    [
+        ("id", run.Id), ("project", run.ProjectId), ("target", run.Target), ("kind", run.TargetKind),
+        ("trigger", run.Trigger.ToString()), ("status", run.Status.ToString()),
+        ("parameters", JsonSerializer.Serialize(run.Parameters.Select(p => new[] { p.Key, p.Value }), Json)),
+        ("date", run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), ("hash", run.DefinitionsHash),
+        ("key", run.RunKey), ("parent", run.ParentRunId), ("created", Time(run.CreatedAt)),
+        ("started", Time(run.StartedAt)), ("ended", Time(run.EndedAt)), ("error", run.Error),
+    ];
+
+    async Task<IReadOnlyList<Run>> QueryRunsAsync(DbConnection connection, string where, Page page, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        var sql = $"""
+            SELECT id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date, definitions_hash,
+                   run_key, parent_run_id, created_at, started_at, ended_at, error
+            FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT {page.Limit} OFFSET {page.Offset}
+            """;
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var runs = new List<Run>();
+        while (await reader.ReadAsync(ct))
+        {
+            runs.Add(new Run
+            {
+                Id = reader.GetString(0),
+                ProjectId = reader.GetString(1),
+                Target = reader.GetString(2),
+                TargetKind = reader.GetString(3),
+                Trigger = Enum.Parse<TriggerKind>(reader.GetString(4)),
+                Status = Enum.Parse<RunStatus>(reader.GetString(5)),
+                Parameters = JsonSerializer.Deserialize<string[][]>(reader.GetString(6), Json)!.Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList(),
+                RunDate = DateOnly.ParseExact(reader.GetString(7), "yyyy-MM-dd", CultureInfo.InvariantCulture),
+                DefinitionsHash = reader.GetString(8),
+                RunKey = NullableString(reader, 9),
+                ParentRunId = NullableString(reader, 10),
+                CreatedAt = ParseTime(reader.GetString(11)),
+                StartedAt = NullableTime(reader, 12),
+                EndedAt = NullableTime(reader, 13),
+                Error = NullableString(reader, 14),
+            });
+        }
+        return runs;
+    }
+
+    // ---- workflow and step runs ----
+
+    public async Task SaveWorkflowRunAsync(WorkflowRun workflowRun, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO workflow_runs (run_id, workflow, position, status, started_at, ended_at, committed_at)
+            VALUES (@run, @workflow, @position, @status, @started, @ended, @committed)
+            ON CONFLICT (run_id, workflow) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
+                ended_at = excluded.ended_at, committed_at = COALESCE(workflow_runs.committed_at, excluded.committed_at)
+            """, ct, ("run", workflowRun.RunId), ("workflow", workflowRun.Workflow), ("position", workflowRun.Position),
+            ("status", workflowRun.Status.ToString()), ("started", Time(workflowRun.StartedAt)), ("ended", Time(workflowRun.EndedAt)),
+            ("committed", Time(workflowRun.CommittedAt)));
+    }
+
+    public async Task<IReadOnlyList<WorkflowRun>> GetWorkflowRunsAsync(string runId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null,
+            "SELECT workflow, position, status, started_at, ended_at, committed_at FROM workflow_runs WHERE run_id = @run ORDER BY position", ("run", runId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new List<WorkflowRun>();
+        while (await reader.ReadAsync(ct))
+            result.Add(new WorkflowRun
+            {
+                RunId = runId,
+                Workflow = reader.GetString(0),
+                Position = Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture),
+                Status = Enum.Parse<RunStatus>(reader.GetString(2)),
+                StartedAt = NullableTime(reader, 3),
+                EndedAt = NullableTime(reader, 4),
+                CommittedAt = NullableTime(reader, 5),
+            });
+        return result;
+    }
+
+    public async Task SaveStepRunAsync(StepRun stepRun, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO step_runs (run_id, workflow, step_id, kind, status, started_at, ended_at, row_count, error, details_json)
+            VALUES (@run, @workflow, @step, @kind, @status, @started, @ended, @rows, @error, @details)
+            ON CONFLICT (run_id, workflow, step_id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
+                ended_at = excluded.ended_at, row_count = excluded.row_count, error = excluded.error, details_json = excluded.details_json
+            """, ct, ("run", stepRun.RunId), ("workflow", stepRun.Workflow), ("step", stepRun.StepId), ("kind", stepRun.Kind),
+            ("status", stepRun.Status.ToString()), ("started", Time(stepRun.StartedAt)), ("ended", Time(stepRun.EndedAt)),
+            ("rows", stepRun.Rows), ("error", stepRun.Error), ("details", stepRun.DetailsJson));
+    }
+
+    public async Task<IReadOnlyList<StepRun>> GetStepRunsAsync(string runId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null, """
+            SELECT s.workflow, s.step_id, s.kind, s.status, s.started_at, s.ended_at, s.row_count, s.error, s.details_json
+            FROM step_runs s LEFT JOIN workflow_runs w ON w.run_id = s.run_id AND w.workflow = s.workflow
+            WHERE s.run_id = @run ORDER BY COALESCE(w.position, 0), COALESCE(s.started_at, s.ended_at, ''), s.step_id
+            """, ("run", runId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new List<StepRun>();
+        while (await reader.ReadAsync(ct))
+            result.Add(new StepRun
+            {
+                RunId = runId,
+                Workflow = reader.GetString(0),
+                StepId = reader.GetString(1),
+                Kind = reader.GetString(2),
+                Status = Enum.Parse<RunStatus>(reader.GetString(3)),
+                StartedAt = NullableTime(reader, 4),
+                EndedAt = NullableTime(reader, 5),
+                Rows = reader.IsDBNull(6) ? null : Convert.ToInt64(reader.GetValue(6), CultureInfo.InvariantCulture),
+                Error = NullableString(reader, 7),
+                DetailsJson = NullableString(reader, 8),
+            });
+        return result;
+    }
+
+    // ---- logs ----
+
+    public async Task AppendLogAsync(string runId, DateTimeOffset at, string level, string? workflow, string? stepId, string message, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO run_logs (run_id, seq, at, level, workflow, step_id, message)
+            VALUES (@run, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_logs WHERE run_id = @run), @at, @level, @workflow, @step, @message)
+            """, ct, ("run", runId), ("at", Time(at)), ("level", level), ("workflow", workflow), ("step", stepId), ("message", message));
+        await transaction.CommitAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<RunLog>> GetLogsAsync(string runId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null,
+            "SELECT seq, at, level, workflow, step_id, message FROM run_logs WHERE run_id = @run ORDER BY seq", ("run", runId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new List<RunLog>();
+        while (await reader.ReadAsync(ct))
+            result.Add(new RunLog(runId, Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), ParseTime(reader.GetString(1)),
+                reader.GetString(2), NullableString(reader, 3), NullableString(reader, 4), reader.GetString(5)));
+        return result;
+    }
+
+    // ---- datasets ----
+
+    const string DatasetColumns = "dataset, version, run_id, workflow, step_id, created_at, row_count, files_json, schema_json, operation";
+
+    public async Task<DatasetVersion?> GetDatasetVersionAsync(string dataset, int? version, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        var sql = version is null
+            ? $"SELECT {DatasetColumns} FROM dataset_versions WHERE dataset = @d ORDER BY version DESC LIMIT 1"
+            : $"SELECT {DatasetColumns} FROM dataset_versions WHERE dataset = @d AND version = @v";
+        return (await QueryDatasetVersionsAsync(connection, null, sql, ct, ("d", dataset), ("v", version))).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string dataset, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await QueryDatasetVersionsAsync(connection, null, $"SELECT {DatasetColumns} FROM dataset_versions WHERE dataset = @d ORDER BY version DESC", ct, ("d", dataset));
+    }
+
+    public async Task<IReadOnlyList<DatasetVersion>> ListDatasetsAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await QueryDatasetVersionsAsync(connection, null, $"""
+            SELECT {DatasetColumns} FROM dataset_versions v
+            WHERE version = (SELECT MAX(version) FROM dataset_versions m WHERE m.dataset = v.dataset) ORDER BY dataset
+            """, ct);
+    }
+
+    async Task<IReadOnlyList<DatasetVersion>> QueryDatasetVersionsAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new List<DatasetVersion>();
+        while (await reader.ReadAsync(ct))
+            result.Add(new DatasetVersion
+            {
+                Dataset = reader.GetString(0),
+                Version = Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture),
+                RunId = reader.GetString(2),
+                Workflow = reader.GetString(3),
+                StepId = reader.GetString(4),
+                CreatedAt = ParseTime(reader.GetString(5)),
+                Rows = Convert.ToInt64(reader.GetValue(6), CultureInfo.InvariantCulture),
+                Files = JsonSerializer.Deserialize<List<string>>(reader.GetString(7), Json)!,
+                Schema = JsonSerializer.Deserialize<List<ColumnSchema>>(reader.GetString(8), Json)!,
+                Operation = reader.GetString(9),
+            });
+        return result;
+    }
+
+    // ---- commit ----
+
+    public async Task CommitAsync(WorkflowCommit commit, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (version, baseVersion) in commit.DatasetVersions)
+        {
+            await using (var check = Command(connection, transaction, "SELECT MAX(version) FROM dataset_versions WHERE dataset = @d", ("d", version.Dataset)))
+            {
+                var current = await check.ExecuteScalarAsync(ct) is { } v and not DBNull ? Convert.ToInt32(v, CultureInfo.InvariantCulture) : (int?)null;
+                if (current != baseVersion)
+                    throw new CommitConflictException(
+                        $"dataset '{version.Dataset}' changed while run {commit.RunId} was running: it read version {baseVersion?.ToString(CultureInfo.InvariantCulture) ?? "none"}, " +
+                        $"the latest is now v{current}. Nothing was committed; rerun the workflow.");
+            }
+            try
+            {
+                await ExecuteAsync(connection, transaction, $"""
+                    INSERT INTO dataset_versions ({DatasetColumns})
+                    VALUES (@d, @v, @run, @workflow, @step, @created, @rows, @files, @schema, @operation)
+                    """, ct, ("d", version.Dataset), ("v", version.Version), ("run", version.RunId), ("workflow", version.Workflow),
+                    ("step", version.StepId), ("created", Time(now)), ("rows", version.Rows),
+                    ("files", JsonSerializer.Serialize(version.Files, Json)), ("schema", JsonSerializer.Serialize(version.Schema, Json)),
+                    ("operation", version.Operation));
+            }
+            catch (DbException e) when (IsUniqueViolation(e))
+            {
+                throw new CommitConflictException($"dataset '{version.Dataset}' v{version.Version} was committed by another run first; nothing was committed, rerun the workflow.");
+            }
+        }
+        foreach (var file in commit.StagedFiles)
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO published_files (run_id, workflow, staging_path, final_path) VALUES (@run, @workflow, @staging, @final)
+                ON CONFLICT (run_id, staging_path) DO NOTHING
+                """, ct, ("run", commit.RunId), ("workflow", commit.Workflow), ("staging", file.StagingPath), ("final", file.FinalPath));
+        await ExecuteAsync(connection, transaction,
+            "UPDATE workflow_runs SET committed_at = @at WHERE run_id = @run AND workflow = @workflow", ct,
+            ("at", Time(now)), ("run", commit.RunId), ("workflow", commit.Workflow));
+        await transaction.CommitAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null, "SELECT run_id, staging_path, final_path FROM published_files WHERE published_at IS NULL ORDER BY run_id, staging_path");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new List<(string, StagedFile)>();
+        while (await reader.ReadAsync(ct)) result.Add((reader.GetString(0), new StagedFile(reader.GetString(1), reader.GetString(2))));
+        return result;
+    }
+
+    public async Task MarkPublishedAsync(string runId, string stagingPath, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, "UPDATE published_files SET published_at = @at WHERE run_id = @run AND staging_path = @path", ct,
+            ("at", Time(DateTimeOffset.UtcNow)), ("run", runId), ("path", stagingPath));
+    }
+
+    // ---- helpers ----
+
+    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    protected static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    static string? Time(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    static DateTimeOffset? NullableTime(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : ParseTime(reader.GetString(i));
+    static string? NullableString(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+}
