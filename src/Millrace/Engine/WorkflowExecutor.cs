@@ -41,6 +41,8 @@ public sealed class WorkflowExecutor(RunContext run)
                     // Once the commit starts it completes: a half-made commit is what the store transaction prevents.
                     await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
                     await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+                    TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId, workflow.Name));
+                    TryDeleteDirectoryIfEmpty(Path.Combine(run.Lake.StagingRoot, run.RunId));
                 }
             }
         }
@@ -199,6 +201,12 @@ public sealed class WorkflowExecutor(RunContext run)
             try { File.Delete(file); } catch (IOException) { /* gc removes it later */ }
         }
         TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId));
+    }
+
+    static void TryDeleteDirectoryIfEmpty(string path)
+    {
+        try { if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any()) Directory.Delete(path); }
+        catch (IOException) { /* another workflow of the run is still staging */ }
     }
 
     static void TryDeleteDirectory(string path)

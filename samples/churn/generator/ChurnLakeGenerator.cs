@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text;
+
+namespace Millrace.Samples.Churn;
+
+/// <summary>What the generator produced for one simulated day.</summary>
+public sealed record ChurnDay(DateOnly Date, int CustomerChanges, int Events, int PlanChanges, int Churned, int ActiveCustomers);
+
+/// <summary>
+/// Generates the churn sample's landing zone, one folder per simulated day (<c>raw/&lt;feed&gt;/dt=YYYY-MM-DD/</c>):
+/// customers (the day's new sign-ups and changed rows, full rows keyed by customer_id), events (daily activity),
+/// plan_changes and churn_labels (customers who left that day). The same seed gives the same bytes.
+/// Churn has signal the model can learn: customers on the basic plan, with support tickets and fading activity
+/// leave more often, and their activity fades in the weeks before they leave.
+/// </summary>
+public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initialCustomers = 2000)
+{
+    static readonly string[] Regions = ["north", "south", "east", "west"];
+    static readonly string[] Plans = ["basic", "standard", "premium"];
+    static readonly decimal[] Fees = [19.0m, 39.0m, 79.0m];
+
+    sealed class Customer
+    {
+        public required int Id { get; init; }
+        public required string Region { get; set; }
+        public required int Plan { get; set; }
+        public required DateOnly SignupDate { get; init; }
+        public string Status { get; set; } = "active";
+        public double Engagement { get; set; }   // expected events per day
+        public double Risk { get; set; }         // latent propensity to leave
+        public int DaysFading { get; set; } = -1; // >= 0 once the customer has decided to leave
+    }
+
+    readonly Random _random = new(seed);
+    readonly List<Customer> _customers = [];
+    long _nextEventId = 1;
+
+    /// <summary>Generates <paramref name="days"/> consecutive days starting at <paramref name="start"/>.</summary>
+    public IReadOnlyList<ChurnDay> Generate(DateOnly start, int days, Action<ChurnDay>? progress = null)
+    {
+        var result = new List<ChurnDay>();
+        for (var d = 0; d < days; d++)
+        {
+            var day = GenerateDay(start.AddDays(d), first: d == 0);
+            result.Add(day);
+            progress?.Invoke(day);
+        }
+        return result;
+    }
+
+    ChurnDay GenerateDay(DateOnly date, bool first)
+    {
+        var changed = new HashSet<Customer>();
+        var planChanges = new StringBuilder("customer_id,old_plan,new_plan,changed_at\n");
+        var labels = new StringBuilder("customer_id,churned_at,plan,region\n");
+        int planChangeCount = 0, churnCount = 0;
+
+        var signups = first ? initialCustomers : Poisson(initialCustomers / 60.0);
+        for (var i = 0; i < signups; i++)
+        {
+            var plan = Pick([0.45, 0.35, 0.20]);
+            var customer = new Customer
+            {
+                Id = _customers.Count + 1,
+                Region = Regions[_random.Next(Regions.Length)],
+                Plan = plan,
+                SignupDate = first ? date.AddDays(-_random.Next(30, 900)) : date,
+                Engagement = 1.0 + _random.NextDouble() * 3.0 + plan * 0.5,
+                Risk = 0.6 + _random.NextDouble() * 0.8 - plan * 0.25,
+            };
+            _customers.Add(customer);
+            changed.Add(customer);
+        }
+
+        var events = new StringBuilder("event_id,customer_id,event_time,event_type,amount,duration_minutes\n");
+        var eventCount = 0;
+        foreach (var customer in _customers.Where(c => c.Status == "active"))
+        {
+            if (customer.DaysFading < 0 && _random.NextDouble() < 0.0035 * customer.Risk * (customer.Plan == 0 ? 1.6 : 1.0))
+                customer.DaysFading = 0; // decides to leave; activity fades for 7-28 days first
+            var fade = customer.DaysFading < 0 ? 1.0 : Math.Max(0.05, 1.0 - customer.DaysFading / 20.0);
+            var count = Poisson(customer.Engagement * fade);
+            for (var e = 0; e < count; e++)
+            {
+                var type = PickType(customer);
+                var time = date.ToDateTime(new TimeOnly(_random.Next(6, 23), _random.Next(60), _random.Next(60)));
+                var amount = type == "payment" ? Fees[customer.Plan].ToString(CultureInfo.InvariantCulture) : "";
+                var duration = type is "session" or "feature_use" ? _random.Next(1, 90).ToString(CultureInfo.InvariantCulture) : "";
+                events.Append(CultureInfo.InvariantCulture, $"{_nextEventId++},{customer.Id},{time:yyyy-MM-dd HH:mm:ss},{type},{amount},{duration}\n");
+                eventCount++;
+            }
+
+            if (customer.DaysFading >= 0)
+            {
+                customer.DaysFading++;
+                if (customer.DaysFading > 7 && _random.NextDouble() < 0.08)
+                {
+                    customer.Status = "churned";
+                    changed.Add(customer);
+                    labels.Append(CultureInfo.InvariantCulture, $"{customer.Id},{date:yyyy-MM-dd},{Plans[customer.Plan]},{customer.Region}\n");
+                    churnCount++;
+                    continue;
+                }
+            }
+            if (!first && _random.NextDouble() < 0.002)
+            {
+                var old = customer.Plan;
+                customer.Plan = customer.DaysFading >= 0 || _random.NextDouble() < 0.4 ? Math.Max(0, old - 1) : Math.Min(2, old + 1);
+                if (customer.Plan != old)
+                {
+                    planChanges.Append(CultureInfo.InvariantCulture, $"{customer.Id},{Plans[old]},{Plans[customer.Plan]},{date:yyyy-MM-dd}\n");
+                    planChangeCount++;
+                    changed.Add(customer);
+                }
+            }
+            if (!first && _random.NextDouble() < 0.0008)
+            {
+                customer.Region = Regions[_random.Next(Regions.Length)];
+                changed.Add(customer);
+            }
+        }
+
+        var customers = new StringBuilder("customer_id,region,plan,monthly_fee,signup_date,status,updated_at\n");
+        foreach (var c in changed.OrderBy(c => c.Id))
+            customers.Append(CultureInfo.InvariantCulture, $"{c.Id},{c.Region},{Plans[c.Plan]},{Fees[c.Plan]},{c.SignupDate:yyyy-MM-dd},{c.Status},{date:yyyy-MM-dd} 23:59:00\n");
+
+        Write("customers", date, "customers.csv", customers);
+        Write("events", date, "events.csv", events);
+        Write("plan_changes", date, "plan_changes.csv", planChanges);
+        Write("churn_labels", date, "churn_labels.csv", labels);
+        return new ChurnDay(date, changed.Count, eventCount, planChangeCount, churnCount, _customers.Count(c => c.Status == "active"));
+    }
+
+    string PickType(Customer customer)
+    {
+        var ticket = 0.04 + customer.Risk * 0.05 + (customer.DaysFading >= 0 ? 0.12 : 0);
+        var r = _random.NextDouble();
+        if (r < ticket) return "support_ticket";
+        if (r < ticket + 0.03) return "payment";
+        if (r < ticket + 0.45) return "feature_use";
+        return "session";
+    }
+
+    int Pick(double[] weights)
+    {
+        var r = _random.NextDouble();
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (r < weights[i]) return i;
+            r -= weights[i];
+        }
+        return weights.Length - 1;
+    }
+
+    int Poisson(double mean)
+    {
+        // Knuth's method is fine for the small means used here.
+        var limit = Math.Exp(-mean);
+        var product = _random.NextDouble();
+        var count = 0;
+        while (product > limit) { count++; product *= _random.NextDouble(); }
+        return count;
+    }
+
+    void Write(string feed, DateOnly date, string name, StringBuilder content)
+    {
+        var folder = Path.Combine(lakeRoot, "raw", feed, $"dt={date:yyyy-MM-dd}");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, name), content.ToString());
+    }
+}

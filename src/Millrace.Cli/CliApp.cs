@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Millrace.Cli.Commands;
+using Millrace.Parameters;
+
+namespace Millrace.Cli;
+
+/// <summary>The <c>millrace</c> command line: builds the command tree and runs it.</summary>
+public static class CliApp
+{
+    /// <summary>Exit codes: 0 success, 1 failure (run failed, invalid project), 2 usage error, 130 cancelled.</summary>
+    public const int Success = 0, Failure = 1, UsageError = 2, Cancelled = 130;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        // '--var NAME = VALUE' spans three shell words; System.CommandLine would see two stray arguments, so the
+        // --var sequences are taken out first and parsed exactly as Sparkflows parses workflowParameters.
+        IReadOnlyList<KeyValuePair<string, string>> variables;
+        string[] rest;
+        try
+        {
+            (variables, rest) = ExtractVariables(args);
+        }
+        catch (VarSyntaxException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return UsageError;
+        }
+
+        var context = new CliContext(output, error, variables);
+        var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
+        root.Options.Add(CliContext.ProjectOption);
+        root.Options.Add(CliContext.VerboseOption);
+        foreach (var command in new[]
+                 {
+                     InitCommand.Create(context), ValidateCommand.Create(context), RunCommand.Create(context), RunsCommand.Create(context),
+                     StepsCommand.Create(context), DatasetsCommand.Create(context), QuickstartCommand.Create(context),
+                 })
+            root.Subcommands.Add(command);
+
+        var parse = root.Parse(rest);
+        if (variables.Count > 0 && parse.CommandResult.Command.Name is not ("run" or "quickstart"))
+        {
+            await error.WriteLineAsync("error: --var applies to 'millrace run' only");
+            return UsageError;
+        }
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        return await parse.InvokeAsync(configuration);
+    }
+
+    internal static (IReadOnlyList<KeyValuePair<string, string>> Variables, string[] Remaining) ExtractVariables(string[] args)
+    {
+        var rest = new List<string>();
+        var tokens = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] != "--var" && !args[i].StartsWith("--var=", StringComparison.Ordinal)) { rest.Add(args[i]); continue; }
+            tokens.Add("--var");
+            if (args[i].StartsWith("--var=", StringComparison.Ordinal)) { tokens.Add(args[i]["--var=".Length..]); continue; }
+            // Take NAME=VALUE, or NAME = VALUE, NAME= VALUE, NAME =VALUE: words until the first '=' has a value after it.
+            var taken = 0;
+            var text = "";
+            while (i + 1 < args.Length && args[i + 1] != "--var")
+            {
+                var equals = text.IndexOf('=', StringComparison.Ordinal);
+                if (equals >= 0 && equals < text.Length - 1) break;
+                text += (taken++ == 0 ? "" : " ") + args[++i];
+                tokens.Add(args[i]);
+            }
+            if (taken == 0) throw new VarSyntaxException("'--var' is not followed by NAME=VALUE");
+        }
+        return (tokens.Count == 0 ? [] : VarParser.ParseTokens(tokens), rest.ToArray());
+    }
+}

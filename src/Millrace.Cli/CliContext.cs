@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Millrace.Definitions;
+using Millrace.Storage;
+
+namespace Millrace.Cli;
+
+/// <summary>What every command shares: output writers, the --project and --verbose options, the parsed --var values.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables)
+{
+    public static readonly Option<string?> ProjectOption = new("--project", "-p")
+    {
+        Description = "Project folder (default: the current folder or the nearest parent with millrace.yaml).",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    {
+        Description = "Log engine details to standard error.",
+        Recursive = true,
+    };
+
+    public TextWriter Output { get; } = output;
+    public TextWriter Error { get; } = error;
+    public IReadOnlyList<KeyValuePair<string, string>> Variables { get; } = variables;
+
+    /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
+    public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
+
+    /// <summary>Finds and loads the project (definitions only: no validation errors thrown).</summary>
+    public string ProjectDirectory(ParseResult parse)
+    {
+        var given = parse.GetValue(ProjectOption);
+        var directory = given is null ? ProjectLoader.FindProjectDirectory(Environment.CurrentDirectory) : Path.GetFullPath(given);
+        if (directory is null || !File.Exists(Path.Combine(directory, ProjectLoader.ProjectFileName)))
+            throw new CliException($"no {ProjectLoader.ProjectFileName} found in {given ?? Environment.CurrentDirectory}{(given is null ? " or its parents" : "")}; pass --project DIR or run 'millrace init'");
+        return directory;
+    }
+
+    /// <summary>Opens and validates the project, or throws <see cref="CliException"/> listing the errors.</summary>
+    public ProjectDefinition OpenProject(ParseResult parse)
+    {
+        try
+        {
+            return Project.Open(ProjectDirectory(parse));
+        }
+        catch (DefinitionException e)
+        {
+            throw new CliException(e.Message + Environment.NewLine + "Run 'millrace validate' for the full list.");
+        }
+    }
+
+    public static Task<IMetadataStore> OpenStoreAsync(ProjectDefinition project, CancellationToken ct) => MetadataStores.OpenAsync(project, ct);
+
+    public ILoggerFactory Logging(ParseResult parse) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(parse.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Warning);
+        builder.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.AddFilter("Millrace", parse.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.None);
+    });
+
+    /// <summary>Wraps a command body: a <see cref="CliException"/> becomes a one-line error and its exit code.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> body) => async (parse, ct) =>
+    {
+        try
+        {
+            return await body(parse, ct);
+        }
+        catch (CliException e)
+        {
+            await Error.WriteLineAsync($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (DefinitionException e)
+        {
+            await Error.WriteLineAsync($"error: {e.Message}");
+            await Error.WriteLineAsync("Run 'millrace validate' for the full list.");
+            return CliApp.Failure;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await Error.WriteLineAsync("cancelled");
+            return CliApp.Cancelled;
+        }
+    };
+}
+
+/// <summary>A command cannot go on; the message is printed as one line and the process exits with <see cref="ExitCode"/>.</summary>
+public sealed class CliException(string message, int exitCode = CliApp.Failure) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
