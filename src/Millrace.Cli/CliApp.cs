@@ -34,16 +34,19 @@ public static class CliApp
                  {
                      InitCommand.Create(context), ValidateCommand.Create(context), RunCommand.Create(context), RunsCommand.Create(context),
                      StepsCommand.Create(context), DatasetsCommand.Create(context), QuickstartCommand.Create(context),
+                     RerunCommand.CreateRerun(context), RerunCommand.CreateRetry(context), BackfillCommand.Create(context), GcCommand.Create(context),
+                     AnomaliesCommand.Create(context),
                  })
             root.Subcommands.Add(command);
 
         var parse = root.Parse(rest);
-        if (variables.Count > 0 && parse.CommandResult.Command.Name is not ("run" or "quickstart"))
+        if (variables.Count > 0 && parse.CommandResult.Command.Name is not ("run" or "backfill"))
         {
-            await error.WriteLineAsync("error: --var applies to 'millrace run' only");
+            await error.WriteLineAsync("error: --var applies to 'millrace run' and 'millrace backfill' only");
             return UsageError;
         }
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        // Ctrl-C cancels the run's token; the run then records itself as cancelled, which takes a moment.
+        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
         return await parse.InvokeAsync(configuration);
     }
 

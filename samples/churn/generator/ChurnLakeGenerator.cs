@@ -41,15 +41,20 @@ public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initi
         var result = new List<ChurnDay>();
         for (var d = 0; d < days; d++)
         {
-            var day = GenerateDay(start.AddDays(d), first: d == 0);
+            var day = Generate(start.AddDays(d));
             result.Add(day);
             progress?.Invoke(day);
         }
         return result;
     }
 
-    ChurnDay GenerateDay(DateOnly date, bool first)
+    /// <summary>
+    /// Generates the drop of one day: call it for consecutive days (the first call makes the initial population).
+    /// The quickstart calls it day by day, so each run finds exactly one new day in the landing zone.
+    /// </summary>
+    public ChurnDay Generate(DateOnly date)
     {
+        var first = _customers.Count == 0;
         var changed = new HashSet<Customer>();
         var planChanges = new StringBuilder("customer_id,old_plan,new_plan,changed_at\n");
         var labels = new StringBuilder("customer_id,churned_at,plan,region\n");

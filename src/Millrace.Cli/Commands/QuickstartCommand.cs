@@ -40,25 +40,23 @@ public static class QuickstartCommand
             console.MarkupLine($"[bold]Millrace quickstart[/]: churn sample in {Markup.Escape(root)}, {dayCount} simulated days from {first:yyyy-MM-dd}");
 
             var generator = new ChurnLakeGenerator(Path.Combine(root, "lake"), seed: 42, initialCustomers: parse.GetValue(customers));
-            IReadOnlyList<ChurnDay> generated = [];
-            await WithProgressAsync(context, console, "generating the lake", dayCount, advance => Task.FromResult(generated = generator.Generate(first, dayCount, _ => advance())));
-            console.MarkupLine($"lake: {generated.Sum(d => d.Events):N0} events, {generated.Sum(d => d.CustomerChanges):N0} customer rows, {generated.Sum(d => d.Churned):N0} churned, in {Markup.Escape(Path.Combine(root, "lake", "raw"))}");
-
             var project = Project.Open(root);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             using var logging = context.Logging(parse);
             var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
             var results = new List<(ChurnDay Day, Run Ingestion, Run? Preparation)>();
-            await WithProgressAsync(context, console, "daily loop", dayCount, async advance =>
+            // Each simulated day: the day's files land in raw/, then the daily pipelines run as their schedules would.
+            await WithProgressAsync(context, console, "simulated days", dayCount, async advance =>
             {
-                foreach (var day in generated)
+                for (var d = 0; d < dayCount; d++)
                 {
+                    var day = generator.Generate(first.AddDays(d));
                     var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
-                    var ingestion = await runner.RunAsync(new RunRequest("ingestion", variables), null, ct);
-                    var preparation = ingestion.Status == RunStatus.Succeeded ? await runner.RunAsync(new RunRequest("preparation", variables), null, ct) : null;
+                    var ingestion = await runner.RunAsync(new RunRequest("ingestion", variables, TriggerKind.Schedule), null, ct);
+                    var preparation = ingestion.Status == RunStatus.Succeeded ? await runner.RunAsync(new RunRequest("preparation", variables, TriggerKind.Schedule), null, ct) : null;
                     results.Add((day, ingestion, preparation));
                     if (!context.Interactive)
-                        await context.Output.WriteLineAsync($"day {day.Date:yyyy-MM-dd}: ingestion {Status(ingestion)} {Terminal.Duration(ingestion.Duration)}, preparation {Status(preparation)} {Terminal.Duration(preparation?.Duration)}");
+                        await context.Output.WriteLineAsync($"day {day.Date:yyyy-MM-dd}: {day.Events:N0} events landed; ingestion {Status(ingestion)} {Terminal.Duration(ingestion.Duration)}, preparation {Status(preparation)} {Terminal.Duration(preparation?.Duration)}");
                     advance();
                     if (preparation?.Status != RunStatus.Succeeded) break;
                 }

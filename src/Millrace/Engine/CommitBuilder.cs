@@ -12,6 +12,13 @@ public sealed class CommitBuilder
     readonly List<(DatasetVersion, int?)> _versions = [];
     readonly List<StagedFile> _staged = [];
     readonly List<string> _writtenFiles = [];
+    readonly List<WatermarkFile> _watermarks = [];
+
+    /// <summary>Adds files an incremental read took; the commit advances the step's watermark past them.</summary>
+    public void AddWatermarks(IEnumerable<WatermarkFile> files)
+    {
+        lock (_gate) _watermarks.AddRange(files);
+    }
     readonly Dictionary<string, int> _read = new(StringComparer.Ordinal);
 
     /// <summary>Records that the run read <paramref name="dataset"/> at <paramref name="version"/>.</summary>
@@ -51,10 +58,10 @@ public sealed class CommitBuilder
 
     public IReadOnlyList<string> WrittenFiles { get { lock (_gate) return [.. _writtenFiles]; } }
 
-    public bool IsEmpty { get { lock (_gate) return _versions.Count == 0 && _staged.Count == 0; } }
+    public bool IsEmpty { get { lock (_gate) return _versions.Count == 0 && _staged.Count == 0 && _watermarks.Count == 0; } }
 
     public WorkflowCommit Build(string runId, string workflow)
     {
-        lock (_gate) return new WorkflowCommit(runId, workflow, [.. _versions], [.. _staged]);
+        lock (_gate) return new WorkflowCommit(runId, workflow, [.. _versions], [.. _staged]) { Watermarks = [.. _watermarks] };
     }
 }

@@ -14,7 +14,11 @@ public sealed record RunRequest(
     IReadOnlyList<KeyValuePair<string, string>> Variables,
     TriggerKind Trigger = TriggerKind.Cli,
     string? RunKey = null,
-    string? ParentRunId = null);
+    string? ParentRunId = null)
+{
+    /// <summary>Workflows already committed by the run being retried: they are not run again.</summary>
+    public IReadOnlySet<string> CommittedWorkflows { get; init; } = new HashSet<string>();
+}
 
 /// <summary>The target or parameters of a request are wrong; nothing ran and no run was recorded.</summary>
 public sealed class RunRequestException(string message) : Exception(message);
@@ -81,8 +85,10 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             CreatedAt = now,
             StartedAt = now,
         };
+        await RecoverInterruptedAsync(ct);
         var recorded = await store.CreateRunAsync(run, ct);
         if (recorded.Id != run.Id) return recorded;
+        await store.SetRunOwnerAsync(run.Id, RunOwner.Self, ct);
 
         var lake = new LakeRoot(project.LakeRoot);
         var context = new RunContext
@@ -102,6 +108,12 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             var executor = new WorkflowExecutor(context);
             for (var i = 0; i < workflows.Count && status == RunStatus.Succeeded; i++)
             {
+                if (request.CommittedWorkflows.Contains(workflows[i].Name))
+                {
+                    await store.SaveWorkflowRunAsync(new WorkflowRun { RunId = runId, Workflow = workflows[i].Name, Position = i, Status = RunStatus.Skipped, StartedAt = DateTimeOffset.UtcNow, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+                    await context.LogAsync("info", workflows[i].Name, null, $"workflow '{workflows[i].Name}' was committed by run {request.ParentRunId}; reusing its commit", CancellationToken.None);
+                    continue;
+                }
                 var (workflowStatus, workflowError) = await executor.ExecuteAsync(workflows[i], i, ct);
                 status = workflowStatus;
                 if (workflowError is not null) error = workflows.Count > 1 ? $"workflow '{workflows[i].Name}': {workflowError}" : workflowError;
@@ -119,6 +131,60 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             $"run {runId} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
         observer.RunFinished(run);
         return run;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="runId"/>'s target again with its original parameters and run date (a new run).
+    /// </summary>
+    public async Task<Run> RerunAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
+    {
+        var original = await store.GetRunAsync(runId, ct) ?? throw new RunRequestException($"no run '{runId}'");
+        return await RunAsync(new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Rerun, ParentRunId: original.Id), observer, ct);
+    }
+
+    /// <summary>
+    /// Resumes a failed, cancelled or interrupted run: a new run with the original parameters that skips the
+    /// workflows the original committed and starts at the one that did not (a workflow is the unit of commit).
+    /// </summary>
+    public async Task<Run> RetryAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
+    {
+        await RecoverInterruptedAsync(ct);
+        var original = await store.GetRunAsync(runId, ct) ?? throw new RunRequestException($"no run '{runId}'");
+        if (original.Status is RunStatus.Succeeded or RunStatus.Running or RunStatus.Queued)
+            throw new RunRequestException($"run {runId} is {original.Status.ToString().ToLowerInvariant()}; only failed or cancelled runs can be retried (use rerun to run it again)");
+        // Committed here, or skipped because an earlier attempt committed it (a retry of a retry).
+        var committed = (await store.GetWorkflowRunsAsync(runId, ct))
+            .Where(w => w.CommittedAt is not null || w.Status == RunStatus.Skipped).Select(w => w.Workflow).ToHashSet(StringComparer.Ordinal);
+        return await RunAsync(new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Retry, ParentRunId: original.Id) { CommittedWorkflows = committed }, observer, ct);
+    }
+
+    static IReadOnlyList<KeyValuePair<string, string>> OriginalVariables(Run original) =>
+        original.Parameters.Any(p => p.Key == BuiltInParameters.RunDate)
+            ? original.Parameters
+            : [.. original.Parameters, new(BuiltInParameters.RunDate, original.RunDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>
+    /// Marks runs still recorded as running whose process on this host has died as failed ("interrupted"), with
+    /// their running steps. Nothing they did after their last workflow commit is visible; <see cref="RetryAsync"/>
+    /// resumes them. Returns how many were marked.
+    /// </summary>
+    public async Task<int> RecoverInterruptedAsync(CancellationToken ct)
+    {
+        var marked = 0;
+        foreach (var (stale, owner) in await store.GetRunningRunsAsync(ct))
+        {
+            if (!RunOwner.IsDeadOnThisHost(owner)) continue;
+            var pid = owner!.Split('|')[1];
+            var message = $"interrupted: the process that ran it (pid {pid}) exited before the run finished; its uncommitted work is not visible. Resume with 'millrace retry {stale.Id}'";
+            foreach (var step in (await store.GetStepRunsAsync(stale.Id, ct)).Where(s => s.Status == RunStatus.Running))
+                await store.SaveStepRunAsync(step with { Status = RunStatus.Failed, Error = "interrupted", EndedAt = DateTimeOffset.UtcNow }, ct);
+            foreach (var workflowRun in (await store.GetWorkflowRunsAsync(stale.Id, ct)).Where(w => w.Status == RunStatus.Running))
+                await store.SaveWorkflowRunAsync(workflowRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow }, ct);
+            await store.UpdateRunAsync(stale with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = message }, ct);
+            await store.AppendLogAsync(stale.Id, DateTimeOffset.UtcNow, "error", null, null, message, ct);
+            marked++;
+        }
+        return marked;
     }
 
     (string Kind, IReadOnlyList<WorkflowDefinition> Workflows, PipelineDefinition? Pipeline) Resolve(string target)

@@ -51,6 +51,25 @@ public sealed class StepContext
     /// <summary>Expands parameter references in SQL into typed literals.</summary>
     public string ExpandSql(string sql) => Template.ExpandSql(sql, Parameters);
 
+    /// <summary>Records an anomaly for this step at once and logs it.</summary>
+    public async Task ReportAnomalyAsync(string kind, AnomalySeverity severity, string policy, string message, object? details, CancellationToken ct)
+    {
+        await Store.AddAnomalyAsync(new Anomaly
+        {
+            Id = Guid.NewGuid().ToString("n"),
+            RunId = RunId,
+            Workflow = Workflow,
+            StepId = Step.Id,
+            Kind = kind,
+            Severity = severity,
+            Policy = policy,
+            Message = message,
+            DetailsJson = details is null ? null : System.Text.Json.JsonSerializer.Serialize(details, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
+            CreatedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None);
+        await LogAsync($"{kind} ({policy}): {message}", ct, severity == AnomalySeverity.Error ? "error" : "warn");
+    }
+
     /// <summary>Writes a line to the run's log (kept in the store) and to the observers.</summary>
     public Task LogAsync(string message, CancellationToken ct, string level = "info") => _run.LogAsync(level, Workflow, Step.Id, message, ct);
 }

@@ -39,7 +39,9 @@ public sealed class WorkflowExecutor(RunContext run)
                 else
                 {
                     // Once the commit starts it completes: a half-made commit is what the store transaction prevents.
+                    FaultInjection.Hit($"{workflow.Name}.commit.before");
                     await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
+                    FaultInjection.Hit($"{workflow.Name}.commit.after");
                     await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
                     TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId, workflow.Name));
                     TryDeleteDirectoryIfEmpty(Path.Combine(run.Lake.StagingRoot, run.RunId));
@@ -150,7 +152,9 @@ public sealed class WorkflowExecutor(RunContext run)
             using var connection = database.Duplicate();
             connection.Open();
             var context = new StepContext(run, workflow, definition, connection, commit);
+            FaultInjection.Hit($"{workflow}.{definition.Id}.before");
             var result = await step.ExecuteAsync(context, ct);
+            FaultInjection.Hit($"{workflow}.{definition.Id}.after");
             stepRun = stepRun with
             {
                 Status = RunStatus.Succeeded,

@@ -9,7 +9,8 @@ public sealed record LakeFile(string Path, long Size, DateTimeOffset Modified);
 /// <summary>
 /// Lists lake files matching a glob: <c>*</c> and <c>?</c> within a path segment, <c>**</c> across segments,
 /// <c>[abc]</c> character classes. Listing starts at the longest folder prefix without wildcards, so
-/// <c>raw/events/dt=*/*.csv</c> never walks the whole lake. Results are sorted by path.
+/// <c>raw/events/dt=*/*.csv</c> never walks the whole lake. Files and folders whose names start with <c>.</c> or <c>_</c>
+/// are skipped (<c>_SUCCESS</c>, <c>_temporary/</c>, <c>_staging/</c>). Results are sorted by path.
 /// </summary>
 public static class LakeGlob
 {
@@ -37,12 +38,16 @@ public static class LakeGlob
         var depth = remainder.Split('/').Length;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden, MaxRecursionDepth = depthLimited ? depth : int.MaxValue };
         return Directory.EnumerateFiles(baseDirectory, "*", options)
-            .Where(f => regex.IsMatch(Path.GetRelativePath(baseDirectory, f).Replace('\\', '/')))
-            .Where(f => !Path.GetFileName(f).StartsWith('.') && !Path.GetFileName(f).StartsWith('_'))
-            .Select(f => ToLakeFile(lake, new FileInfo(f)))
+            .Select(f => (File: f, Relative: Path.GetRelativePath(baseDirectory, f).Replace('\\', '/')))
+            .Where(f => regex.IsMatch(f.Relative) && !IsHiddenOrInternal(f.Relative))
+            .Select(f => ToLakeFile(lake, new FileInfo(f.File)))
             .OrderBy(f => f.Path, StringComparer.Ordinal)
             .ToList();
     }
+
+    // Files and folders named ".x" or "_x" are not data: markers (_SUCCESS), job scratch (_temporary) and Millrace's own
+    // _staging. Only the part of the path a wildcard matched is checked; a path named in full is read as written.
+    static bool IsHiddenOrInternal(string relative) => relative.Split('/').Any(s => s.StartsWith('.') || s.StartsWith('_'));
 
     static LakeFile ToLakeFile(LakeRoot lake, FileInfo file) =>
         new(lake.ToRelative(file.FullName), file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));

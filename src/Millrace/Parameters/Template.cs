@@ -22,7 +22,7 @@ public static partial class Template
         var result = new List<Reference>();
         foreach (Match m in ReferencePattern().Matches(text))
         {
-            if (m.Index > 0 && text[m.Index - 1] == '$') continue; // "$$" escapes a dollar sign
+            if (IsEscaped(text, m.Index)) continue;
             if (m.Groups["braced"].Success)
             {
                 result.Add(new Reference(m.Groups["braced"].Value.Trim(), m.Index, m.Length));
@@ -55,18 +55,29 @@ public static partial class Template
     static string Replace(string text, IReadOnlyDictionary<string, ParameterValue> values, Func<ParameterValue, bool, string> render, bool sql)
     {
         var references = FindReferences(text, values.ContainsKey);
-        if (references.Count == 0) return text.Replace("$$", "$", StringComparison.Ordinal);
+        if (references.Count == 0) return Unescape(text);
         var inString = sql ? StringMask(text) : null;
         var builder = new StringBuilder(text.Length + 32);
         var last = 0;
         foreach (var reference in references)
         {
-            builder.Append(text, last, reference.Index - last);
+            // "$$" in the text between references is a literal dollar, as it is in text without references.
+            builder.Append(Unescape(text[last..reference.Index]));
             builder.Append(render(Resolve(reference.Name, values), inString?[reference.Index] ?? false));
             last = reference.Index + reference.Length;
         }
-        builder.Append(text, last, text.Length - last);
+        builder.Append(Unescape(text[last..]));
         return builder.ToString();
+    }
+
+    static string Unescape(string text) => text.Replace("$$", "$", StringComparison.Ordinal);
+
+    // A '$' preceded by an odd number of '$' is the second half of a "$$" escape, not the start of a reference.
+    static bool IsEscaped(string text, int index)
+    {
+        var dollars = 0;
+        for (var i = index - 1; i >= 0 && text[i] == '$'; i--) dollars++;
+        return dollars % 2 == 1;
     }
 
     static ParameterValue Resolve(string name, IReadOnlyDictionary<string, ParameterValue> values)

@@ -5,6 +5,7 @@ using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Lake;
 using Millrace.Parameters;
+using Millrace.Storage;
 using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
@@ -24,6 +25,13 @@ public sealed partial class ReadStep : IStep
     public bool? HivePartitioning { get; init; }
     public bool AllowEmpty { get; init; }
     public bool Filename { get; init; }
+    public bool Incremental { get; init; }
+    public string OnRewrite { get; init; } = "reprocess";
+    public string? Since { get; init; }
+    public string? Until { get; init; }
+    public string? PartitionKey { get; init; }
+
+    static readonly string[] RewritePolicies = ["reprocess", "ignore", "fail"];
 
     public static StepKind Kind { get; } = new(
         "read",
@@ -37,6 +45,11 @@ public sealed partial class ReadStep : IStep
             new("hive_partitioning", "bool", false, "Turn key=value folders into columns (default: true when the path has key= folders)."),
             new("allow_empty", "bool", false, "No matching files or empty files give zero rows instead of an error (needs schema when nothing matches)."),
             new("filename", "bool", false, "Add a 'filename' column with the lake path of each row's file."),
+            new("incremental", "bool", false, "Take only files this step has not committed before (the watermark is the set of files, by path, size and time)."),
+            new("on_rewrite", "reprocess | ignore | fail", false, "Incremental: what to do with a committed file whose size or time changed (default reprocess); always recorded as an anomaly."),
+            new("since", "partition value", false, "Only files whose partition value (see partition_key) is >= this, e.g. ${from}."),
+            new("until", "partition value", false, "Only files whose partition value is <= this, e.g. ${to}."),
+            new("partition_key", "name", false, "The key=value folder since/until compare (default: the first key= folder in the path)."),
         ],
         ProducesOutput: true,
         Parse);
@@ -62,6 +75,14 @@ public sealed partial class ReadStep : IStep
             }
         }
         var allowEmpty = reader.Bool(map, "allow_empty") ?? false;
+        var onRewrite = reader.String(map, "on_rewrite") ?? "reprocess";
+        if (!RewritePolicies.Contains(onRewrite))
+            reader.Error(YamlNodeReader.Find(map, "on_rewrite")!, $"on_rewrite must be one of {string.Join(", ", RewritePolicies)}, got '{onRewrite}'");
+        var since = reader.String(map, "since");
+        var until = reader.String(map, "until");
+        var partitionKey = reader.String(map, "partition_key");
+        if (path is not null && (since is not null || until is not null) && partitionKey is null && DefaultPartitionKey(path) is null)
+            reader.Error(map, "since/until need a key=value folder in the path (e.g. dt=*) or a partition_key");
         if (path is null) return null;
         return new ReadStep
         {
@@ -73,6 +94,11 @@ public sealed partial class ReadStep : IStep
             HivePartitioning = reader.Bool(map, "hive_partitioning"),
             AllowEmpty = allowEmpty,
             Filename = reader.Bool(map, "filename") ?? false,
+            Incremental = reader.Bool(map, "incremental") ?? false,
+            OnRewrite = onRewrite,
+            Since = since,
+            Until = until,
+            PartitionKey = partitionKey,
         };
     }
 
@@ -83,6 +109,41 @@ public sealed partial class ReadStep : IStep
     {
         var pattern = context.Expand(Path);
         var files = LakeGlob.Match(context.Lake, pattern).ToList();
+        var details = new Dictionary<string, object?>();
+        if (Since is not null || Until is not null)
+        {
+            var key = PartitionKey ?? DefaultPartitionKey(Path)!;
+            var since = Since is null ? null : context.Expand(Since);
+            var until = Until is null ? null : context.Expand(Until);
+            files = files.Where(f => PartitionValue(f.Path, key) is { } value
+                && (since is null || string.CompareOrdinal(value, since) >= 0)
+                && (until is null || string.CompareOrdinal(value, until) <= 0)).ToList();
+            details["bounds"] = $"{key} in [{since ?? "…"}, {until ?? "…"}]";
+        }
+        List<LakeFile>? committedBefore = null;
+        if (Incremental)
+        {
+            var watermark = await context.Store.GetWatermarkAsync(context.Workflow, context.Step.Id, ct);
+            committedBefore = files.Where(f => watermark.ContainsKey(f.Path)).ToList();
+            var rewritten = files.Where(f => watermark.TryGetValue(f.Path, out var w) && (w.Size != f.Size || w.Modified != f.Modified)).ToList();
+            var fresh = files.Where(f => !watermark.ContainsKey(f.Path)).ToList();
+            foreach (var file in rewritten)
+            {
+                var before = watermark[file.Path];
+                await context.ReportAnomalyAsync("rewritten_file", OnRewrite == "fail" ? AnomalySeverity.Error : AnomalySeverity.Warning, OnRewrite,
+                    $"{file.Path} changed after run {before.RunId} committed it ({before.Size} bytes at {before.Modified:u} -> {file.Size} bytes at {file.Modified:u})",
+                    new { file = file.Path, committed_size = before.Size, size = file.Size, committed_modified = before.Modified, modified = file.Modified, committed_by = before.RunId }, ct);
+            }
+            if (rewritten.Count > 0 && OnRewrite == "fail")
+                throw new StepFailedException($"{rewritten.Count} committed file(s) were rewritten in place, e.g. {rewritten[0].Path}; on_rewrite: fail stops here (set reprocess or ignore)");
+            // Ignored rewrites are accounted for (the watermark takes their new identity) but not read.
+            files = OnRewrite == "reprocess" ? [.. fresh, .. rewritten] : fresh;
+            files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+            context.Commit.AddWatermarks(files.Concat(OnRewrite == "ignore" ? rewritten : [])
+                .Select(f => new WatermarkFile(context.Workflow, context.Step.Id, f.Path, f.Size, f.Modified, context.RunId)));
+            details["files_committed_before"] = watermark.Count;
+            details["rewritten"] = rewritten.Select(f => f.Path).ToList();
+        }
         var empty = files.Where(f => f.Size == 0).ToList();
         if (empty.Count > 0)
         {
@@ -91,34 +152,75 @@ public sealed partial class ReadStep : IStep
             await context.LogAsync($"skipped {empty.Count} empty file(s): {string.Join(", ", empty.Select(f => f.Path))}", ct, "warn");
             files.RemoveAll(f => f.Size == 0);
         }
+        if (files.Count == 0 && Incremental && committedBefore is { Count: > 0 })
+        {
+            // Nothing new: an empty table shaped like the files taken before.
+            var shape = context.Lake.Resolve(committedBefore[^1].Path);
+            await DuckDb.ExecuteAsync(context.Connection, $"CREATE TABLE {context.OutputTable} AS {Source(Format ?? FormatOf(shape), [shape], pattern)} LIMIT 0", ct);
+            details["files"] = Array.Empty<string>();
+            return new StepResult(0, details);
+        }
+        if (files.Count == 0 && Incremental && Schema is not null)
+        {
+            await DuckDb.ExecuteAsync(context.Connection, EmptyTable(context.OutputTable, pattern), ct);
+            details["files"] = Array.Empty<string>();
+            return new StepResult(0, details);
+        }
         if (files.Count == 0)
         {
             if (!AllowEmpty) throw new StepFailedException($"no files match '{pattern}' under the lake root {context.Lake.Root}; set allow_empty: true if that can happen");
             if (Schema is null) throw new StepFailedException($"no files match '{pattern}' and there is no 'schema' to make an empty table from");
-            await DuckDb.ExecuteAsync(context.Connection, $"CREATE TABLE {context.OutputTable} ({string.Join(", ", Schema.Select(c => $"{SqlText.Identifier(c.Column)} {c.Type}"))})", ct);
+            await DuckDb.ExecuteAsync(context.Connection, EmptyTable(context.OutputTable, pattern), ct);
             return new StepResult(0, new Dictionary<string, object?> { ["files"] = Array.Empty<string>() });
         }
 
         var format = Format ?? FormatOf(files[0].Path);
         var absolute = files.Select(f => context.Lake.Resolve(f.Path)).ToList();
-        var source = Source(format, absolute, pattern);
+        var delimiter = format == "csv" ? Delimiter ?? await SniffDelimiterAsync(context.Connection, absolute[0], ct) : null;
+        var source = Source(format, absolute, pattern, delimiter);
         try
         {
             await DuckDb.ExecuteAsync(context.Connection, $"CREATE TABLE {context.OutputTable} AS {source}", ct);
         }
         catch (DuckDBException e)
         {
-            throw new StepFailedException(DescribeReadError(e.Message, context.Lake, format, absolute), e);
+            var (message, named) = (e.Message, (IReadOnlyList<string>)absolute);
+            if (format == "csv" && delimiter is not null
+                && (message.Contains("Error when sniffing", StringComparison.Ordinal) || (absolute.Count > 1 && !absolute.Any(f => message.Contains(f, StringComparison.Ordinal))))
+                && await LocateCsvErrorAsync(context.Connection, absolute, delimiter, ct) is { } located)
+                (message, named) = (located.Message, [located.File]);
+            throw new StepFailedException(DescribeReadError(message, context.Lake, format, named), e);
         }
         if (Filename)
             await DuckDb.ExecuteAsync(context.Connection, $"UPDATE {context.OutputTable} SET filename = substr(filename, {context.Lake.Root.Length + 2})", ct);
         var rows = await DuckDb.CountAsync(context.Connection, context.OutputTable, ct);
-        return new StepResult(rows, new Dictionary<string, object?>
-        {
-            ["files"] = files.Select(f => f.Path).ToList(),
-            ["bytes"] = files.Sum(f => f.Size),
-        });
+        details["files"] = files.Select(f => f.Path).ToList();
+        details["bytes"] = files.Sum(f => f.Size);
+        return new StepResult(rows, details);
     }
+
+    /// <summary>An empty table with the schema's columns, and partition keys the schema does not type as VARCHAR.</summary>
+    string EmptyTable(string table, string pattern)
+    {
+        var columns = Schema!.Select(c => $"{SqlText.Identifier(c.Column)} {c.Type}").ToList();
+        if (HivePartitioning ?? pattern.Contains('=', StringComparison.Ordinal))
+            columns.AddRange(PartitionKeys(pattern).Where(k => !Schema!.Any(c => c.Column == k)).Select(k => $"{SqlText.Identifier(k)} VARCHAR"));
+        if (Filename) columns.Add("filename VARCHAR");
+        return $"CREATE TABLE {table} ({string.Join(", ", columns)})";
+    }
+
+    /// <summary>The keys of the key=value folders in a path pattern (dt for raw/events/dt=*/x.csv).</summary>
+    static IReadOnlyList<string> PartitionKeys(string path) =>
+        path.Split('/').Where(s => s.IndexOf('=', StringComparison.Ordinal) > 0).Select(s => s[..s.IndexOf('=', StringComparison.Ordinal)]).ToList();
+
+    /// <summary>The first key of a key=value folder in a path pattern (dt for raw/events/dt=*/x.csv).</summary>
+    static string? DefaultPartitionKey(string path) =>
+        path.Split('/').FirstOrDefault(s => s.Contains('=', StringComparison.Ordinal) && s.IndexOf('=', StringComparison.Ordinal) > 0) is { } segment
+            ? segment[..segment.IndexOf('=', StringComparison.Ordinal)]
+            : null;
+
+    static string? PartitionValue(string path, string key) =>
+        path.Split('/').FirstOrDefault(s => s.StartsWith(key + "=", StringComparison.Ordinal)) is { } segment ? segment[(key.Length + 1)..] : null;
 
     static string FormatOf(string path)
     {
@@ -133,25 +235,82 @@ public sealed partial class ReadStep : IStep
         };
     }
 
-    string Source(string format, IReadOnlyList<string> files, string pattern)
+    string Source(string format, IReadOnlyList<string> files, string pattern, string? sniffedDelimiter = null)
     {
         var list = DuckDb.FileList(files);
         var hive = HivePartitioning ?? pattern.Contains('=', StringComparison.Ordinal);
-        var common = $"hive_partitioning = {(hive ? "true" : "false")}, union_by_name = true, filename = {(Filename ? "true" : "false")}";
-        var columns = Schema is null ? null : "{" + string.Join(", ", Schema.Select(c => $"{SqlText.Quote(c.Column)}: {SqlText.Quote(c.Type)}")) + "}";
+        var keys = hive ? PartitionKeys(pattern) : [];
+        // With an explicit schema the columns are fixed (union_by_name would make DuckDB sniff each file again);
+        // partition keys listed in the schema type the key=value folders.
+        var common = $"hive_partitioning = {(hive ? "true" : "false")}, union_by_name = {(Schema is null ? "true" : "false")}, filename = {(Filename ? "true" : "false")}";
+        var hiveTypes = Schema?.Where(c => keys.Contains(c.Column)).ToList() ?? [];
+        if (hiveTypes.Count > 0) common += ", hive_types = {" + string.Join(", ", hiveTypes.Select(c => $"{SqlText.Quote(c.Column)}: {SqlText.Quote(c.Type)}")) + "}";
+        var fileColumns = Schema?.Where(c => !keys.Contains(c.Column)).ToList();
+        var columns = fileColumns is null ? null : "{" + string.Join(", ", fileColumns.Select(c => $"{SqlText.Quote(c.Column)}: {SqlText.Quote(c.Type)}")) + "}";
         switch (format)
         {
             case "csv":
                 var options = $"header = {(Header ? "true" : "false")}, strict_mode = true, ignore_errors = false";
-                if (Delimiter is not null) options += $", delim = {SqlText.Quote(Delimiter)}";
+                if ((Delimiter ?? sniffedDelimiter) is { } delimiter) options += ", " + CsvDialect(delimiter);
                 if (columns is not null) options += $", columns = {columns}, auto_detect = false";
                 return $"SELECT * FROM read_csv({list}, {options}, {common})";
             case "json":
                 return $"SELECT * FROM read_json({list}, format = 'auto'{(columns is null ? "" : $", columns = {columns}")}, {common})";
             default:
-                var select = Schema is null ? "*" : "* REPLACE (" + string.Join(", ", Schema.Select(c => $"CAST({SqlText.Identifier(c.Column)} AS {c.Type}) AS {SqlText.Identifier(c.Column)}")) + ")";
+                var select = fileColumns is null or { Count: 0 } ? "*" : "* REPLACE (" + string.Join(", ", fileColumns.Select(c => $"CAST({SqlText.Identifier(c.Column)} AS {c.Type}) AS {SqlText.Identifier(c.Column)}")) + ")";
                 return $"SELECT {select} FROM read_parquet({list}, {common})";
         }
+    }
+
+    static string CsvDialect(string delimiter) => $"delim = {SqlText.Quote(delimiter)}, quote = '\"', escape = '\"'";
+
+    /// <summary>
+    /// The field separator of <paramref name="file"/>, sniffed with malformed rows tolerated; null when DuckDB finds none.
+    /// Without it, one ragged row makes DuckDB's strict sniffer settle on a single column split on '|' and read the
+    /// whole file as text, silently; with the separator given, the strict read fails on that row instead.
+    /// </summary>
+    static async Task<string?> SniffDelimiterAsync(DuckDBConnection connection, string file, CancellationToken ct)
+    {
+        try
+        {
+            var delimiter = await DuckDb.ScalarAsync<string>(connection, $"SELECT Delimiter FROM sniff_csv({SqlText.Quote(file)}, ignore_errors = true)", ct);
+            return string.IsNullOrEmpty(delimiter) ? null : delimiter;
+        }
+        catch (DuckDBException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Finds the file and line of a CSV error DuckDB reported without them (a sniffer failure, or a ragged row in one of
+    /// several files): reads each file alone, strictly, with the columns sniffed from its good rows. Only runs after a
+    /// read failed, so the happy path pays nothing.
+    /// </summary>
+    async Task<(string Message, string File)?> LocateCsvErrorAsync(DuckDBConnection connection, IReadOnlyList<string> files, string delimiter, CancellationToken ct)
+    {
+        var dialect = $"header = {(Header ? "true" : "false")}, {CsvDialect(delimiter)}";
+        foreach (var file in files)
+        {
+            try
+            {
+                var columns = DuckDb.Describe(connection, $"read_csv({SqlText.Quote(file)}, {dialect}, ignore_errors = true)");
+                var spec = "{" + string.Join(", ", columns.Select(c => $"{SqlText.Quote(c.Name)}: {SqlText.Quote(c.Type)}")) + "}";
+                await DuckDb.ExecuteAsync(connection, $"""
+                    CREATE OR REPLACE TEMP TABLE millrace_csv_check AS SELECT * FROM read_csv({SqlText.Quote(file)}, {dialect}, strict_mode = true, ignore_errors = false, columns = {spec}, auto_detect = false);
+                    DROP TABLE millrace_csv_check;
+                    """, ct);
+            }
+            catch (DuckDBException e) when (!e.Message.Contains("Error when sniffing", StringComparison.Ordinal))
+            {
+                return (e.Message, file);
+            }
+            catch (DuckDBException)
+            {
+                // This file cannot even be sniffed; try the next one.
+            }
+        }
+        return null;
     }
 
     [GeneratedRegex(@"[Ll]ine:?\s*(\d+)")]

@@ -1,3 +1,4 @@
+using Millrace.Datasets;
 using Millrace.Definitions;
 using Millrace.Engine;
 using Millrace.Internal;
@@ -68,6 +69,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var isFolder = target.EndsWith('/') || string.IsNullOrEmpty(System.IO.Path.GetExtension(target));
         var stagingFolder = StagingFolder(context);
         var staged = await CopyAsync(context, stagingFolder, isFolder ? $"part-0.{Format}" : System.IO.Path.GetFileName(target), ct);
+        FaultInjection.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
         var finalFolder = isFolder ? target.TrimEnd('/') : System.IO.Path.GetDirectoryName(target)?.Replace('\\', '/') ?? "";
         var outputs = new List<string>();
         foreach (var file in staged)
@@ -89,47 +91,27 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var schema = DuckDb.Describe(context.Connection, input);
         foreach (var column in PartitionBy)
             if (!schema.Any(c => c.Name == column)) throw new StepFailedException($"partition_by column '{column}' is not in the input (columns: {string.Join(", ", schema.Select(c => c.Name))})");
-        var latest = await context.Store.GetDatasetVersionAsync(name, null, ct);
-        var baseVersion = context.Commit.VersionRead(name) ?? latest?.Version;
-        var current = baseVersion is null ? null : baseVersion == latest?.Version ? latest : await context.Store.GetDatasetVersionAsync(name, baseVersion, ct);
+        var current = await DatasetFiles.BaseVersionAsync(context, name, ct);
+        var baseVersion = current?.Version;
         var rows = await DuckDb.CountAsync(context.Connection, input, ct);
-
-        var newFiles = new List<string>();
-        if (rows > 0)
-        {
-            var stagingFolder = StagingFolder(context);
-            var prefix = $"part-{context.RunId}-{context.Step.Id}";
-            var datasetFolder = $"datasets/{name}";
-            var index = 0;
-            foreach (var file in await CopyAsync(context, stagingFolder, prefix + ".parquet", ct))
-            {
-                // Dataset files move now, under names no other run uses: no version lists them until the commit.
-                var folder = System.IO.Path.GetRelativePath(stagingFolder, System.IO.Path.GetDirectoryName(file)!).Replace('\\', '/');
-                var relative = $"{datasetFolder}/{(folder == "." ? "" : folder + "/")}{prefix}-{index++}.parquet";
-                var destination = context.Lake.Resolve(relative);
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
-                File.Move(file, destination, overwrite: true);
-                context.Commit.AddWrittenFile(destination);
-                newFiles.Add(relative);
-            }
-        }
+        const string remedy = "write with mode: overwrite to replace it";
+        if (current is not null && Mode != "overwrite") DatasetFiles.CheckSameSchema(name, current.Schema, schema, remedy);
+        var written = rows == 0 ? [] : await DatasetFiles.WriteAsync(context, name, input, PartitionBy, [], ct);
+        var newFiles = written.Select(w => w.File).ToList();
 
         IReadOnlyList<string> files;
         long totalRows;
         switch (Mode)
         {
             case "append" when current is not null:
-                CheckSameSchema(name, current.Schema, schema);
                 files = [.. current.Files, .. newFiles];
                 totalRows = current.Rows + rows;
                 break;
             case "replace_partitions" when current is not null:
-                CheckSameSchema(name, current.Schema, schema);
-                var touched = newFiles.Select(PartitionOf).ToHashSet(StringComparer.Ordinal);
-                var kept = current.Files.Where(f => !touched.Contains(PartitionOf(f))).ToList();
+                var touched = written.Select(w => w.Folder).ToHashSet(StringComparer.Ordinal);
+                var kept = current.Files.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
                 files = [.. kept, .. newFiles];
-                totalRows = rows + (kept.Count == 0 ? 0 : await DuckDb.ScalarAsync<long>(context.Connection,
-                    $"SELECT COUNT(*) FROM read_parquet({DuckDb.FileList(kept.Select(context.Lake.Resolve))})", ct));
+                totalRows = rows + await DatasetFiles.CountAsync(context, kept, ct);
                 break;
             default:
                 files = newFiles;
@@ -163,24 +145,6 @@ public sealed class WriteStep : IStep, IDatasetProducer
     // A later step may depend on the write (to run after it); it sees the rows written.
     static Task PassThroughAsync(StepContext context, CancellationToken ct) =>
         DuckDb.ExecuteAsync(context.Connection, $"CREATE VIEW {context.OutputTable} AS SELECT * FROM {context.SingleInput}", ct);
-
-    // The partition of a dataset file: its key=value folders ("" for an unpartitioned file).
-    static string PartitionOf(string file)
-    {
-        var segments = file.Split('/');
-        return string.Join('/', segments.Skip(2).Take(segments.Length - 3).Where(s => s.Contains('=', StringComparison.Ordinal)));
-    }
-
-    static void CheckSameSchema(string dataset, IReadOnlyList<ColumnSchema> current, IReadOnlyList<ColumnSchema> incoming)
-    {
-        var added = incoming.Where(c => !current.Any(o => o.Name == c.Name)).Select(c => $"+{c.Name} {c.Type}");
-        var removed = current.Where(c => !incoming.Any(o => o.Name == c.Name)).Select(c => $"-{c.Name}");
-        var retyped = incoming.Where(c => current.Any(o => o.Name == c.Name && o.Type != c.Type))
-            .Select(c => $"{c.Name} {current.First(o => o.Name == c.Name).Type}->{c.Type}");
-        var changes = added.Concat(removed).Concat(retyped).ToList();
-        if (changes.Count > 0)
-            throw new StepFailedException($"the input's schema differs from dataset '{dataset}' ({string.Join(", ", changes)}); write with mode: overwrite to replace it");
-    }
 
     string StagingFolder(StepContext context) =>
         System.IO.Path.Combine(context.Lake.StagingRoot, context.RunId, context.Workflow, context.Step.Id);

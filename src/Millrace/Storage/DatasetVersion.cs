@@ -33,7 +33,15 @@ public sealed record WorkflowCommit(
     string RunId,
     string Workflow,
     IReadOnlyList<(DatasetVersion Version, int? BaseVersion)> DatasetVersions,
-    IReadOnlyList<StagedFile> StagedFiles);
+    IReadOnlyList<StagedFile> StagedFiles)
+{
+    /// <summary>Files incremental reads took; committing them advances the watermark.</summary>
+    public IReadOnlyList<WatermarkFile> Watermarks { get; init; } = [];
+}
 
 /// <summary>A commit lost a race: another run committed a newer version of the dataset since this run read it.</summary>
-public sealed class CommitConflictException(string message) : Exception(message);
+public sealed class CommitConflictException(string message) : Exception(Marker + " " + message)
+{
+    /// <summary>Every conflict message starts with this, so a run's error tells a conflict (worth retrying) apart.</summary>
+    public const string Marker = "commit conflict:";
+}

@@ -40,6 +40,21 @@ public interface IMetadataStore : IAsyncDisposable
     /// </summary>
     Task CommitAsync(WorkflowCommit commit, CancellationToken ct);
 
+    /// <summary>The files an incremental read step has committed, by path.</summary>
+    Task<IReadOnlyDictionary<string, WatermarkFile>> GetWatermarkAsync(string workflow, string stepId, CancellationToken ct);
+
+    /// <summary>Records an anomaly at once (not with the commit: a failed run's findings matter most).</summary>
+    Task AddAnomalyAsync(Anomaly anomaly, CancellationToken ct);
+    Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct);
+
+    /// <summary>Sets which process owns a running run (host:pid:start).</summary>
+    Task SetRunOwnerAsync(string runId, string owner, CancellationToken ct);
+    /// <summary>Runs still marked running, with their owner, to find those whose process died.</summary>
+    Task<IReadOnlyList<(Run Run, string? Owner)>> GetRunningRunsAsync(CancellationToken ct);
+
+    /// <summary>Every lake file that some committed dataset version lists (what gc must keep).</summary>
+    Task<IReadOnlySet<string>> GetReferencedDatasetFilesAsync(CancellationToken ct);
+
     /// <summary>Staged files of committed workflows that were not yet moved to their final path (after a crash).</summary>
     Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct);
     Task MarkPublishedAsync(string runId, string stagingPath, CancellationToken ct);

@@ -67,7 +67,7 @@ public sealed record WorkflowRun
 public sealed record RunLog(string RunId, long Sequence, DateTimeOffset At, string Level, string? Workflow, string? StepId, string Message);
 
 /// <summary>Which runs to list.</summary>
-public sealed record RunFilter(string? ProjectId = null, string? Target = null, RunStatus? Status = null);
+public sealed record RunFilter(string? ProjectId = null, string? Target = null, RunStatus? Status = null, DateOnly? RunDate = null);
 
 /// <summary>A page of a listing: newest first.</summary>
 public sealed record Page(int Offset = 0, int Limit = 50);

@@ -112,6 +112,7 @@ public abstract class SqlMetadataStore : IMetadataStore
         if (filter.ProjectId is not null) { clauses.Add("project_id = @project"); parameters.Add(("project", filter.ProjectId)); }
         if (filter.Target is not null) { clauses.Add("target = @target"); parameters.Add(("target", filter.Target)); }
         if (filter.Status is not null) { clauses.Add("status = @status"); parameters.Add(("status", filter.Status.Value.ToString())); }
+        if (filter.RunDate is not null) { clauses.Add("run_date = @date"); parameters.Add(("date", filter.RunDate.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))); }
         await using var connection = await OpenAsync(ct);
         return await QueryRunsAsync(connection, clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses), page, ct, [.. parameters]);
     }
@@ -344,6 +345,14 @@ public abstract class SqlMetadataStore : IMetadataStore
                 throw new CommitConflictException($"dataset '{version.Dataset}' v{version.Version} was committed by another run first; nothing was committed, rerun the workflow.");
             }
         }
+        foreach (var mark in commit.Watermarks)
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO watermark_files (workflow, step_id, path, size, modified, run_id, committed_at)
+                VALUES (@workflow, @step, @path, @size, @modified, @run, @at)
+                ON CONFLICT (workflow, step_id, path) DO UPDATE SET size = excluded.size, modified = excluded.modified,
+                    run_id = excluded.run_id, committed_at = excluded.committed_at
+                """, ct, ("workflow", mark.Workflow), ("step", mark.StepId), ("path", mark.Path), ("size", mark.Size),
+                ("modified", Time(mark.Modified)), ("run", mark.RunId), ("at", Time(now)));
         foreach (var file in commit.StagedFiles)
             await ExecuteAsync(connection, transaction, """
                 INSERT INTO published_files (run_id, workflow, staging_path, final_path) VALUES (@run, @workflow, @staging, @final)
@@ -370,6 +379,80 @@ public abstract class SqlMetadataStore : IMetadataStore
         await using var connection = await OpenAsync(ct);
         await ExecuteAsync(connection, null, "UPDATE published_files SET published_at = @at WHERE run_id = @run AND staging_path = @path", ct,
             ("at", Time(DateTimeOffset.UtcNow)), ("run", runId), ("path", stagingPath));
+    }
+
+    // ---- watermarks, anomalies, ownership, gc ----
+
+    public async Task<IReadOnlyDictionary<string, WatermarkFile>> GetWatermarkAsync(string workflow, string stepId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null,
+            "SELECT path, size, modified, run_id FROM watermark_files WHERE workflow = @w AND step_id = @s", ("w", workflow), ("s", stepId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new Dictionary<string, WatermarkFile>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            var path = reader.GetString(0);
+            result[path] = new WatermarkFile(workflow, stepId, path, Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture), ParseTime(reader.GetString(2)), reader.GetString(3));
+        }
+        return result;
+    }
+
+    public async Task AddAnomalyAsync(Anomaly anomaly, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO anomalies (id, run_id, workflow, step_id, kind, severity, policy, message, details_json, created_at)
+            VALUES (@id, @run, @workflow, @step, @kind, @severity, @policy, @message, @details, @created)
+            """, ct, ("id", anomaly.Id), ("run", anomaly.RunId), ("workflow", anomaly.Workflow), ("step", anomaly.StepId), ("kind", anomaly.Kind),
+            ("severity", anomaly.Severity.ToString()), ("policy", anomaly.Policy), ("message", anomaly.Message), ("details", anomaly.DetailsJson),
+            ("created", Time(anomaly.CreatedAt)));
+    }
+
+    public async Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null, $"""
+            SELECT id, run_id, workflow, step_id, kind, severity, policy, message, details_json, created_at FROM anomalies
+            {(runId is null ? "" : "WHERE run_id = @run")} ORDER BY created_at DESC, id LIMIT {page.Limit} OFFSET {page.Offset}
+            """, ("run", runId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new List<Anomaly>();
+        while (await reader.ReadAsync(ct))
+            result.Add(new Anomaly
+            {
+                Id = reader.GetString(0), RunId = reader.GetString(1), Workflow = NullableString(reader, 2), StepId = NullableString(reader, 3),
+                Kind = reader.GetString(4), Severity = Enum.Parse<AnomalySeverity>(reader.GetString(5)), Policy = reader.GetString(6),
+                Message = reader.GetString(7), DetailsJson = NullableString(reader, 8), CreatedAt = ParseTime(reader.GetString(9)),
+            });
+        return result;
+    }
+
+    public async Task SetRunOwnerAsync(string runId, string owner, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, null, "UPDATE runs SET owner = @owner WHERE id = @id", ct, ("owner", owner), ("id", runId));
+    }
+
+    public async Task<IReadOnlyList<(Run Run, string? Owner)>> GetRunningRunsAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        var runs = await QueryRunsAsync(connection, "WHERE status = 'Running'", new Page(0, 10_000), ct);
+        var owners = new Dictionary<string, string?>(StringComparer.Ordinal);
+        await using (var command = Command(connection, null, "SELECT id, owner FROM runs WHERE status = 'Running'"))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) owners[reader.GetString(0)] = NullableString(reader, 1);
+        return runs.Select(r => (r, owners.GetValueOrDefault(r.Id))).ToList();
+    }
+
+    public async Task<IReadOnlySet<string>> GetReferencedDatasetFilesAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null, "SELECT files_json FROM dataset_versions");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct)) result.UnionWith(JsonSerializer.Deserialize<List<string>>(reader.GetString(0), Json)!);
+        return result;
     }
 
     // ---- helpers ----

@@ -1,0 +1,176 @@
+using System.Globalization;
+using Millrace.Datasets;
+using Millrace.Definitions;
+using Millrace.Engine;
+using Millrace.Internal;
+using Millrace.Parameters;
+using Millrace.Storage;
+
+namespace Millrace.Steps;
+
+/// <summary>
+/// <c>merge</c>: upserts a batch into a dataset by key. Within the batch the latest row per key (by
+/// <c>order_by</c>) wins; against the history, an incoming row replaces the stored one unless the stored one is
+/// newer; a row whose <c>delete_column</c> is true removes the key. The dataset is partitioned (by
+/// <c>partition_by</c> columns that never change for a key, such as an event's date, or by <c>buckets</c> of the
+/// key's hash) and only the partitions the batch touches are read and rewritten: a merge costs the batch plus the
+/// touched partitions, not the history. Reports inserted, updated, deleted and unchanged counts.
+/// </summary>
+public sealed class MergeStep : IStep, IDatasetProducer
+{
+    public required string Into { get; init; }
+    public required IReadOnlyList<string> Key { get; init; }
+    public string? OrderBy { get; init; }
+    public string? DeleteColumn { get; init; }
+    public IReadOnlyList<string> PartitionBy { get; init; } = [];
+    public int? Buckets { get; init; }
+
+    public string Dataset => Into;
+
+    // A key's bucket is md5-based, so it never changes with a DuckDB upgrade (hash() may).
+    const string BucketColumn = "__bucket";
+
+    public static StepKind Kind { get; } = new(
+        "merge",
+        "Upsert a batch into a dataset by key (latest row per key wins; optional deletes), rewriting only touched partitions.",
+        [
+            new("into", "dataset name", true, "The dataset to merge into; created by the first merge."),
+            new("key", "column or list of columns", true, "The key that identifies a row."),
+            new("order_by", "column", false, "Which row is latest: the greatest value wins, within the batch and against the stored row. Without it, the batch must not repeat a key and incoming rows always win."),
+            new("delete_column", "boolean column", false, "Rows where it is true delete their key; the column is not stored."),
+            new("partition_by", "list of columns", false, "Partition the dataset by columns that never change for a key (e.g. an event's date): a batch rewrites only its partitions."),
+            new("buckets", "int", false, "Partition the dataset into N buckets by the key's hash (for data with no such column): a batch rewrites only the buckets it touches."),
+        ],
+        ProducesOutput: true,
+        Parse);
+
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    {
+        var map = definition.Options;
+        reader.RejectUnknownKeys(map, Kind.Fields, "a merge step");
+        if (definition.Inputs.Count != 1) reader.Error(map, $"a merge step needs exactly one input (the batch), has {definition.Inputs.Count}");
+        var into = reader.String(map, "into", required: true);
+        if (into is not null && !ProjectLoader.IsIdentifier(into)) reader.Error(YamlNodeReader.Find(map, "into")!, $"dataset name '{into}' may use letters, digits and '_' only");
+        var key = reader.StringList(map, "key").Select(k => k.Value).ToList();
+        if (key.Count == 0) reader.Error(map, "a merge step needs 'key': the column(s) that identify a row");
+        var partitionBy = reader.StringList(map, "partition_by").Select(p => p.Value).ToList();
+        var buckets = reader.Int(map, "buckets", min: 1);
+        if (buckets is not null && partitionBy.Count > 0) reader.Error(YamlNodeReader.Find(map, "buckets")!, "use partition_by or buckets, not both");
+        if (buckets > 4096) reader.Error(YamlNodeReader.Find(map, "buckets")!, "buckets must be at most 4096");
+        if (into is null || key.Count == 0) return null;
+        return new MergeStep
+        {
+            Into = into, Key = key, OrderBy = reader.String(map, "order_by"), DeleteColumn = reader.String(map, "delete_column"),
+            PartitionBy = partitionBy, Buckets = buckets,
+        };
+    }
+
+    public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
+    {
+        var connection = context.Connection;
+        var input = context.SingleInput;
+        var inputSchema = DuckDb.Describe(connection, input);
+        foreach (var column in Key.Concat(PartitionBy).Concat(OrderBy is null ? [] : [OrderBy]).Concat(DeleteColumn is null ? [] : [DeleteColumn]))
+            if (!inputSchema.Any(c => c.Name == column))
+                throw new StepFailedException($"column '{column}' is not in the batch (columns: {string.Join(", ", inputSchema.Select(c => c.Name))})");
+        var schema = inputSchema.Where(c => c.Name != DeleteColumn).ToList();
+        var current = await DatasetFiles.BaseVersionAsync(context, Into, ct);
+        if (current is not null) DatasetFiles.CheckSameSchema(Into, current.Schema, schema, "merge cannot change a dataset's schema; write it anew with a write step (mode: overwrite)");
+
+        var keys = string.Join(", ", Key.Select(SqlText.Identifier));
+        var join = string.Join(" AND ", Key.Select(k => $"b.{SqlText.Identifier(k)} IS NOT DISTINCT FROM e.{SqlText.Identifier(k)}"));
+        var partitionColumns = Buckets is null ? PartitionBy : [BucketColumn];
+        var bucketExpression = Buckets is null ? "" : $", lpad(CAST(md5_number(concat_ws('|', {string.Join(", ", Key.Select(k => $"CAST({SqlText.Identifier(k)} AS VARCHAR)"))})) % {Buckets} AS VARCHAR), 4, '0') AS {BucketColumn}";
+        var dataColumns = string.Join(", ", schema.Select(c => SqlText.Identifier(c.Name)));
+        var deleted = DeleteColumn is null ? "FALSE" : $"coalesce(CAST({SqlText.Identifier(DeleteColumn)} AS BOOLEAN), FALSE)";
+
+        // The batch, one row per key: the latest by order_by.
+        var batchRows = await DuckDb.CountAsync(connection, input, ct);
+        await DuckDb.ExecuteAsync(connection, $"""
+            CREATE TEMP TABLE __batch AS
+            SELECT {dataColumns}, {deleted} AS __deleted{bucketExpression}
+            FROM {input}
+            {(OrderBy is null ? "" : $"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {SqlText.Identifier(OrderBy)} DESC NULLS LAST) = 1")}
+            """, ct);
+        var distinctRows = await DuckDb.CountAsync(connection, "__batch", ct);
+        if (OrderBy is null)
+        {
+            var distinctKeys = await DuckDb.ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM (SELECT DISTINCT {keys} FROM __batch)", ct);
+            if (distinctKeys != distinctRows)
+                throw new StepFailedException($"the batch has {distinctRows - distinctKeys} repeated key(s) and no order_by to tell which row is latest; set order_by");
+        }
+
+        // Only the partitions the batch touches are read: the rest of the history is carried over untouched.
+        var touched = (await DatasetFiles.PartitionsAsync(context, "__batch", partitionColumns, ct)).Select(p => p.Folder).ToHashSet(StringComparer.Ordinal);
+        var history = current?.Files ?? [];
+        var affectedFiles = history.Where(f => touched.Contains(DatasetFiles.FolderOf(f))).ToList();
+        var keptFiles = history.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
+        var existing = affectedFiles.Count == 0
+            ? $"(SELECT {string.Join(", ", schema.Select(c => $"CAST(NULL AS {c.Type}) AS {SqlText.Identifier(c.Name)}"))}{(Buckets is null ? "" : $", CAST(NULL AS VARCHAR) AS {BucketColumn}")} WHERE FALSE)"
+            : $"(SELECT {dataColumns}{bucketExpression} FROM read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false))";
+        await DuckDb.ExecuteAsync(connection, $"CREATE TEMP TABLE __existing AS SELECT * FROM {existing} e", ct);
+
+        var newer = OrderBy is null ? "TRUE" : $"(e.{SqlText.Identifier(OrderBy)} IS NULL OR b.{SqlText.Identifier(OrderBy)} >= e.{SqlText.Identifier(OrderBy)})";
+        var same = string.Join(" AND ", schema.Select(c => $"b.{SqlText.Identifier(c.Name)} IS NOT DISTINCT FROM e.{SqlText.Identifier(c.Name)}"));
+        await DuckDb.ExecuteAsync(connection, $"""
+            CREATE TEMP TABLE __outcome AS
+            SELECT b.*, CASE
+                WHEN e.__present IS NULL THEN CASE WHEN b.__deleted THEN 'ignored' ELSE 'inserted' END
+                WHEN NOT {newer} THEN 'unchanged'
+                WHEN b.__deleted THEN 'deleted'
+                WHEN {same} THEN 'unchanged'
+                ELSE 'updated' END AS __outcome
+            FROM __batch b LEFT JOIN (SELECT *, TRUE AS __present FROM __existing) e ON {join}
+            """, ct);
+        var counts = new Dictionary<string, long> { ["inserted"] = 0, ["updated"] = 0, ["deleted"] = 0, ["unchanged"] = 0, ["ignored"] = 0 };
+        await Task.Run(() =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT __outcome, COUNT(*) FROM __outcome GROUP BY ALL";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) counts[reader.GetString(0)] = reader.GetInt64(1);
+        }, ct);
+
+        // The touched partitions anew: stored rows the batch does not replace, plus the batch's inserts and updates.
+        var bucketSelect = Buckets is null ? "" : $", {BucketColumn}";
+        await DuckDb.ExecuteAsync(connection, $"""
+            CREATE TEMP TABLE __merged AS
+            SELECT {dataColumns}{bucketSelect} FROM __existing e
+            WHERE NOT EXISTS (SELECT 1 FROM __outcome b WHERE {join} AND b.__outcome IN ('updated', 'deleted'))
+            UNION ALL
+            SELECT {dataColumns}{bucketSelect} FROM __outcome WHERE __outcome IN ('inserted', 'updated')
+            """, ct);
+        var written = await DatasetFiles.WriteAsync(context, Into, "__merged", partitionColumns, Buckets is null ? [] : [BucketColumn], ct);
+        var mergedRows = await DuckDb.CountAsync(connection, "__merged", ct);
+        var files = keptFiles.Concat(written.Select(w => w.File)).ToList();
+        var keptRows = current is null ? 0 : current.Rows - await DatasetFiles.CountAsync(context, affectedFiles, ct);
+        var totalRows = keptRows + mergedRows;
+
+        var version = new DatasetVersion
+        {
+            Dataset = Into,
+            Version = (current?.Version ?? 0) + 1,
+            RunId = context.RunId,
+            Workflow = context.Workflow,
+            StepId = context.Step.Id,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Rows = totalRows,
+            Files = files,
+            Schema = schema,
+            Operation = "merge",
+        };
+        context.Commit.AddDatasetVersion(version, current?.Version);
+        // The output (for later steps) is the batch with each row's outcome; temp tables die with this connection.
+        await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {context.OutputTable} AS SELECT {dataColumns}, __outcome AS merge_outcome FROM __outcome", ct);
+        await DuckDb.ExecuteAsync(connection, "DROP TABLE __batch; DROP TABLE __existing; DROP TABLE __merged; DROP TABLE __outcome;", ct);
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"merged {batchRows} batch rows into '{Into}' v{version.Version}: {counts["inserted"]} inserted, {counts["updated"]} updated, {counts["deleted"]} deleted, {counts["unchanged"]} unchanged; rewrote {touched.Count} of {history.Select(DatasetFiles.FolderOf).Distinct().Count()} partition(s), {totalRows} rows in total");
+        await context.LogAsync(summary, ct);
+        return new StepResult(batchRows, new Dictionary<string, object?>
+        {
+            ["dataset"] = Into, ["version"] = version.Version, ["inserted"] = counts["inserted"], ["updated"] = counts["updated"],
+            ["deleted"] = counts["deleted"], ["unchanged"] = counts["unchanged"], ["duplicates_in_batch"] = batchRows - distinctRows,
+            ["partitions_rewritten"] = touched.Count, ["files_kept"] = keptFiles.Count, ["rows_total"] = totalRows,
+        });
+    }
+}
