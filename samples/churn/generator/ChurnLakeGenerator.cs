@@ -60,7 +60,8 @@ public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initi
         var labels = new StringBuilder("customer_id,churned_at,plan,region\n");
         int planChangeCount = 0, churnCount = 0;
 
-        var signups = first ? initialCustomers : Poisson(initialCustomers / 60.0);
+        // Sign-ups roughly balance churn, so the business (and the daily volume) stays steady over the simulation.
+        var signups = first ? initialCustomers : Poisson(initialCustomers / 220.0);
         for (var i = 0; i < signups; i++)
         {
             var plan = Pick([0.45, 0.35, 0.20]);

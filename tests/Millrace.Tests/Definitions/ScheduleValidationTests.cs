@@ -7,7 +7,7 @@ public sealed class ScheduleValidationTests : IAsyncLifetime
 {
     readonly TestProject _project = new();
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
         _project.LakeFile("raw/a.csv", "x\n1\n").Workflow("ingest", """
             name: ingest
@@ -16,7 +16,7 @@ public sealed class ScheduleValidationTests : IAsyncLifetime
                 type: read
                 path: raw/a.csv
             """);
-        await Task.CompletedTask;
+        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync() => await _project.DisposeAsync();

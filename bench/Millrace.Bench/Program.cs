@@ -1,0 +1,3 @@
+using Millrace.Bench;
+
+return await BenchProgram.RunAsync(args);
