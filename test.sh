@@ -37,18 +37,14 @@ log "dotnet test"
 dotnet test "$here/Millrace.sln" --nologo -v quiet --logger "trx" --results-directory "$results" 2>&1 | tee "$results/dotnet-test.log"
 status=${PIPESTATUS[0]}
 
-# Count from the TRX files: one per test project.
-read -r passed failed skipped < <(python3 - "$results" <<'PY' 2>/dev/null || echo "0 0 0"
-import sys, glob, xml.etree.ElementTree as ET
-p = f = s = 0
-for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
-    counters = ET.parse(path).getroot().find(".//{*}Counters")
-    if counters is None: continue
-    p += int(counters.get("passed", 0)); f += int(counters.get("failed", 0)) + int(counters.get("error", 0))
-    s += int(counters.get("notExecuted", 0))
-print(p, f, s)
-PY
-)
+# Count from the TRX files (one per test project): <Counters total=".." executed=".." passed=".." failed=".." ...>
+passed=0; failed=0; skipped=0
+counter() { grep -o "<Counters [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }
+for trx in $(find "$results" -name '*.trx' 2>/dev/null); do
+  passed=$((passed + $(counter "$trx" passed)))
+  failed=$((failed + $(counter "$trx" failed) + $(counter "$trx" error)))
+  skipped=$((skipped + $(counter "$trx" notExecuted)))
+done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   log "dotnet test exited with $status (build error or crashed test host; see $results/dotnet-test.log)"
   failed=$((failed + 1))

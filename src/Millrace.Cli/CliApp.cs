@@ -40,6 +40,12 @@ public static class CliApp
             root.Subcommands.Add(command);
 
         var parse = root.Parse(rest);
+        if (parse.Errors.Count > 0 && !rest.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            foreach (var problem in parse.Errors) await error.WriteLineAsync($"error: {problem.Message}");
+            await error.WriteLineAsync("see 'millrace --help' or 'millrace <command> --help'");
+            return UsageError;
+        }
         if (variables.Count > 0 && parse.CommandResult.Command.Name is not ("run" or "backfill"))
         {
             await error.WriteLineAsync("error: --var applies to 'millrace run' and 'millrace backfill' only");

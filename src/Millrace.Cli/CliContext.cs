@@ -37,6 +37,12 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
         return directory;
     }
 
+    /// <summary>
+    /// Loads the project for commands that only read its history (runs, run show, datasets, anomalies): definition
+    /// errors do not stop them, so a broken YAML file never hides what already ran.
+    /// </summary>
+    public ProjectDefinition LoadProject(ParseResult parse) => ProjectLoader.Load(ProjectDirectory(parse), []);
+
     /// <summary>Opens and validates the project, or throws <see cref="CliException"/> listing the errors.</summary>
     public ProjectDefinition OpenProject(ParseResult parse)
     {
@@ -56,6 +62,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     {
         builder.SetMinimumLevel(parse.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Warning);
         builder.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.AddFilter("Millrace", parse.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.None);
     });
 
@@ -70,6 +77,16 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
         {
             await Error.WriteLineAsync($"error: {e.Message}");
             return e.ExitCode;
+        }
+        catch (Exception e) when (e is NotSupportedException or Parameters.ParameterException or Lake.LakePathException)
+        {
+            await Error.WriteLineAsync($"error: {e.Message}");
+            return CliApp.Failure;
+        }
+        catch (Exception e) when (e is NotSupportedException or Parameters.ParameterException or Lake.LakePathException)
+        {
+            await Error.WriteLineAsync($"error: {e.Message}");
+            return CliApp.Failure;
         }
         catch (DefinitionException e)
         {

@@ -18,7 +18,7 @@ public static class AnomaliesCommand
         command.Options.Add(limit);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
-            var project = Project.Open(context.ProjectDirectory(parse));
+            var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var anomalies = await store.FindAnomaliesAsync(parse.GetValue(run), new Page(0, Math.Max(1, parse.GetValue(limit))), ct);
             var console = Terminal.For(context);

@@ -15,7 +15,7 @@ public static class DatasetsCommand
         command.Arguments.Add(name);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
-            var project = Project.Open(context.ProjectDirectory(parse));
+            var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var console = Terminal.For(context);
             var dataset = parse.GetValue(name);

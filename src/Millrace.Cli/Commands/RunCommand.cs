@@ -63,7 +63,7 @@ public static class RunCommand
         show.Options.Add(logs);
         show.SetAction(context.Guard(async (parse, ct) =>
         {
-            var project = Project.Open(context.ProjectDirectory(parse));
+            var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var id = parse.GetValue(runId)!;
             var run = await store.GetRunAsync(id, ct) ?? throw new CliException($"no run '{id}' in project '{project.Id}' (see 'millrace runs')");

@@ -23,11 +23,15 @@ public static class RunsCommand
             RunStatus? wanted = null;
             if (parse.GetValue(status) is { } text)
                 wanted = Enum.TryParse<RunStatus>(text, ignoreCase: true, out var s) ? s : throw new CliException($"unknown status '{text}' (queued, running, succeeded, failed, cancelled)", CliApp.UsageError);
-            var project = Project.Open(context.ProjectDirectory(parse));
+            var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var runs = await store.FindRunsAsync(new RunFilter(project.Id, parse.GetValue(pipeline), wanted), new Page(0, Math.Max(1, parse.GetValue(limit))), ct);
             var console = Terminal.For(context);
-            if (runs.Count == 0) { console.MarkupLine("no runs yet: try 'millrace run <pipeline>'"); return CliApp.Success; }
+            if (runs.Count == 0)
+            {
+                console.MarkupLine(wanted is null && parse.GetValue(pipeline) is null ? "no runs yet: try 'millrace run <pipeline>'" : "no runs match");
+                return CliApp.Success;
+            }
             var table = new Table().AddColumns("run", "target", "trigger", "status", "run.date", "started (UTC)", "time", "steps", "rows", "error");
             foreach (var run in runs)
             {

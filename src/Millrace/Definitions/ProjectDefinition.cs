@@ -8,6 +8,9 @@ public sealed class ProjectDefinition
 {
     public required string Id { get; init; }
     public required string Name { get; init; }
+    public string? Description { get; init; }
+    /// <summary>The landing zone, lake-relative (<c>raw</c> by default): Millrace reads it and never writes to it.</summary>
+    public string Landing { get; init; } = "raw";
     /// <summary>Absolute path of the project folder.</summary>
     public required string Directory { get; init; }
     /// <summary>Lake root as written (<c>./lake</c> by default), resolved against <see cref="Directory"/>.</summary>

@@ -17,9 +17,9 @@ public static partial class ProjectLoader
     /// <summary>The project file name.</summary>
     public const string ProjectFileName = "millrace.yaml";
 
-    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "store", "parameters"];
+    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "landing", "store", "parameters"];
     static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
-    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify", "retrain_when"];
+    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries"];
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
@@ -41,8 +41,8 @@ public static partial class ProjectLoader
         directory = Path.GetFullPath(directory);
         var projectFile = Path.Combine(directory, ProjectFileName);
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        string id = Path.GetFileName(directory), name = id, lake = "./lake";
-        string? store = null;
+        string id = Path.GetFileName(directory), name = id, lake = "./lake", landing = "raw";
+        string? store = null, description = null;
         IReadOnlyDictionary<string, ParameterDefinition> projectParameters = new Dictionary<string, ParameterDefinition>();
 
         if (!File.Exists(projectFile))
@@ -54,7 +54,11 @@ public static partial class ProjectLoader
             id = reader.String(root, "id", required: true) ?? id;
             if (!IsIdentifierOrDashed(id)) reader.Error(YamlNodeReader.Find(root, "id") ?? root, $"project id '{id}' may use letters, digits, '_' and '-' only");
             name = reader.String(root, "name") ?? id;
+            description = reader.String(root, "description");
             lake = reader.String(root, "lake") ?? lake;
+            landing = (reader.String(root, "landing") ?? landing).Trim('/');
+            if (landing.Length == 0 || landing.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(landing))
+                reader.Error(YamlNodeReader.Find(root, "landing") ?? root, $"landing must be a folder inside the lake such as raw, got '{landing}'");
             store = reader.String(root, "store");
             projectParameters = ReadParameters(reader, root);
         }
@@ -83,6 +87,8 @@ public static partial class ProjectLoader
         {
             Id = id,
             Name = name,
+            Description = description,
+            Landing = landing,
             Directory = directory,
             Lake = lake,
             Store = store,
@@ -192,7 +198,7 @@ public static partial class ProjectLoader
         ScheduleDefinition? schedule = null;
         if (reader.Mapping(root, "schedule") is { } scheduleMap)
         {
-            reader.RejectUnknownKeys(scheduleMap, ["cron", "timezone", "misfire", "catch_up", "enabled"], "'schedule'");
+            reader.RejectUnknownKeys(scheduleMap, ["cron", "timezone"], "'schedule'");
             var cron = reader.String(scheduleMap, "cron", required: true);
             var timezone = reader.String(scheduleMap, "timezone") ?? "UTC";
             if (cron is not null)

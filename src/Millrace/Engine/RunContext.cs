@@ -23,7 +23,7 @@ public sealed class RunContext
     public async Task LogAsync(string level, string? workflow, string? stepId, string message, CancellationToken ct)
     {
         var logLevel = level switch { "error" => LogLevel.Error, "warn" => LogLevel.Warning, _ => LogLevel.Information };
-        Logger.Log(logLevel, "[{RunId}] {Workflow}/{Step}: {Message}", RunId, workflow, stepId, message);
+        Logger.Log(logLevel, "[{RunId}] {Where}{Message}", RunId, workflow is null ? "" : stepId is null ? $"{workflow}: " : $"{workflow}.{stepId}: ", message);
         Observer.Log(RunId, level, workflow, stepId, message);
         // The log is part of the audit trail even when the run is being cancelled.
         await Store.AppendLogAsync(RunId, DateTimeOffset.UtcNow, level, workflow, stepId, message, CancellationToken.None);

@@ -55,6 +55,7 @@ public sealed class WorkflowExecutor(RunContext run)
         finally
         {
             TryDeleteDirectory(tempDirectory);
+            TryDeleteDirectoryIfEmpty(Path.GetDirectoryName(tempDirectory)!);
         }
 
         if (status != RunStatus.Succeeded) Discard(commit);

@@ -27,6 +27,20 @@ public sealed class LakeRoot
     /// </summary>
     public string Resolve(string relative)
     {
+        var trimmed = CheckRelative(relative);
+        var full = Path.GetFullPath(Path.Combine(Root, trimmed));
+        if (full != Root && !full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new LakePathException($"lake path '{relative}' leaves the lake root");
+        return full;
+    }
+
+    /// <summary>
+    /// Checks, without a root, that <paramref name="relative"/> is a lake-relative path that stays inside the lake:
+    /// not absolute, no URI, no <c>..</c> above the root. Returns it trimmed. <c>millrace validate</c> uses it on
+    /// paths without parameters; <see cref="Resolve"/> on every path at run time.
+    /// </summary>
+    public static string CheckRelative(string relative)
+    {
         ArgumentNullException.ThrowIfNull(relative);
         var trimmed = relative.Trim();
         if (trimmed.Length == 0) throw new LakePathException("a lake path is empty");
@@ -39,10 +53,24 @@ public sealed class LakeRoot
             depth += segment == ".." ? -1 : 1;
             if (depth < 0) throw new LakePathException($"lake path '{relative}' leaves the lake root ('..' is not allowed to go above it)");
         }
-        var full = Path.GetFullPath(Path.Combine(Root, trimmed));
-        if (full != Root && !full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new LakePathException($"lake path '{relative}' leaves the lake root");
-        return full;
+        return trimmed;
+    }
+
+    /// <summary>Folders only Millrace itself writes, under their own rules: a write step's path may not go there.</summary>
+    public static readonly IReadOnlyList<string> ReservedFolders = ["datasets", "models", "_staging", "quarantine"];
+
+    /// <summary>
+    /// Refuses a path a write step may not write to: the landing zone (Millrace never changes what lands) and the
+    /// folders Millrace manages itself.
+    /// </summary>
+    public static void CheckWritable(string relative, string landing)
+    {
+        var normalized = string.Join('/', CheckRelative(relative).Replace('\\', '/').Split('/').Where(s => s is not ("" or ".")));
+        foreach (var folder in ReservedFolders.Prepend(landing.Trim('/')))
+            if (normalized == folder || normalized.StartsWith(folder + "/", StringComparison.Ordinal))
+                throw new LakePathException(folder == landing.Trim('/')
+                    ? $"lake path '{relative}' is in the landing zone '{folder}/', which Millrace reads and never changes; write elsewhere (e.g. exports/ or reports/)"
+                    : $"lake path '{relative}' is in '{folder}/', which Millrace manages itself; write a dataset with 'dataset:' instead, or choose another folder");
     }
 
     /// <summary>The lake-relative form of an absolute path under the root, with forward slashes.</summary>

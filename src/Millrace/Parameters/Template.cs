@@ -48,22 +48,37 @@ public static partial class Template
     public static string Expand(string text, IReadOnlyDictionary<string, ParameterValue> values) =>
         Replace(text, values, (value, _) => value.Text, sql: false);
 
-    /// <summary>Expands references in SQL to typed literals; inside a quoted string, to the escaped text.</summary>
+    /// <summary>
+    /// Expands references in SQL by where they stand: in code, a typed literal; inside a '…' string, the text with
+    /// quotes doubled (and backslashes too in E'…' strings); inside a "…" identifier, the text with double quotes
+    /// doubled; inside a comment, nothing (a value with a newline could otherwise end the comment).
+    /// </summary>
     public static string ExpandSql(string sql, IReadOnlyDictionary<string, ParameterValue> values) =>
-        Replace(sql, values, (value, inString) => inString ? value.Text.Replace("'", "''", StringComparison.Ordinal) : value.ToSqlLiteral(), sql: true);
+        Replace(sql, values, (value, context) => context switch
+        {
+            SqlContext.String => value.Text.Replace("'", "''", StringComparison.Ordinal),
+            SqlContext.EscapeString => value.Text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal),
+            SqlContext.Identifier => value.Text.Replace("\"", "\"\"", StringComparison.Ordinal),
+            SqlContext.Comment => null,
+            _ => value.ToSqlLiteral(),
+        }, sql: true);
 
-    static string Replace(string text, IReadOnlyDictionary<string, ParameterValue> values, Func<ParameterValue, bool, string> render, bool sql)
+    /// <summary>Where a position of SQL text lies, lexically.</summary>
+    internal enum SqlContext : byte { Code, String, EscapeString, Identifier, Comment }
+
+    static string Replace(string text, IReadOnlyDictionary<string, ParameterValue> values, Func<ParameterValue, SqlContext, string?> render, bool sql)
     {
         var references = FindReferences(text, values.ContainsKey);
         if (references.Count == 0) return Unescape(text);
-        var inString = sql ? StringMask(text) : null;
+        var contexts = sql ? Lex(text) : null;
         var builder = new StringBuilder(text.Length + 32);
         var last = 0;
         foreach (var reference in references)
         {
             // "$$" in the text between references is a literal dollar, as it is in text without references.
             builder.Append(Unescape(text[last..reference.Index]));
-            builder.Append(render(Resolve(reference.Name, values), inString?[reference.Index] ?? false));
+            var context = contexts?[reference.Index] ?? SqlContext.Code;
+            builder.Append(context == SqlContext.Comment ? text.AsSpan(reference.Index, reference.Length) : render(Resolve(reference.Name, values), context));
             last = reference.Index + reference.Length;
         }
         builder.Append(Unescape(text[last..]));
@@ -92,17 +107,47 @@ public static partial class Template
         return values.TryGetValue(name, out var v) ? v : throw new ParameterException($"unknown parameter '${name}'; declare it under 'parameters:'");
     }
 
-    // For each character, whether it lies inside a single-quoted SQL string. Comments are not special: a quote in
-    // a comment is rare, and the worst case is a value rendered escaped-as-text, which is still safe.
-    static bool[] StringMask(string sql)
+    /// <summary>For each character of <paramref name="sql"/>, the lexical context it lies in.</summary>
+    internal static SqlContext[] Lex(string sql)
     {
-        var mask = new bool[sql.Length];
-        var inside = false;
+        var contexts = new SqlContext[sql.Length];
+        var state = SqlContext.Code;
+        var blockComment = false;
         for (var i = 0; i < sql.Length; i++)
         {
-            if (sql[i] == '\'') inside = !inside;
-            mask[i] = inside;
+            var c = sql[i];
+            var next = i + 1 < sql.Length ? sql[i + 1] : '\0';
+            switch (state)
+            {
+                case SqlContext.Code:
+                    if (c == '\'')
+                    {
+                        var escape = i > 0 && sql[i - 1] is 'e' or 'E' && (i < 2 || !(char.IsLetterOrDigit(sql[i - 2]) || sql[i - 2] == '_'));
+                        state = escape ? SqlContext.EscapeString : SqlContext.String;
+                    }
+                    else if (c == '"') state = SqlContext.Identifier;
+                    else if (c == '-' && next == '-') { contexts[i] = SqlContext.Comment; contexts[++i] = SqlContext.Comment; state = SqlContext.Comment; blockComment = false; continue; }
+                    else if (c == '/' && next == '*') { contexts[i] = SqlContext.Comment; contexts[++i] = SqlContext.Comment; state = SqlContext.Comment; blockComment = true; continue; }
+                    contexts[i] = SqlContext.Code;
+                    break;
+                case SqlContext.String or SqlContext.EscapeString:
+                    contexts[i] = state;
+                    if (state == SqlContext.EscapeString && c == '\\') { if (i + 1 < sql.Length) contexts[++i] = state; }
+                    else if (c == '\'' && next == '\'') contexts[++i] = state;
+                    else if (c == '\'') state = SqlContext.Code;
+                    break;
+                case SqlContext.Identifier:
+                    contexts[i] = state;
+                    if (c == '"' && next == '"') contexts[++i] = state;
+                    else if (c == '"') state = SqlContext.Code;
+                    break;
+                default:
+                    contexts[i] = SqlContext.Comment;
+                    if (!blockComment && c == '\n') state = SqlContext.Code;
+                    else if (blockComment && c == '*' && next == '/') { contexts[++i] = SqlContext.Comment; state = SqlContext.Code; }
+                    break;
+            }
         }
-        return mask;
+        return contexts;
     }
 }

@@ -75,6 +75,11 @@ public sealed partial class ReadStep : IStep
             }
         }
         var allowEmpty = reader.Bool(map, "allow_empty") ?? false;
+        if (path is not null && !path.Contains('$', StringComparison.Ordinal))
+        {
+            try { LakeRoot.CheckRelative(path); }
+            catch (LakePathException e) { reader.Error(YamlNodeReader.Find(map, "path")!, e.Message); }
+        }
         var onRewrite = reader.String(map, "on_rewrite") ?? "reprocess";
         if (!RewritePolicies.Contains(onRewrite))
             reader.Error(YamlNodeReader.Find(map, "on_rewrite")!, $"on_rewrite must be one of {string.Join(", ", RewritePolicies)}, got '{onRewrite}'");
@@ -330,7 +335,7 @@ public sealed partial class ReadStep : IStep
             if (ColumnPattern().Match(message) is { Success: true } column) where += $", column '{column.Groups[1].Value}'";
         }
         var firstLine = message.Split('\n')[0].Trim();
-        var detail = string.Join(" ", message.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("Possible Solution", StringComparison.Ordinal)).Take(3));
+        var detail = string.Join(" ", message.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("Possible", StringComparison.Ordinal) && !l.StartsWith("*", StringComparison.Ordinal)).Take(3));
         return (where.Length > 0 ? $"{where}: " : "") + firstLine + (detail.Length > 0 ? $" ({detail})" : "");
     }
 }

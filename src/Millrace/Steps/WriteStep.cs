@@ -2,6 +2,7 @@ using Millrace.Datasets;
 using Millrace.Definitions;
 using Millrace.Engine;
 using Millrace.Internal;
+using Millrace.Lake;
 using Millrace.Parameters;
 using Millrace.Storage;
 
@@ -49,6 +50,11 @@ public sealed class WriteStep : IStep, IDatasetProducer
             reader.Error(YamlNodeReader.Find(map, "dataset")!, $"dataset name '{dataset}' may use letters, digits and '_' only");
         var mode = reader.String(map, "mode") ?? "overwrite";
         if (!Modes.Contains(mode)) reader.Error(YamlNodeReader.Find(map, "mode")!, $"mode must be one of {string.Join(", ", Modes)}, got '{mode}'");
+        if (path is not null && !path.Contains('$', StringComparison.Ordinal))
+        {
+            try { LakeRoot.CheckRelative(path); }
+            catch (LakePathException e) { reader.Error(YamlNodeReader.Find(map, "path")!, e.Message); }
+        }
         if (path is not null && mode != "overwrite") reader.Error(YamlNodeReader.Find(map, "mode")!, "files under a path are always written in overwrite mode");
         var partitionBy = reader.StringList(map, "partition_by").Select(p => p.Value).ToList();
         if (mode == "replace_partitions" && partitionBy.Count == 0) reader.Error(YamlNodeReader.Find(map, "mode")!, "mode replace_partitions needs partition_by");
@@ -65,7 +71,9 @@ public sealed class WriteStep : IStep, IDatasetProducer
     async ValueTask<StepResult> WriteFilesAsync(StepContext context, CancellationToken ct)
     {
         var target = context.Expand(Path!);
-        context.Lake.Resolve(target); // refuse paths that leave the lake before writing anything
+        // Refuse paths that leave the lake, or land in the landing zone or Millrace's own folders, before writing anything.
+        context.Lake.Resolve(target);
+        LakeRoot.CheckWritable(target, context.Project.Landing);
         var isFolder = target.EndsWith('/') || string.IsNullOrEmpty(System.IO.Path.GetExtension(target));
         var stagingFolder = StagingFolder(context);
         var staged = await CopyAsync(context, stagingFolder, isFolder ? $"part-0.{Format}" : System.IO.Path.GetFileName(target), ct);

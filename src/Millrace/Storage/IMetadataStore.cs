@@ -4,7 +4,7 @@ namespace Millrace.Storage;
 /// The metadata store: runs, step runs, logs and dataset versions. SQLite is the embedded default
 /// (<see cref="SqliteMetadataStore"/>); every implementation passes the same contract tests.
 /// </summary>
-public interface IMetadataStore : IAsyncDisposable
+public partial interface IMetadataStore : IAsyncDisposable
 {
     /// <summary>Creates or upgrades the schema by applying the numbered migrations not yet applied.</summary>
     Task MigrateAsync(CancellationToken ct);

@@ -10,7 +10,7 @@ namespace Millrace.Storage;
 /// how to open a connection, where its migrations are, and how it reports a unique-key violation.
 /// SQL is kept portable (named <c>@parameters</c>, ISO-8601 UTC text timestamps that sort as they compare).
 /// </summary>
-public abstract class SqlMetadataStore : IMetadataStore
+public abstract partial class SqlMetadataStore : IMetadataStore
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -13,7 +13,7 @@ public sealed class WriteOutsideLakeTests : IAsyncLifetime
     [Theory]
     [InlineData("../outside/")]
     [InlineData("reports/../../outside/out.csv")]
-    public async Task A_write_to_a_path_outside_the_lake_fails_the_run_and_writes_nothing_outside(string path)
+    public void A_written_path_outside_the_lake_is_a_validation_error_naming_the_path(string path)
     {
         _project.LakeFile("raw/customers.csv", SampleData.CustomersCsv).Workflow("export", $"""
             name: export
@@ -27,15 +27,38 @@ public sealed class WriteOutsideLakeTests : IAsyncLifetime
                 path: {path}
             """);
 
-        var run = await _project.RunAsync("export");
+        var error = DefinitionAssert.Single(_project.Check(), "leaves the lake root");
+        Assert.Contains(path, error.Message);
+        Assert.Equal("out", error.StepId);
+        Assert.Equal(9, error.Location.Line);
+        Assert.False(Directory.Exists(Path.Combine(_project.Directory, "outside")), "a folder was created outside the lake");
+    }
+
+    [Theory]
+    [InlineData("raw/copy.csv", "landing zone")]
+    [InlineData("datasets/customers/x.parquet", "manages itself")]
+    [InlineData("_staging/x.csv", "manages itself")]
+    public async Task A_write_into_the_landing_zone_or_millrace_folders_fails_and_changes_nothing(string path, string message)
+    {
+        _project.LakeFile("raw/customers.csv", SampleData.CustomersCsv).Workflow("export", """
+            name: export
+            parameters: { target: x }
+            steps:
+              - id: customers
+                type: read
+                path: raw/customers.csv
+              - id: out
+                type: write
+                input: customers
+                path: ${target}
+            """);
+
+        var run = await _project.RunAsync("export", ("target", path));
 
         Assert.Equal(RunStatus.Failed, run.Status);
-        var step = await _project.StepRunAsync(run.Id, "out");
-        Assert.Equal(RunStatus.Failed, step.Status);
-        Assert.Contains(path, step.Error);
-        Assert.Contains(path, run.Error);
-        Assert.False(Directory.Exists(Path.Combine(_project.Directory, "outside")), "a folder was created outside the lake");
-        Assert.Empty(_project.FilesUnder("lake/_staging"));
+        Assert.Contains(message, run.Error);
+        Assert.False(File.Exists(Path.Combine(_project.Directory, "lake", path)));
+        Assert.Equal(SampleData.CustomersCsv, File.ReadAllText(Path.Combine(_project.Directory, "lake", "raw", "customers.csv")));
     }
 
     [Fact]

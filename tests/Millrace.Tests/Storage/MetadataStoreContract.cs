@@ -6,7 +6,7 @@ namespace Millrace.Tests.Storage;
 /// What every <see cref="IMetadataStore"/> must do, whatever database is behind it. A store's test class derives from
 /// this and says how to make an empty, migrated store; every test here then runs against it.
 /// </summary>
-public abstract class MetadataStoreContract : IAsyncLifetime
+public abstract partial class MetadataStoreContract : IAsyncLifetime
 {
     static readonly DateTimeOffset T0 = new(2024, 1, 5, 10, 0, 0, TimeSpan.Zero);
     static readonly CancellationToken None = CancellationToken.None;
