@@ -44,29 +44,34 @@ public static class QuickstartCommand
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             using var logging = context.Logging(parse);
             var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
-            var results = new List<(ChurnDay Day, Run Ingestion, Run? Preparation)>();
-            // Each simulated day: the day's files land in raw/, then the daily pipelines run as their schedules would.
+            var results = new List<DayResult>();
+            // Each simulated day: the day's files land in raw/, the prediction pipeline runs (ingest, merge, score
+            // with the champion, reports) as its 06:00 schedule would, then the nightly training with its gate, once
+            // enough days have passed for churn outcomes to be known.
             await WithProgressAsync(context, console, "simulated days", dayCount, async advance =>
             {
                 for (var d = 0; d < dayCount; d++)
                 {
                     var day = generator.Generate(first.AddDays(d));
                     var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
-                    var ingestion = await runner.RunAsync(new RunRequest("ingestion", variables, TriggerKind.Schedule), null, ct);
-                    var preparation = ingestion.Status == RunStatus.Succeeded ? await runner.RunAsync(new RunRequest("preparation", variables, TriggerKind.Schedule), null, ct) : null;
-                    results.Add((day, ingestion, preparation));
-                    if (!context.Interactive)
-                        await context.Output.WriteLineAsync($"day {day.Date:yyyy-MM-dd}: {day.Events:N0} events landed; ingestion {Status(ingestion)} {Terminal.Duration(ingestion.Duration)}, preparation {Status(preparation)} {Terminal.Duration(preparation?.Duration)}");
+                    var prediction = await runner.RunAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), null, ct);
+                    Run? training = null;
+                    if (prediction.Status == RunStatus.Succeeded && d >= TrainingStartDay)
+                        training = await runner.RunAsync(new RunRequest("training", variables, TriggerKind.Schedule), null, ct);
+                    var result = await DayResult.ReadAsync(store, day, prediction, training, ct);
+                    results.Add(result);
+                    if (!context.Interactive) await context.Output.WriteLineAsync(result.Line());
                     advance();
-                    if (preparation?.Status != RunStatus.Succeeded) break;
+                    if (prediction.Status != RunStatus.Succeeded || training is { Status: not RunStatus.Succeeded }) break;
                 }
             });
 
-            await PrintSummaryAsync(console, store, results, ct);
-            var failed = results.FirstOrDefault(r => r.Ingestion.Status != RunStatus.Succeeded || r.Preparation?.Status != RunStatus.Succeeded);
-            if (failed.Ingestion is not null)
+            PrintSummary(console, results);
+            await PrintModelsAsync(console, store, ct);
+            var failed = results.FirstOrDefault(r => r.Prediction.Status != RunStatus.Succeeded || r.Training is { Status: not RunStatus.Succeeded });
+            if (failed is not null)
             {
-                var run = failed.Ingestion.Status != RunStatus.Succeeded ? failed.Ingestion : failed.Preparation!;
+                var run = failed.Prediction.Status != RunStatus.Succeeded ? failed.Prediction : failed.Training!;
                 throw new CliException($"the loop stopped on {failed.Day.Date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()}: {run.Error} (millrace run show {run.Id} -p {root})");
             }
 
@@ -75,7 +80,9 @@ public static class QuickstartCommand
             console.MarkupLine("[bold]Outputs[/]");
             console.MarkupLine(Markup.Escape($"  project:   {root}"));
             console.MarkupLine(Markup.Escape($"  datasets:  {Path.Combine(root, "lake", "datasets")}  (millrace datasets -p {relative})"));
-            console.MarkupLine(Markup.Escape($"  reports:   {Path.Combine(root, "lake", "reports", "daily_summary")}"));
+            console.MarkupLine(Markup.Escape($"  reports:   {Path.Combine(root, "lake", "reports")}  (daily_summary/, churn_risk/)"));
+            console.MarkupLine(Markup.Escape($"  predictions: {Path.Combine(root, "lake", "predictions", "churn")}"));
+            console.MarkupLine(Markup.Escape($"  models:    millrace models show churn -p {relative}"));
             console.MarkupLine(Markup.Escape($"  runs:      millrace runs -p {relative}"));
             if (!parse.GetValue(noServe))
                 console.MarkupLine("[grey]The web UI and API (millrace serve) are not part of this build yet; the loop is done. Pass --no-serve to skip this note.[/]");
@@ -124,22 +131,51 @@ public static class QuickstartCommand
             });
     }
 
-    static async Task PrintSummaryAsync(IAnsiConsole console, IMetadataStore store, List<(ChurnDay Day, Run Ingestion, Run? Preparation)> results, CancellationToken ct)
+    /// <summary>The first day (0-based) the nightly training runs: churn outcomes need the label horizon (14 days) to be known.</summary>
+    const int TrainingStartDay = 16;
+
+    /// <summary>What one simulated day did, read back from the run records.</summary>
+    sealed record DayResult(ChurnDay Day, Run Prediction, Run? Training, long? Scored, string? Model)
     {
-        var table = new Table().Title("simulated days").AddColumns("day", "events", "customer rows", "churned", "active", "ingestion", "preparation", "features rows");
-        foreach (var (day, ingestion, preparation) in results)
+        public static async Task<DayResult> ReadAsync(IMetadataStore store, ChurnDay day, Run prediction, Run? training, CancellationToken ct)
         {
-            long? features = null;
-            if (preparation is not null)
-                features = (await store.GetStepRunsAsync(preparation.Id, ct)).FirstOrDefault(s => s.StepId == "features")?.Rows;
-            table.AddRow(day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Terminal.Rows(day.Events), Terminal.Rows(day.CustomerChanges),
-                Terminal.Rows(day.Churned), Terminal.Rows(day.ActiveCustomers),
-                $"{Terminal.StatusMarkup(ingestion.Status)} {Terminal.Duration(ingestion.Duration)}",
-                preparation is null ? "" : $"{Terminal.StatusMarkup(preparation.Status)} {Terminal.Duration(preparation.Duration)}",
-                Terminal.Rows(features));
+            var scored = (await store.GetStepRunsAsync(prediction.Id, ct)).FirstOrDefault(s => s.StepId == "scored")?.Rows;
+            string? model = null;
+            if (training is not null && (await store.GetStepRunsAsync(training.Id, ct)).FirstOrDefault(s => s.Kind == "train") is { DetailsJson: { } json })
+            {
+                using var details = System.Text.Json.JsonDocument.Parse(json);
+                var root = details.RootElement;
+                model = string.Create(CultureInfo.InvariantCulture,
+                    $"v{root.GetProperty("version").GetInt32()} auc {root.GetProperty("value").GetDouble():0.000} {(root.GetProperty("promoted").GetBoolean() ? "promoted" : "kept as challenger")}");
+            }
+            return new DayResult(day, prediction, training, scored, model);
         }
+
+        public string Line() =>
+            $"day {Day.Date:yyyy-MM-dd}: {Day.Events:N0} events landed; prediction {Prediction.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Prediction.Duration)}" +
+            (Scored is { } s ? $", {s:N0} customers scored" : "") +
+            (Training is null ? "" : $"; training {Training.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Training.Duration)}{(Model is null ? "" : ": " + Model)}");
+    }
+
+    static void PrintSummary(IAnsiConsole console, List<DayResult> results)
+    {
+        var table = new Table().Title("simulated days").AddColumns("day", "events", "churned", "active", "prediction", "scored", "training", "model");
+        foreach (var r in results)
+            table.AddRow(r.Day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Terminal.Rows(r.Day.Events), Terminal.Rows(r.Day.Churned), Terminal.Rows(r.Day.ActiveCustomers),
+                $"{Terminal.StatusMarkup(r.Prediction.Status)} {Terminal.Duration(r.Prediction.Duration)}", Terminal.Rows(r.Scored),
+                r.Training is null ? "" : $"{Terminal.StatusMarkup(r.Training.Status)} {Terminal.Duration(r.Training.Duration)}", Markup.Escape(r.Model ?? ""));
         console.Write(table);
+    }
+
+    static async Task PrintModelsAsync(IAnsiConsole console, IMetadataStore store, CancellationToken ct)
+    {
         var datasets = await store.ListDatasetsAsync(ct);
         console.MarkupLine(Markup.Escape("datasets: " + string.Join(", ", datasets.Select(d => $"{d.Dataset} v{d.Version} ({d.Rows:N0} rows)"))));
+        var versions = await store.ListModelVersionsAsync("churn", ct);
+        if (versions.Count == 0) { console.MarkupLine("no model trained yet (training starts on day " + (TrainingStartDay + 1) + ")"); return; }
+        var aliases = await store.GetAliasesAsync("churn", ct);
+        console.MarkupLine(Markup.Escape($"model churn: {versions.Count} version(s); " + string.Join(", ", aliases.Select(a => $"{a.Key} = v{a.Value}"))));
+        foreach (var entry in (await store.GetAliasHistoryAsync("churn", ct)).Reverse())
+            console.MarkupLine(Markup.Escape($"  {entry.At:yyyy-MM-dd HH:mm:ss} {entry.Alias} -> v{entry.Version}: {entry.Reason}"));
     }
 }

@@ -13,6 +13,18 @@ public sealed class CommitBuilder
     readonly List<StagedFile> _staged = [];
     readonly List<string> _writtenFiles = [];
     readonly List<WatermarkFile> _watermarks = [];
+    readonly List<ModelVersion> _models = [];
+    readonly List<AliasChange> _aliasChanges = [];
+
+    /// <summary>Registers a model version at commit, with the alias changes the promotion gate decided.</summary>
+    public void AddModel(ModelVersion model, IEnumerable<AliasChange> aliasChanges)
+    {
+        lock (_gate)
+        {
+            _models.Add(model);
+            _aliasChanges.AddRange(aliasChanges);
+        }
+    }
 
     /// <summary>Adds files an incremental read took; the commit advances the step's watermark past them.</summary>
     public void AddWatermarks(IEnumerable<WatermarkFile> files)
@@ -26,6 +38,9 @@ public sealed class CommitBuilder
     {
         lock (_gate) _read.TryAdd(dataset, version);
     }
+
+    /// <summary>Every dataset version this workflow run read, as <c>name@vN</c> (the lineage of what it makes).</summary>
+    public IReadOnlyList<string> DatasetsRead { get { lock (_gate) return _read.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}@v{p.Value}").ToList(); } }
 
     /// <summary>The version of <paramref name="dataset"/> the run read at its start, if it read it.</summary>
     public int? VersionRead(string dataset)
@@ -58,10 +73,10 @@ public sealed class CommitBuilder
 
     public IReadOnlyList<string> WrittenFiles { get { lock (_gate) return [.. _writtenFiles]; } }
 
-    public bool IsEmpty { get { lock (_gate) return _versions.Count == 0 && _staged.Count == 0 && _watermarks.Count == 0; } }
+    public bool IsEmpty { get { lock (_gate) return _versions.Count == 0 && _staged.Count == 0 && _watermarks.Count == 0 && _models.Count == 0; } }
 
     public WorkflowCommit Build(string runId, string workflow)
     {
-        lock (_gate) return new WorkflowCommit(runId, workflow, [.. _versions], [.. _staged]) { Watermarks = [.. _watermarks] };
+        lock (_gate) return new WorkflowCommit(runId, workflow, [.. _versions], [.. _staged]) { Watermarks = [.. _watermarks], Models = [.. _models], AliasChanges = [.. _aliasChanges] };
     }
 }

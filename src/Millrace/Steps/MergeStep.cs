@@ -75,7 +75,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
                 throw new StepFailedException($"column '{column}' is not in the batch (columns: {string.Join(", ", inputSchema.Select(c => c.Name))})");
         var schema = inputSchema.Where(c => c.Name != DeleteColumn).ToList();
         var current = await DatasetFiles.BaseVersionAsync(context, Into, ct);
-        if (current is not null) DatasetFiles.CheckSameSchema(Into, current.Schema, schema, "merge cannot change a dataset's schema; write it anew with a write step (mode: overwrite)");
+        if (current is { Rows: > 0 }) DatasetFiles.CheckSameSchema(Into, current.Schema, schema, "merge cannot change a dataset's schema; write it anew with a write step (mode: overwrite)");
 
         var keys = string.Join(", ", Key.Select(SqlText.Identifier));
         var join = string.Join(" AND ", Key.Select(k => $"b.{SqlText.Identifier(k)} IS NOT DISTINCT FROM e.{SqlText.Identifier(k)}"));

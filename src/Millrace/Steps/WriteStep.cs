@@ -103,7 +103,8 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var baseVersion = current?.Version;
         var rows = await DuckDb.CountAsync(context.Connection, input, ct);
         const string remedy = "write with mode: overwrite to replace it";
-        if (current is not null && Mode != "overwrite") DatasetFiles.CheckSameSchema(name, current.Schema, schema, remedy);
+        // An empty version has no rows to disagree with: the next write may give the dataset its real schema.
+        if (current is { Rows: > 0 } && Mode != "overwrite") DatasetFiles.CheckSameSchema(name, current.Schema, schema, remedy);
         var written = rows == 0 ? [] : await DatasetFiles.WriteAsync(context, name, input, PartitionBy, [], ct);
         var newFiles = written.Select(w => w.File).ToList();
 

@@ -37,6 +37,10 @@ public sealed record WorkflowCommit(
 {
     /// <summary>Files incremental reads took; committing them advances the watermark.</summary>
     public IReadOnlyList<WatermarkFile> Watermarks { get; init; } = [];
+
+    /// <summary>Model versions to register, and the alias changes the promotion gate decided.</summary>
+    public IReadOnlyList<ModelVersion> Models { get; init; } = [];
+    public IReadOnlyList<AliasChange> AliasChanges { get; init; } = [];
 }
 
 /// <summary>A commit lost a race: another run committed a newer version of the dataset since this run read it.</summary>

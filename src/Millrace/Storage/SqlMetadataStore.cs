@@ -353,6 +353,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
                     run_id = excluded.run_id, committed_at = excluded.committed_at
                 """, ct, ("workflow", mark.Workflow), ("step", mark.StepId), ("path", mark.Path), ("size", mark.Size),
                 ("modified", Time(mark.Modified)), ("run", mark.RunId), ("at", Time(now)));
+        await CommitModelsAsync(connection, transaction, commit, now, ct);
         foreach (var file in commit.StagedFiles)
             await ExecuteAsync(connection, transaction, """
                 INSERT INTO published_files (run_id, workflow, staging_path, final_path) VALUES (@run, @workflow, @staging, @final)

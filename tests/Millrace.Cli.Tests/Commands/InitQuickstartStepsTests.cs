@@ -22,25 +22,40 @@ public sealed class InitQuickstartStepsTests
     }
 
     [Fact]
-    public async Task Quickstart_without_serving_runs_the_simulated_days_and_leaves_committed_datasets()
+    public async Task Quickstart_without_serving_runs_the_simulated_days_trains_and_scores()
     {
         using var directory = new TempDirectory();
         var root = Path.Combine(directory.Path, "qs");
-        var result = await Shell.RunAsync("quickstart", "--no-serve", "--days", "3", "--customers", "300", "--dir", root);
+        var result = await Shell.RunAsync("quickstart", "--no-serve", "--days", "19", "--customers", "400", "--dir", root);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("day 2026-01-03", result.Output, StringComparison.Ordinal);
+        Assert.Contains("day 2026-01-19", result.Output, StringComparison.Ordinal);
+        Assert.Contains("v1 auc", result.Output, StringComparison.Ordinal);
+        Assert.Contains("champion -> v1: first version of 'churn'", result.Output, StringComparison.Ordinal);
 
         var runs = await Committed.RunsAsync(root);
-        Assert.Equal(6, runs.Count);
+        Assert.Equal(19, runs.Count(r => r.Target == "prediction"));
+        Assert.Equal(3, runs.Count(r => r.Target == "training"));
         Assert.All(runs, r => Assert.Equal(Millrace.Storage.RunStatus.Succeeded, r.Status));
         var customers = await Committed.RowsAsync(root, "customers", "customer_id");
-        Assert.True(customers.Count >= 300, $"{customers.Count} customers");
+        Assert.True(customers.Count >= 400, $"{customers.Count} customers");
         Assert.Equal(customers.Count, customers.Select(c => c.Split(',')[0]).Distinct().Count());
-        Assert.True(File.Exists(Path.Combine(root, "lake", "reports", "daily_summary", "dt=2026-01-03", "summary.csv")));
+        Assert.True(File.Exists(Path.Combine(root, "lake", "reports", "daily_summary", "dt=2026-01-19", "summary.csv")));
+        Assert.True(File.Exists(Path.Combine(root, "lake", "predictions", "churn", "dt=2026-01-19", "part-0.parquet")));
+        var top = File.ReadAllLines(Path.Combine(root, "lake", "reports", "churn_risk", "dt=2026-01-19", "top_at_risk.csv"));
+        Assert.StartsWith("customer_id,region,plan", top[0], StringComparison.Ordinal);
+        Assert.True(top.Length > 1, "the top-at-risk report is empty");
+        var predictions = Committed.Query($"SELECT count(*), min(model_version), count(probability) FROM '{Path.Combine(root, "lake", "predictions", "churn", "dt=2026-01-19", "part-0.parquet")}'");
+        var fields = predictions.Single().Split(',');
+        Assert.True(long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Equal(fields[0], fields[2]); // every active customer has a probability
+        Assert.True(int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) >= 1);
 
         var listed = await Shell.RunAsync("runs", "-p", root);
-        Assert.Contains("ingestion", listed.Output, StringComparison.Ordinal);
-        Assert.Contains("preparation", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("prediction", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("training", listed.Output, StringComparison.Ordinal);
+        var models = await Shell.RunAsync("models", "show", "churn", "-p", root);
+        Assert.True(models.ExitCode == 0, models.ToString());
+        Assert.Contains("champion", models.Output, StringComparison.Ordinal);
 
         // A second quickstart replaces its own folder; it never overwrites a folder it did not make.
         Assert.Equal(0, (await Shell.RunAsync("quickstart", "--no-serve", "--days", "1", "--customers", "50", "--dir", root)).ExitCode);

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Microsoft.ML;
+using Millrace.Engine;
+using Millrace.Lake;
+using Millrace.Storage;
+
+namespace Millrace.Learning;
+
+/// <summary>A model reference in a definition: <c>name</c> (its champion), <c>name@alias</c> or <c>name@vN</c>.</summary>
+public sealed record ModelReference(string Name, int? Version, string? Alias)
+{
+    public static ModelReference Parse(string text)
+    {
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        if (at < 0) return new ModelReference(text, null, "champion");
+        var name = text[..at];
+        var suffix = text[(at + 1)..];
+        if (name.Length == 0 || suffix.Length == 0) throw new FormatException($"'{text}' is not a model reference: write name, name@alias or name@vN");
+        if (suffix[0] == 'v' && int.TryParse(suffix[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0)
+            return new ModelReference(name, version, null);
+        return new ModelReference(name, null, suffix);
+    }
+
+    public override string ToString() => Version is { } v ? $"{Name}@v{v}" : $"{Name}@{Alias}";
+}
+
+/// <summary>
+/// Reads registered models back (metadata from the store, the ML.NET file from the lake) and changes aliases on a
+/// person's request: promote a version, roll back to the previous champion. Every change is recorded.
+/// </summary>
+public sealed class ModelRegistry(IMetadataStore store, LakeRoot lake)
+{
+    /// <summary>The alias the promotion gate and predict steps use by default.</summary>
+    public const string Champion = "champion";
+    public const string Challenger = "challenger";
+
+    public async Task<ModelVersion?> ResolveAsync(ModelReference reference, CancellationToken ct) =>
+        await store.GetModelVersionAsync(reference.Name, reference.Version, reference.Version is null ? reference.Alias : null, ct);
+
+    /// <summary>Loads the ML.NET model of a version from the lake.</summary>
+    public ITransformer Load(MLContext ml, ModelVersion version)
+    {
+        var path = lake.Resolve(version.Path);
+        if (!File.Exists(path)) throw new StepFailedException($"model {version.Name}@v{version.Version} is registered but its file {version.Path} is missing from the lake");
+        using var stream = File.OpenRead(path);
+        return ml.Model.Load(stream, out _);
+    }
+
+    /// <summary>Points an alias (champion by default) at <paramref name="version"/>, recording who and why.</summary>
+    public async Task<int?> PromoteAsync(string name, int version, string alias, string actor, string reason, CancellationToken ct)
+    {
+        _ = await store.GetModelVersionAsync(name, version, null, ct) ?? throw new InvalidOperationException($"model '{name}' has no version v{version}");
+        var aliases = await store.GetAliasesAsync(name, ct);
+        int? current = aliases.TryGetValue(alias, out var c) ? c : null;
+        await store.ChangeAliasesAsync([new AliasChange(name, alias, version, current, actor, reason)], null, ct);
+        return current;
+    }
+
+    /// <summary>
+    /// Points champion back at the version it pointed at before its latest change: one command to undo a promotion.
+    /// Returns (from, to).
+    /// </summary>
+    public async Task<(int From, int To)> RollbackAsync(string name, string actor, CancellationToken ct)
+    {
+        var aliases = await store.GetAliasesAsync(name, ct);
+        if (!aliases.TryGetValue(Champion, out var current)) throw new InvalidOperationException($"model '{name}' has no champion to roll back");
+        var history = await store.GetAliasHistoryAsync(name, ct);
+        var last = history.FirstOrDefault(h => h.Alias == Champion && h.Version == current);
+        if (last?.PreviousVersion is not { } previous)
+            throw new InvalidOperationException($"model '{name}' champion v{current} has no previous champion to roll back to");
+        await store.ChangeAliasesAsync([new AliasChange(name, Champion, previous, current, actor, $"rollback from v{current}")], null, ct);
+        return (current, previous);
+    }
+}

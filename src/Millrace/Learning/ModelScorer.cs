@@ -1,0 +1,88 @@
+using DuckDB.NET.Data;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Millrace.Internal;
+using Millrace.Parameters;
+using Millrace.Storage;
+
+namespace Millrace.Learning;
+
+/// <summary>
+/// Scores a DuckDB relation with a model: the input streams to ML.NET through a <see cref="DuckDbDataView"/>, the
+/// predictions stream back through DuckDB's appender into a table aligned by row number, and one join adds them to
+/// the input columns. No row objects on either side.
+/// </summary>
+public static class ModelScorer
+{
+    /// <summary>Row-number column used to align predictions with the input.</summary>
+    public const string RowColumn = "__row";
+
+    /// <summary>
+    /// Creates table <paramref name="predictionsTable"/> (<c>__row, score, probability, predicted_label</c>) with the
+    /// predictions of <paramref name="model"/> for <paramref name="numberedInput"/>, a table with a <c>__row</c> column.
+    /// Returns the number of rows scored.
+    /// </summary>
+    public static long Score(MLContext ml, ITransformer model, ModelVersion version, DuckDBConnection connection, string numberedInput, string predictionsTable)
+    {
+        var columns = ModelBuilder.ViewColumns(version.Features, version.Task, version.Label, hasLabel: false);
+        var view = new DuckDbDataView(connection, numberedInput, columns, orderBy: RowColumn);
+        var scored = model.Transform(view);
+        var labelType = version.Task switch { ModelTask.Binary => "BOOLEAN", ModelTask.Multiclass => "VARCHAR", _ => "VARCHAR" };
+        DuckDb.Execute(connection, $"CREATE TABLE {SqlText.Identifier(predictionsTable)} ({RowColumn} BIGINT, score DOUBLE, probability DOUBLE, predicted_label {labelType})");
+
+        var schema = scored.Schema;
+        using var cursor = scored.GetRowCursor(schema.Where(c => c.Name is "Score" or "Probability" or "PredictedLabel"));
+        using var appender = connection.CreateAppender(predictionsTable);
+        long rows = 0;
+        switch (version.Task)
+        {
+            case ModelTask.Binary:
+            {
+                var score = cursor.GetGetter<float>(schema["Score"]);
+                var probability = cursor.GetGetter<float>(schema["Probability"]);
+                var label = cursor.GetGetter<bool>(schema["PredictedLabel"]);
+                float s = 0, p = 0;
+                var l = false;
+                while (cursor.MoveNext())
+                {
+                    score(ref s); probability(ref p); label(ref l);
+                    appender.CreateRow().AppendValue(rows++).AppendValue((double)s).AppendValue((double)p).AppendValue(l).EndRow();
+                }
+                break;
+            }
+            case ModelTask.Multiclass:
+            {
+                var score = cursor.GetGetter<VBuffer<float>>(schema["Score"]);
+                var label = cursor.GetGetter<ReadOnlyMemory<char>>(schema["PredictedLabel"]);
+                var s = default(VBuffer<float>);
+                var l = default(ReadOnlyMemory<char>);
+                while (cursor.MoveNext())
+                {
+                    score(ref s); label(ref l);
+                    var max = s.DenseValues().DefaultIfEmpty(float.NaN).Max();
+                    appender.CreateRow().AppendValue(rows++).AppendValue((double)max).AppendValue((double)max).AppendValue(l.ToString()).EndRow();
+                }
+                break;
+            }
+            default:
+            {
+                var score = cursor.GetGetter<float>(schema["Score"]);
+                float s = 0;
+                while (cursor.MoveNext())
+                {
+                    score(ref s);
+                    appender.CreateRow().AppendValue(rows++).AppendValue((double)s).AppendNullValue().AppendNullValue().EndRow();
+                }
+                break;
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>Copies <paramref name="input"/> into table <paramref name="name"/> with a <c>__row</c> number in scan order.</summary>
+    public static string Number(DuckDBConnection connection, string input, string name)
+    {
+        DuckDb.Execute(connection, $"CREATE TABLE {SqlText.Identifier(name)} AS SELECT row_number() OVER () - 1 AS {RowColumn}, * FROM {input}");
+        return SqlText.Identifier(name);
+    }
+}

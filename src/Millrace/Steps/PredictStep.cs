@@ -1,0 +1,86 @@
+using Microsoft.ML;
+using Millrace.Definitions;
+using Millrace.Engine;
+using Millrace.Internal;
+using Millrace.Learning;
+using Millrace.Parameters;
+using Millrace.Storage;
+
+namespace Millrace.Steps;
+
+/// <summary>
+/// <c>predict</c>: scores the input with a registered model (<c>name@champion</c>, <c>name@vN</c>, any alias). The
+/// input must have the model's feature columns with compatible types (an error names each one that does not). The
+/// output is the input's columns plus <c>score</c>, <c>probability</c> and <c>predicted_label</c> (classifiers),
+/// <c>model_version</c> and <c>run_id</c>.
+/// </summary>
+public sealed class PredictStep : IStep
+{
+    public required string Model { get; init; }
+    public bool SkipWhenMissing { get; init; }
+
+    public static StepKind Kind { get; } = new(
+        "predict",
+        "Score the input with a registered model (name@champion, name@vN, name@alias); adds score, probability, predicted_label, model_version, run_id.",
+        [
+            new("model", "name@alias | name@vN", true, "The model version to score with; a bare name means its champion. Parameters allowed."),
+            new("on_missing_model", "fail | skip", false, "When the model or alias does not exist yet: fail (default), or skip — an empty output and a warning (a first day, before any training)."),
+        ],
+        ProducesOutput: true,
+        Parse);
+
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    {
+        var map = definition.Options;
+        reader.RejectUnknownKeys(map, Kind.Fields, "a predict step");
+        if (definition.Inputs.Count != 1) reader.Error(map, $"a predict step needs exactly one input (the rows to score), has {definition.Inputs.Count}");
+        var model = reader.String(map, "model", required: true);
+        if (model is not null && !model.Contains('$', StringComparison.Ordinal))
+        {
+            try { ModelReference.Parse(model); }
+            catch (FormatException e) { reader.Error(YamlNodeReader.Find(map, "model")!, e.Message); }
+        }
+        var missing = reader.String(map, "on_missing_model") ?? "fail";
+        if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
+        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = missing == "skip" };
+    }
+
+    public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
+    {
+        ModelReference reference;
+        try { reference = ModelReference.Parse(context.Expand(Model)); }
+        catch (FormatException e) { throw new StepFailedException(e.Message, e); }
+        var registry = new ModelRegistry(context.Store, context.Lake);
+        var version = await registry.ResolveAsync(reference, ct);
+        var input = context.SingleInput;
+        if (version is null)
+        {
+            var known = await context.Store.ListModelVersionsAsync(reference.Name, ct);
+            var message = known.Count == 0 ? $"model '{reference.Name}' has no registered version yet" : $"model {reference} does not exist (versions: {string.Join(", ", known.Select(k => "v" + k.Version))})";
+            if (!SkipWhenMissing) throw new StepFailedException(message + "; train it first, or set on_missing_model: skip");
+            await context.LogAsync(message + "; nothing scored (on_missing_model: skip)", ct, "warn");
+            await DuckDb.ExecuteAsync(context.Connection,
+                $"CREATE TABLE {context.OutputTable} AS SELECT *, NULL::DOUBLE AS score, NULL::DOUBLE AS probability, NULL::VARCHAR AS predicted_label, NULL::INTEGER AS model_version, NULL::VARCHAR AS run_id FROM {input} WHERE FALSE", ct);
+            return new StepResult(0, new Dictionary<string, object?> { ["model"] = reference.ToString(), ["skipped"] = true });
+        }
+
+        FeaturePlan.CheckInput(version.Features, DuckDb.Describe(context.Connection, input), $"{version.Name}@v{version.Version}");
+        var ml = new MLContext(seed: 0);
+        var model = registry.Load(ml, version);
+        var numbered = $"__score_input_{context.Step.Id}";
+        var predictions = $"__score_output_{context.Step.Id}";
+        var inputTable = ModelScorer.Number(context.Connection, input, numbered);
+        var rows = await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, inputTable, predictions), ct);
+        var scoreColumns = version.Task == ModelTask.Regression ? "p.score" : "p.score, p.probability, p.predicted_label";
+        await DuckDb.ExecuteAsync(context.Connection, $"""
+            CREATE TABLE {context.OutputTable} AS
+            SELECT i.* EXCLUDE ({ModelScorer.RowColumn}), {scoreColumns}, {version.Version} AS model_version, {SqlText.Quote(context.RunId)} AS run_id
+            FROM {inputTable} i JOIN {SqlText.Identifier(predictions)} p USING ({ModelScorer.RowColumn})
+            ORDER BY i.{ModelScorer.RowColumn};
+            DROP TABLE {inputTable};
+            DROP TABLE {SqlText.Identifier(predictions)};
+            """, ct);
+        await context.LogAsync($"scored {rows} rows with {version.Name}@v{version.Version} ({reference})", ct);
+        return new StepResult(rows, new Dictionary<string, object?> { ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString() });
+    }
+}

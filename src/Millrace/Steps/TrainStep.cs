@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Millrace.Datasets;
+using Millrace.Definitions;
+using Millrace.Engine;
+using Millrace.Internal;
+using Millrace.Learning;
+using Millrace.Parameters;
+using Millrace.Storage;
+using YamlDotNet.RepresentationModel;
+
+namespace Millrace.Steps;
+
+/// <summary>
+/// <c>train</c>: trains an ML.NET model on the step's input, evaluates it on a holdout, registers it as the next
+/// version of <c>model</c> and runs the promotion gate: the current champion is scored on the same holdout, and the
+/// new version becomes champion only if it beats it by <c>min_improvement</c> (else it becomes challenger, with the
+/// reason recorded). The registration and the alias change commit with the run, like everything else.
+/// The output is one row per metric of the new version.
+/// </summary>
+public sealed class TrainStep : IStep
+{
+    public required string Model { get; init; }
+    public required ModelTask Task { get; init; }
+    public required string Label { get; init; }
+    public IReadOnlyList<string> Include { get; init; } = [];
+    public IReadOnlyList<string> Exclude { get; init; } = [];
+    public required string Algorithm { get; init; }
+    public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
+    public string Validation { get; init; } = "random";
+    public double HoldoutFraction { get; init; } = 0.2;
+    public string? SplitColumn { get; init; }
+    public int Folds { get; init; } = 5;
+    public int Seed { get; init; } = 42;
+    public required string PromoteMetric { get; init; }
+    public double MinImprovement { get; init; }
+    public string PromoteAlias { get; init; } = ModelRegistry.Champion;
+    public int CategoricalThreshold { get; init; } = 50;
+
+    static readonly string[] Validations = ["random", "time", "kfold"];
+
+    public static StepKind Kind { get; } = new(
+        "train",
+        "Train an ML.NET model (LightGBM, FastTree, SDCA, logistic), evaluate it on a holdout, register it and promote it only if it beats the champion.",
+        [
+            new("model", "name", true, "Register the model under this name (versions v1, v2, … in models/<name>/)."),
+            new("task", "binary | multiclass | regression", true, "What the model predicts."),
+            new("label", "column", true, "The column to predict (binary: boolean or 0/1; multiclass: any; regression: numeric). Rows with a NULL label are left out."),
+            new("features", "list, or { include, exclude }", false, "Feature columns: all but the label by default; text becomes one-hot (or hashed above categorical_threshold distinct values), dates and timestamps their parts."),
+            new("algorithm", "lightgbm | fasttree | sdca | logistic", false, "The trainer (default lightgbm; regression: lightgbm, fasttree, sdca)."),
+            new("options", "{ iterations, learning_rate, leaves, min_child, l2 }", false, "Trainer options."),
+            new("validation", "{ method: random | time | kfold, fraction, column, folds, seed }", false, "Holdout: random (by hash of 'column' if given, else of the row), time (the latest fraction by 'column'), or k-fold (metrics averaged over folds; the model is then trained on all rows). Default random 0.2."),
+            new("promote", "{ metric, min_improvement, alias }", false, "Promotion gate: the new version must beat the champion on this metric (default auc / macro_accuracy / rmse) by min_improvement (default 0) on the same holdout."),
+            new("categorical_threshold", "int", false, "Most distinct values for one-hot encoding (default 50); above, text is hashed."),
+        ],
+        ProducesOutput: true,
+        Parse);
+
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    {
+        var map = definition.Options;
+        reader.RejectUnknownKeys(map, Kind.Fields, "a train step");
+        if (definition.Inputs.Count != 1) reader.Error(map, $"a train step needs exactly one input (the training data), has {definition.Inputs.Count}");
+        var model = reader.String(map, "model", required: true);
+        if (model is not null && !ProjectLoader.IsIdentifier(model)) reader.Error(YamlNodeReader.Find(map, "model")!, $"model name '{model}' may use letters, digits and '_' only");
+        var taskText = reader.String(map, "task", required: true);
+        ModelTask? task = taskText switch { "binary" => ModelTask.Binary, "multiclass" => ModelTask.Multiclass, "regression" => ModelTask.Regression, _ => null };
+        if (taskText is not null && task is null) reader.Error(YamlNodeReader.Find(map, "task")!, $"task must be binary, multiclass or regression, got '{taskText}'");
+        var label = reader.String(map, "label", required: true);
+        var algorithm = reader.String(map, "algorithm") ?? "lightgbm";
+        if (task is { } t && !ModelBuilder.Algorithms[t].Contains(algorithm))
+            reader.Error(YamlNodeReader.Find(map, "algorithm")!, $"algorithm '{algorithm}' is not available for {taskText} (choose {string.Join(", ", ModelBuilder.Algorithms[t])})");
+
+        List<string> include = [], exclude = [];
+        switch (YamlNodeReader.Find(map, "features"))
+        {
+            case YamlSequenceNode or YamlScalarNode:
+                include = reader.StringList(map, "features").Select(f => f.Value).ToList();
+                break;
+            case YamlMappingNode features:
+                reader.RejectUnknownKeys(features, ["include", "exclude"], "'features'");
+                include = reader.StringList(features, "include").Select(f => f.Value).ToList();
+                exclude = reader.StringList(features, "exclude").Select(f => f.Value).ToList();
+                break;
+        }
+
+        var options = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (reader.Mapping(map, "options") is { } optionMap)
+        {
+            reader.RejectUnknownKeys(optionMap, ModelBuilder.OptionNames.ToArray(), "'options'");
+            foreach (var name in ModelBuilder.OptionNames)
+                if (reader.Double(optionMap, name) is { } value)
+                {
+                    if (value <= 0) reader.Error(YamlNodeReader.Find(optionMap, name)!, $"option '{name}' must be positive");
+                    options[name] = value;
+                }
+        }
+
+        string validation = "random", splitColumn = "";
+        double fraction = 0.2;
+        int folds = 5, seed = 42;
+        if (reader.Mapping(map, "validation") is { } validationMap)
+        {
+            reader.RejectUnknownKeys(validationMap, ["method", "fraction", "column", "folds", "seed"], "'validation'");
+            validation = reader.String(validationMap, "method") ?? "random";
+            if (!Validations.Contains(validation)) reader.Error(YamlNodeReader.Find(validationMap, "method")!, $"validation method must be random, time or kfold, got '{validation}'");
+            fraction = reader.Double(validationMap, "fraction") ?? 0.2;
+            if (fraction is <= 0 or >= 1) reader.Error(YamlNodeReader.Find(validationMap, "fraction")!, "fraction must be between 0 and 1");
+            splitColumn = reader.String(validationMap, "column") ?? "";
+            if (validation == "time" && splitColumn.Length == 0) reader.Error(validationMap, "time validation needs 'column' (the time to split on)");
+            folds = reader.Int(validationMap, "folds", min: 2) ?? 5;
+            seed = reader.Int(validationMap, "seed") ?? 42;
+        }
+
+        var metric = task switch { ModelTask.Multiclass => "macro_accuracy", ModelTask.Regression => "rmse", _ => "auc" };
+        double minImprovement = 0;
+        var alias = ModelRegistry.Champion;
+        if (reader.Mapping(map, "promote") is { } promote)
+        {
+            reader.RejectUnknownKeys(promote, ["metric", "min_improvement", "alias"], "'promote'");
+            metric = reader.String(promote, "metric") ?? metric;
+            if (task is { } pt && !ModelBuilder.MetricNames(pt).Contains(metric))
+                reader.Error(YamlNodeReader.Find(promote, "metric")!, $"metric '{metric}' is not a {taskText} metric ({string.Join(", ", ModelBuilder.MetricNames(pt))})");
+            minImprovement = reader.Double(promote, "min_improvement") ?? 0;
+            if (minImprovement < 0) reader.Error(YamlNodeReader.Find(promote, "min_improvement")!, "min_improvement cannot be negative");
+            alias = reader.String(promote, "alias") ?? alias;
+        }
+        var threshold = reader.Int(map, "categorical_threshold", min: 1) ?? 50;
+        if (model is null || task is null || label is null) return null;
+        return new TrainStep
+        {
+            Model = model, Task = task.Value, Label = label, Include = include, Exclude = exclude, Algorithm = algorithm, Options = options,
+            Validation = validation, HoldoutFraction = fraction, SplitColumn = splitColumn.Length == 0 ? null : splitColumn, Folds = folds, Seed = seed,
+            PromoteMetric = metric, MinImprovement = minImprovement, PromoteAlias = alias, CategoricalThreshold = threshold,
+        };
+    }
+
+    public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
+    {
+        var connection = context.Connection;
+        var input = context.SingleInput;
+        var table = $"__train_{context.Step.Id}";
+        var relation = SqlText.Identifier(table);
+        var schema = DuckDb.Describe(connection, input);
+        if (!schema.Any(c => c.Name == Label)) throw new StepFailedException($"label column '{Label}' is not in the input (columns: {string.Join(", ", schema.Select(c => c.Name))})");
+        if (SplitColumn is not null && !schema.Any(c => c.Name == SplitColumn)) throw new StepFailedException($"validation column '{SplitColumn}' is not in the input");
+
+        // The split is computed once in SQL, so the new model and the champion are judged on the very same rows.
+        await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {relation} AS SELECT *, {SplitExpression(input)} AS __fold FROM {input} WHERE {SqlText.Identifier(Label)} IS NOT NULL", ct);
+        var dropped = await DuckDb.CountAsync(connection, input, ct) - await DuckDb.CountAsync(connection, relation, ct);
+        if (dropped > 0) await context.LogAsync($"left out {dropped} row(s) with a NULL label '{Label}'", ct, "warn");
+        var features = FeaturePlan.Plan(connection, relation, Label, Include, Exclude.Append("__fold").ToList(), CategoricalThreshold);
+        var columns = ModelBuilder.ViewColumns(features, Task, Label, hasLabel: true);
+        var ml = new MLContext(Seed);
+        var pipeline = ModelBuilder.Pipeline(ml, features, Task, Algorithm, Options, Seed);
+
+        ITransformer model;
+        Dictionary<string, double> metrics;
+        IReadOnlyList<IReadOnlyList<double>>? confusion;
+        long trainRows, holdoutRows;
+        var trainView = new DuckDbDataView(connection, relation, columns, Validation == "kfold" ? null : "__fold <> 0");
+        if (Validation == "kfold")
+        {
+            (metrics, confusion) = await Task_(() => CrossValidate(ml, connection, relation, columns, pipeline), ct);
+            model = await Task_(() => pipeline.Fit(trainView), ct);
+            trainRows = holdoutRows = trainView.GetRowCount() ?? 0;
+        }
+        else
+        {
+            var holdout = new DuckDbDataView(connection, relation, columns, "__fold = 0");
+            trainRows = trainView.GetRowCount() ?? 0;
+            holdoutRows = holdout.GetRowCount() ?? 0;
+            if (trainRows == 0 || holdoutRows == 0) throw new StepFailedException($"not enough rows to train and evaluate: {trainRows} for training, {holdoutRows} in the holdout");
+            model = await Task_(() => pipeline.Fit(trainView), ct);
+            (metrics, confusion) = await Task_(() => ModelBuilder.Evaluate(ml, model, holdout, Task), ct);
+        }
+        var importance = ModelBuilder.Importance(model, trainView.Schema, features);
+
+        // The promotion gate: the champion is re-scored on the same holdout.
+        var registry = new ModelRegistry(context.Store, context.Lake);
+        var champion = await context.Store.GetModelVersionAsync(Model, null, PromoteAlias, ct);
+        var latest = await context.Store.GetModelVersionAsync(Model, null, null, ct);
+        var version = (latest?.Version ?? 0) + 1;
+        var (promoted, reason, championMetric) = await GateAsync(context, ml, registry, champion, relation, metrics, ct);
+        var aliases = await context.Store.GetAliasesAsync(Model, ct);
+        var targetAlias = promoted ? PromoteAlias : ModelRegistry.Challenger;
+        int? currentAtAlias = aliases.TryGetValue(targetAlias, out var c) ? c : null;
+        var change = new AliasChange(Model, targetAlias, version, currentAtAlias, $"run {context.RunId}", reason);
+
+        // The model file and its metadata are staged and published by the commit, with the registration.
+        var path = $"models/{Model}/v{version}/model.zip";
+        var staging = Path.Combine(context.Lake.StagingRoot, context.RunId, context.Workflow, context.Step.Id);
+        Directory.CreateDirectory(staging);
+        var stagedModel = Path.Combine(staging, "model.zip");
+        await using (var stream = File.Create(stagedModel)) ml.Model.Save(model, trainView.Schema, stream);
+        var datasets = context.Commit.DatasetsRead;
+        var options = Options.ToDictionary(p => p.Key, p => p.Value.ToString(CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        options["validation"] = Validation == "kfold" ? $"kfold {Folds}" : $"{Validation} {HoldoutFraction.ToString(CultureInfo.InvariantCulture)}{(SplitColumn is null ? "" : " by " + SplitColumn)}";
+        options["seed"] = Seed.ToString(CultureInfo.InvariantCulture);
+        var registration = new ModelVersion
+        {
+            Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = DateTimeOffset.UtcNow,
+            Task = Task, Algorithm = Algorithm, Label = Label, Path = path, Metrics = metrics, Options = options, Features = features, Datasets = datasets,
+            Importance = importance, DefinitionsHash = context.Project.DefinitionsHash, TrainRows = trainRows, HoldoutRows = holdoutRows,
+        };
+        var stagedMetadata = Path.Combine(staging, "metadata.json");
+        await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
+            new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), ct);
+        context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedModel), path));
+        context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedMetadata), $"models/{Model}/v{version}/metadata.json"));
+        context.Commit.AddModel(registration, [change]);
+
+        await context.LogAsync($"{Model} v{version} ({Algorithm}, {trainRows} training rows, {holdoutRows} holdout rows): " +
+            string.Join(", ", ModelBuilder.MetricNames(Task).Select(m => $"{m} {ModelBuilder.Format(metrics[m])}")) +
+            $"; {(promoted ? "promoted to " + PromoteAlias : "kept as challenger")}: {reason}", ct);
+        await DuckDb.ExecuteAsync(connection, $"""
+            CREATE TABLE {context.OutputTable} (model VARCHAR, version INTEGER, metric VARCHAR, value DOUBLE, champion_value DOUBLE, promoted BOOLEAN);
+            INSERT INTO {context.OutputTable} VALUES {string.Join(", ", metrics.Select(m => $"({SqlText.Quote(Model)}, {version}, {SqlText.Quote(m.Key)}, {Literal(m.Value)}, {(m.Key == PromoteMetric && championMetric is { } cm ? Literal(cm) : "NULL")}, {(promoted ? "TRUE" : "FALSE")})"))};
+            DROP TABLE {relation};
+            """, ct);
+        return new StepResult(trainRows + holdoutRows, new Dictionary<string, object?>
+        {
+            ["model"] = Model, ["version"] = version, ["promoted"] = promoted, ["alias"] = targetAlias, ["reason"] = reason,
+            ["metric"] = PromoteMetric, ["value"] = metrics[PromoteMetric], ["champion"] = champion?.Version, ["champion_value"] = championMetric,
+            ["train_rows"] = trainRows, ["holdout_rows"] = holdoutRows, ["metrics"] = metrics,
+            ["importance"] = importance.Take(10).ToDictionary(p => p.Key, p => p.Value),
+        });
+    }
+
+    async Task<(bool Promoted, string Reason, double? ChampionMetric)> GateAsync(StepContext context, MLContext ml, ModelRegistry registry, ModelVersion? champion,
+        string relation, IReadOnlyDictionary<string, double> metrics, CancellationToken ct)
+    {
+        var value = metrics[PromoteMetric];
+        if (champion is null) return (true, $"first version of '{Model}': no {PromoteAlias} yet", null);
+        if (champion.Task != Task) return (true, $"{PromoteAlias} v{champion.Version} is a {champion.Task} model; the task changed", null);
+        var schema = DuckDb.Describe(context.Connection, relation);
+        try
+        {
+            FeaturePlan.CheckInput(champion.Features, schema, $"{Model}@v{champion.Version}");
+        }
+        catch (StepFailedException e)
+        {
+            return (true, $"{PromoteAlias} v{champion.Version} cannot score this data ({e.Message}); the new version replaces it", null);
+        }
+        var championModel = registry.Load(ml, champion);
+        var columns = ModelBuilder.ViewColumns(champion.Features, Task, Label, hasLabel: true);
+        Dictionary<string, double> championMetrics;
+        if (Validation == "kfold")
+            championMetrics = (await Task_(() => ModelBuilder.Evaluate(ml, championModel, new DuckDbDataView(context.Connection, relation, columns), Task), ct)).Metrics;
+        else
+            championMetrics = (await Task_(() => ModelBuilder.Evaluate(ml, championModel, new DuckDbDataView(context.Connection, relation, columns, "__fold = 0"), Task), ct)).Metrics;
+        var old = championMetrics[PromoteMetric];
+        var improvement = ModelBuilder.HigherIsBetter(PromoteMetric) ? value - old : old - value;
+        var comparison = $"{PromoteMetric} {ModelBuilder.Format(value)} vs {PromoteAlias} v{champion.Version} {ModelBuilder.Format(old)} on the same holdout (improvement {ModelBuilder.Format(improvement)}, needed more than {ModelBuilder.Format(MinImprovement)})";
+        return improvement > MinImprovement || (MinImprovement == 0 && improvement > 0)
+            ? (true, comparison, old)
+            : (false, comparison, old);
+    }
+
+    (Dictionary<string, double>, IReadOnlyList<IReadOnlyList<double>>?) CrossValidate(MLContext ml, DuckDB.NET.Data.DuckDBConnection connection, string relation,
+        IReadOnlyList<DataViewColumn> columns, IEstimator<ITransformer> pipeline)
+    {
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var fold = 0; fold < Folds; fold++)
+        {
+            var model = pipeline.Fit(new DuckDbDataView(connection, relation, columns, $"__fold <> {fold}"));
+            var (metrics, _) = ModelBuilder.Evaluate(ml, model, new DuckDbDataView(connection, relation, columns, $"__fold = {fold}"), Task);
+            foreach (var (name, value) in metrics) sums[name] = sums.GetValueOrDefault(name) + value / Folds;
+        }
+        return (sums, null);
+    }
+
+    /// <summary>The fold of each row of <paramref name="input"/>: 0 is the holdout. Deterministic, so reruns split the same way.</summary>
+    string SplitExpression(string input)
+    {
+        if (Validation == "time")
+        {
+            var column = SqlText.Identifier(SplitColumn!);
+            return $"CASE WHEN {column} >= (SELECT quantile_disc({column}, {Literal(1 - HoldoutFraction)}) FROM {input}) THEN 0 ELSE 1 END";
+        }
+        var key = SplitColumn is null ? "row_number() OVER ()" : SqlText.Identifier(SplitColumn);
+        var hash = $"md5_number(CAST({key} AS VARCHAR) || '-{Seed}')";
+        return Validation == "kfold"
+            ? $"CAST({hash} % {Folds} AS INTEGER)"
+            : $"CASE WHEN {hash} % 10000 < {(int)Math.Round(HoldoutFraction * 10000)} THEN 0 ELSE 1 END";
+    }
+
+    static string Literal(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NULL";
+
+    static Task<T> Task_<T>(Func<T> work, CancellationToken ct) => System.Threading.Tasks.Task.Run(work, ct);
+}
