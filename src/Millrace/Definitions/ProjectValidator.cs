@@ -30,6 +30,7 @@ public static class ProjectValidator
                 if (kind.Parse(step, reader) is { } parsed) parsedSteps[(workflow.Name, step.Id)] = parsed;
             }
 
+        CheckModelReferences(project, parsedSteps, errors);
         var datasets = parsedSteps.Values.OfType<IDatasetProducer>().Select(p => p.Dataset).Where(d => d.Length > 0).ToHashSet(StringComparer.Ordinal);
         var pipelinesByWorkflow = project.Pipelines.Values
             .SelectMany(p => p.Workflows.Select(w => (Workflow: w, Pipeline: p)))
@@ -63,6 +64,21 @@ public static class ProjectValidator
             errors.Add(new DefinitionError(project.Pipelines[name].Location, null, $"'{name}' names both a pipeline and a workflow; 'millrace run {name}' would be ambiguous, rename one"));
 
         return errors.OrderBy(e => e.Location.File, StringComparer.Ordinal).ThenBy(e => e.Location.Line).ThenBy(e => e.Location.Column).ToList();
+    }
+
+    /// <summary>A predict step's model (when written without parameters) must be registered by some train step of the project.</summary>
+    static void CheckModelReferences(ProjectDefinition project, Dictionary<(string Workflow, string Step), IStep> parsedSteps, List<DefinitionError> errors)
+    {
+        var models = parsedSteps.Values.OfType<IModelProducer>().Select(p => p.ModelName).ToHashSet(StringComparer.Ordinal);
+        foreach (var workflow in project.Workflows.Values)
+            foreach (var step in workflow.Steps)
+            {
+                if (parsedSteps.GetValueOrDefault((workflow.Name, step.Id)) is not Steps.PredictStep predict || predict.Model.Contains('$', StringComparison.Ordinal)) continue;
+                var name = Learning.ModelReference.Parse(predict.Model).Name;
+                if (!models.Contains(name))
+                    new YamlNodeReader(step.Location.File, errors, step.Id).Error(YamlNodeReader.Find(step.Options, "model")!,
+                        $"unknown model '{name}': no train step of the project registers it{Suggest(name, models)}");
+            }
     }
 
     /// <summary>Parses a cron expression of 5 fields, or 6 with seconds first.</summary>

@@ -16,7 +16,7 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
 {
     public async Task<GarbageReport> CollectAsync(bool dryRun, CancellationToken ct)
     {
-        var interrupted = await new Runner(project, store).RecoverInterruptedAsync(ct);
+        var interrupted = dryRun ? 0 : await new Runner(project, store).RecoverInterruptedAsync(ct);
         var lake = new LakeRoot(project.LakeRoot);
         if (!dryRun) await Publisher.PublishAsync(store, lake, null, ct);
         var live = (await store.GetRunningRunsAsync(ct)).Select(r => r.Run.Id).ToHashSet(StringComparer.Ordinal);

@@ -17,6 +17,12 @@ public interface IDatasetProducer
     string Dataset { get; }
 }
 
+/// <summary>A step that registers model versions (train); validation uses it to know which model names exist.</summary>
+public interface IModelProducer
+{
+    string ModelName { get; }
+}
+
 /// <summary>What a step reports: rows in its output and step-specific figures kept with the run.</summary>
 public sealed record StepResult(long? Rows, IReadOnlyDictionary<string, object?>? Details = null);
 

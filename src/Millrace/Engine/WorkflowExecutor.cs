@@ -172,6 +172,12 @@ public sealed class WorkflowExecutor(RunContext run)
         {
             stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = e.Message.Trim() };
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A defect in a step (or a library it calls) fails that step, not the process; the trace goes to the log.
+            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = $"internal error ({e.GetType().Name}): {e.Message.Trim()}" };
+            await run.LogAsync("error", workflow, definition.Id, e.ToString(), CancellationToken.None);
+        }
         if (stepRun.Error is { } message && stepRun.Status == RunStatus.Failed)
             await run.LogAsync("error", workflow, definition.Id, message, CancellationToken.None);
         await run.Store.SaveStepRunAsync(stepRun, CancellationToken.None);

@@ -55,7 +55,10 @@ public static class ModelBuilder
         return [.. features.SelectMany(FeaturePlan.Columns), labelColumn];
     }
 
-    /// <summary>The featurization and training pipeline.</summary>
+    /// <summary>
+    /// The featurization and training pipeline. LightGBM gets one-hot slots as plain numeric features
+    /// (UseCategoricalSplit off): its categorical splits cannot be read back for feature importance by ML.NET 5.
+    /// </summary>
     public static IEstimator<ITransformer> Pipeline(MLContext ml, IReadOnlyList<FeatureColumn> features, ModelTask task, string algorithm, IReadOnlyDictionary<string, double> options, int seed)
     {
         var columns = features.SelectMany(FeaturePlan.Columns).ToList();
@@ -87,7 +90,7 @@ public static class ModelBuilder
         {
             (ModelTask.Binary, "lightgbm") => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
-                NumberOfIterations = iterations ?? 100, LearningRate = learningRate, NumberOfLeaves = leaves, MinimumExampleCountPerLeaf = minChild, Seed = seed, Silent = true,
+                NumberOfIterations = iterations ?? 100, LearningRate = learningRate, NumberOfLeaves = leaves, MinimumExampleCountPerLeaf = minChild, Seed = seed, Silent = true, UseCategoricalSplit = false,
             }),
             (ModelTask.Binary, "fasttree") => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
@@ -103,7 +106,7 @@ public static class ModelBuilder
             }),
             (ModelTask.Multiclass, "lightgbm") => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
             {
-                NumberOfIterations = iterations ?? 100, LearningRate = learningRate, NumberOfLeaves = leaves, MinimumExampleCountPerLeaf = minChild, Seed = seed, Silent = true,
+                NumberOfIterations = iterations ?? 100, LearningRate = learningRate, NumberOfLeaves = leaves, MinimumExampleCountPerLeaf = minChild, Seed = seed, Silent = true, UseCategoricalSplit = false,
             }),
             (ModelTask.Multiclass, "fasttree") => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
@@ -119,7 +122,7 @@ public static class ModelBuilder
             }),
             (ModelTask.Regression, "lightgbm") => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
             {
-                NumberOfIterations = iterations ?? 100, LearningRate = learningRate, NumberOfLeaves = leaves, MinimumExampleCountPerLeaf = minChild, Seed = seed, Silent = true,
+                NumberOfIterations = iterations ?? 100, LearningRate = learningRate, NumberOfLeaves = leaves, MinimumExampleCountPerLeaf = minChild, Seed = seed, Silent = true, UseCategoricalSplit = false,
             }),
             (ModelTask.Regression, "fasttree") => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
             {
@@ -180,10 +183,18 @@ public static class ModelBuilder
         float[] weights;
         switch (parameters)
         {
-            case TreeEnsembleModelParameters trees:
-                var buffer = default(VBuffer<float>);
-                trees.GetFeatureWeights(ref buffer);
-                weights = buffer.DenseValues().ToArray();
+            case TreeEnsembleModelParametersBasedOnRegressionTree trees:
+                // Summed from the trees: GetFeatureWeights can index past its buffer for LightGBM models, whose trees
+                // may also carry no split gains; then each split counts once (split-count importance).
+                var gains = new Dictionary<int, double>();
+                foreach (var tree in trees.TrainedTreeEnsemble.Trees)
+                    for (var node = 0; node < tree.NumericalSplitFeatureIndexes.Count; node++)
+                    {
+                        var feature = tree.NumericalSplitFeatureIndexes[node];
+                        gains[feature] = gains.GetValueOrDefault(feature) + (node < tree.SplitGains.Count ? tree.SplitGains[node] : 1);
+                    }
+                weights = new float[gains.Count == 0 ? 0 : gains.Keys.Max() + 1];
+                foreach (var (index, gain) in gains) weights[index] = (float)gain;
                 break;
             case LinearModelParameters linear:
                 weights = linear.Weights.Select(Math.Abs).ToArray();

@@ -19,22 +19,38 @@ public static class ModelScorer
 
     /// <summary>
     /// Creates table <paramref name="predictionsTable"/> (<c>__row, score, probability, predicted_label</c>) with the
-    /// predictions of <paramref name="model"/> for <paramref name="numberedInput"/>, a table with a <c>__row</c> column.
-    /// Returns the number of rows scored.
+    /// predictions of <paramref name="model"/> for <paramref name="numberedInput"/>, a table whose <c>__row</c> runs
+    /// from 0 to rows - 1. The rows are scored in contiguous ranges in parallel (one cursor, connection and appender
+    /// per range; ML.NET models are safe to share between cursors). Returns the number of rows scored.
     /// </summary>
-    public static long Score(MLContext ml, ITransformer model, ModelVersion version, DuckDBConnection connection, string numberedInput, string predictionsTable)
+    public static long Score(MLContext ml, ITransformer model, ModelVersion version, DuckDBConnection connection, string numberedInput, string predictionsTable, int? parallelism = null)
     {
+        var total = Convert.ToInt64(DuckDb.ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM {numberedInput}", CancellationToken.None).GetAwaiter().GetResult());
+        var labelType = version.Task == ModelTask.Binary ? "BOOLEAN" : "VARCHAR";
+        var table = SqlText.Identifier(predictionsTable);
+        DuckDb.Execute(connection, $"CREATE TABLE {table} ({RowColumn} BIGINT, score DOUBLE, probability DOUBLE, predicted_label {labelType})");
+        // Below ~50,000 rows a second cursor costs more than it saves.
+        var chunks = (int)Math.Clamp(Math.Min(parallelism ?? Environment.ProcessorCount, total / 50_000), 1, 8);
+        var size = (total + chunks - 1) / chunks;
+        var parts = Enumerable.Range(0, chunks).Select(i => (From: i * size, To: Math.Min(total, (i + 1) * size))).Where(r => r.To > r.From).ToList();
         var columns = ModelBuilder.ViewColumns(version.Features, version.Task, version.Label, hasLabel: false);
-        var view = new DuckDbDataView(connection, numberedInput, columns, orderBy: RowColumn);
-        var scored = model.Transform(view);
-        var labelType = version.Task switch { ModelTask.Binary => "BOOLEAN", ModelTask.Multiclass => "VARCHAR", _ => "VARCHAR" };
-        DuckDb.Execute(connection, $"CREATE TABLE {SqlText.Identifier(predictionsTable)} ({RowColumn} BIGINT, score DOUBLE, probability DOUBLE, predicted_label {labelType})");
+        Parallel.ForEach(parts, new ParallelOptions { MaxDegreeOfParallelism = chunks }, part =>
+        {
+            using var chunkConnection = connection.Duplicate();
+            chunkConnection.Open();
+            var view = new DuckDbDataView(chunkConnection, numberedInput, columns, $"{RowColumn} >= {part.From} AND {RowColumn} < {part.To}", RowColumn);
+            ScoreRange(model.Transform(view), version.Task, chunkConnection, predictionsTable, part.From);
+        });
+        return total;
+    }
 
+    static void ScoreRange(IDataView scored, ModelTask task, DuckDBConnection connection, string predictionsTable, long firstRow)
+    {
         var schema = scored.Schema;
         using var cursor = scored.GetRowCursor(schema.Where(c => c.Name is "Score" or "Probability" or "PredictedLabel"));
         using var appender = connection.CreateAppender(predictionsTable);
-        long rows = 0;
-        switch (version.Task)
+        var row = firstRow;
+        switch (task)
         {
             case ModelTask.Binary:
             {
@@ -46,7 +62,7 @@ public static class ModelScorer
                 while (cursor.MoveNext())
                 {
                     score(ref s); probability(ref p); label(ref l);
-                    appender.CreateRow().AppendValue(rows++).AppendValue((double)s).AppendValue((double)p).AppendValue(l).EndRow();
+                    appender.CreateRow().AppendValue(row++).AppendValue((double)s).AppendValue((double)p).AppendValue(l).EndRow();
                 }
                 break;
             }
@@ -60,7 +76,7 @@ public static class ModelScorer
                 {
                     score(ref s); label(ref l);
                     var max = s.DenseValues().DefaultIfEmpty(float.NaN).Max();
-                    appender.CreateRow().AppendValue(rows++).AppendValue((double)max).AppendValue((double)max).AppendValue(l.ToString()).EndRow();
+                    appender.CreateRow().AppendValue(row++).AppendValue((double)max).AppendValue((double)max).AppendValue(l.ToString()).EndRow();
                 }
                 break;
             }
@@ -71,12 +87,11 @@ public static class ModelScorer
                 while (cursor.MoveNext())
                 {
                     score(ref s);
-                    appender.CreateRow().AppendValue(rows++).AppendValue((double)s).AppendNullValue().AppendNullValue().EndRow();
+                    appender.CreateRow().AppendValue(row++).AppendValue((double)s).AppendNullValue().AppendNullValue().EndRow();
                 }
                 break;
             }
         }
-        return rows;
     }
 
     /// <summary>Copies <paramref name="input"/> into table <paramref name="name"/> with a <c>__row</c> number in scan order.</summary>

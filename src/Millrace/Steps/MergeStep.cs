@@ -93,6 +93,13 @@ public sealed class MergeStep : IStep, IDatasetProducer
             {(OrderBy is null ? "" : $"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {SqlText.Identifier(OrderBy)} DESC NULLS LAST) = 1")}
             """, ct);
         var distinctRows = await DuckDb.CountAsync(connection, "__batch", ct);
+        if (distinctRows == 0 && current is not null)
+        {
+            // Nothing to merge: no new version, the history stays as it is.
+            await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {context.OutputTable} AS SELECT {dataColumns}, 'unchanged' AS merge_outcome FROM {input} WHERE FALSE; DROP TABLE __batch;", ct);
+            await context.LogAsync($"empty batch: '{Into}' stays at v{current.Version}", ct);
+            return new StepResult(0, new Dictionary<string, object?> { ["dataset"] = Into, ["version"] = current.Version, ["inserted"] = 0L, ["updated"] = 0L, ["deleted"] = 0L, ["unchanged"] = 0L, ["ignored"] = 0L });
+        }
         if (OrderBy is null)
         {
             var distinctKeys = await DuckDb.ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM (SELECT DISTINCT {keys} FROM __batch)", ct);
@@ -164,12 +171,12 @@ public sealed class MergeStep : IStep, IDatasetProducer
         await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {context.OutputTable} AS SELECT {dataColumns}, __outcome AS merge_outcome FROM __outcome", ct);
         await DuckDb.ExecuteAsync(connection, "DROP TABLE __batch; DROP TABLE __existing; DROP TABLE __merged; DROP TABLE __outcome;", ct);
         var summary = string.Create(CultureInfo.InvariantCulture,
-            $"merged {batchRows} batch rows into '{Into}' v{version.Version}: {counts["inserted"]} inserted, {counts["updated"]} updated, {counts["deleted"]} deleted, {counts["unchanged"]} unchanged; rewrote {touched.Count} of {history.Select(DatasetFiles.FolderOf).Distinct().Count()} partition(s), {totalRows} rows in total");
+            $"merged {batchRows} batch rows into '{Into}' v{version.Version}: {counts["inserted"]} inserted, {counts["updated"]} updated, {counts["deleted"]} deleted, {counts["unchanged"]} unchanged, {counts["ignored"]} ignored (deletes of unknown keys); rewrote {touched.Count} of {history.Select(DatasetFiles.FolderOf).Distinct().Count()} partition(s), {totalRows} rows in total");
         await context.LogAsync(summary, ct);
         return new StepResult(batchRows, new Dictionary<string, object?>
         {
             ["dataset"] = Into, ["version"] = version.Version, ["inserted"] = counts["inserted"], ["updated"] = counts["updated"],
-            ["deleted"] = counts["deleted"], ["unchanged"] = counts["unchanged"], ["duplicates_in_batch"] = batchRows - distinctRows,
+            ["deleted"] = counts["deleted"], ["unchanged"] = counts["unchanged"], ["ignored"] = counts["ignored"], ["duplicates_in_batch"] = batchRows - distinctRows,
             ["partitions_rewritten"] = touched.Count, ["files_kept"] = keptFiles.Count, ["rows_total"] = totalRows,
         });
     }

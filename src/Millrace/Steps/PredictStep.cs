@@ -65,12 +65,16 @@ public sealed class PredictStep : IStep
         }
 
         FeaturePlan.CheckInput(version.Features, DuckDb.Describe(context.Connection, input), $"{version.Name}@v{version.Version}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var ml = new MLContext(seed: 0);
         var model = registry.Load(ml, version);
+        var loadMs = clock.ElapsedMilliseconds;
         var numbered = $"__score_input_{context.Step.Id}";
         var predictions = $"__score_output_{context.Step.Id}";
         var inputTable = ModelScorer.Number(context.Connection, input, numbered);
+        var numberMs = clock.ElapsedMilliseconds;
         var rows = await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, inputTable, predictions), ct);
+        var scoreMs = clock.ElapsedMilliseconds;
         var scoreColumns = version.Task == ModelTask.Regression ? "p.score" : "p.score, p.probability, p.predicted_label";
         await DuckDb.ExecuteAsync(context.Connection, $"""
             CREATE TABLE {context.OutputTable} AS
@@ -81,6 +85,10 @@ public sealed class PredictStep : IStep
             DROP TABLE {SqlText.Identifier(predictions)};
             """, ct);
         await context.LogAsync($"scored {rows} rows with {version.Name}@v{version.Version} ({reference})", ct);
-        return new StepResult(rows, new Dictionary<string, object?> { ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString() });
+        return new StepResult(rows, new Dictionary<string, object?>
+        {
+            ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString(),
+            ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = clock.ElapsedMilliseconds - scoreMs,
+        });
     }
 }

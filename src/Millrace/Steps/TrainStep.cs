@@ -19,9 +19,10 @@ namespace Millrace.Steps;
 /// reason recorded). The registration and the alias change commit with the run, like everything else.
 /// The output is one row per metric of the new version.
 /// </summary>
-public sealed class TrainStep : IStep
+public sealed class TrainStep : IStep, IModelProducer
 {
     public required string Model { get; init; }
+    public string ModelName => Model;
     public required ModelTask Task { get; init; }
     public required string Label { get; init; }
     public IReadOnlyList<string> Include { get; init; } = [];
@@ -140,6 +141,9 @@ public sealed class TrainStep : IStep
     {
         var connection = context.Connection;
         var input = context.SingleInput;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var phases = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Phase(string name) { phases[name + "_ms"] = clock.ElapsedMilliseconds - phases.Values.Sum(); }
         var table = $"__train_{context.Step.Id}";
         var relation = SqlText.Identifier(table);
         var schema = DuckDb.Describe(connection, input);
@@ -154,6 +158,7 @@ public sealed class TrainStep : IStep
         var columns = ModelBuilder.ViewColumns(features, Task, Label, hasLabel: true);
         var ml = new MLContext(Seed);
         var pipeline = ModelBuilder.Pipeline(ml, features, Task, Algorithm, Options, Seed);
+        Phase("prepare");
 
         ITransformer model;
         Dictionary<string, double> metrics;
@@ -173,8 +178,10 @@ public sealed class TrainStep : IStep
             holdoutRows = holdout.GetRowCount() ?? 0;
             if (trainRows == 0 || holdoutRows == 0) throw new StepFailedException($"not enough rows to train and evaluate: {trainRows} for training, {holdoutRows} in the holdout");
             model = await Task_(() => pipeline.Fit(trainView), ct);
+            Phase("fit");
             (metrics, confusion) = await Task_(() => ModelBuilder.Evaluate(ml, model, holdout, Task), ct);
         }
+        Phase("evaluate");
         var importance = ModelBuilder.Importance(model, trainView.Schema, features);
 
         // The promotion gate: the champion is re-scored on the same holdout.
@@ -183,6 +190,7 @@ public sealed class TrainStep : IStep
         var latest = await context.Store.GetModelVersionAsync(Model, null, null, ct);
         var version = (latest?.Version ?? 0) + 1;
         var (promoted, reason, championMetric) = await GateAsync(context, ml, registry, champion, relation, metrics, ct);
+        Phase("gate");
         var aliases = await context.Store.GetAliasesAsync(Model, ct);
         var targetAlias = promoted ? PromoteAlias : ModelRegistry.Challenger;
         int? currentAtAlias = aliases.TryGetValue(targetAlias, out var c) ? c : null;
@@ -210,6 +218,7 @@ public sealed class TrainStep : IStep
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedModel), path));
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedMetadata), $"models/{Model}/v{version}/metadata.json"));
         context.Commit.AddModel(registration, [change]);
+        Phase("save");
 
         await context.LogAsync($"{Model} v{version} ({Algorithm}, {trainRows} training rows, {holdoutRows} holdout rows): " +
             string.Join(", ", ModelBuilder.MetricNames(Task).Select(m => $"{m} {ModelBuilder.Format(metrics[m])}")) +
@@ -225,6 +234,7 @@ public sealed class TrainStep : IStep
             ["metric"] = PromoteMetric, ["value"] = metrics[PromoteMetric], ["champion"] = champion?.Version, ["champion_value"] = championMetric,
             ["train_rows"] = trainRows, ["holdout_rows"] = holdoutRows, ["metrics"] = metrics,
             ["importance"] = importance.Take(10).ToDictionary(p => p.Key, p => p.Value),
+            ["timings"] = phases,
         });
     }
 

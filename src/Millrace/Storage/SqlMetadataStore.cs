@@ -346,6 +346,14 @@ public abstract partial class SqlMetadataStore : IMetadataStore
             }
         }
         foreach (var mark in commit.Watermarks)
+        {
+            // Another run committed this very file (same size and time) since this run listed it: taking it again
+            // would ingest it twice.
+            await using (var check = Command(connection, transaction,
+                "SELECT run_id FROM watermark_files WHERE workflow = @w AND step_id = @s AND path = @p AND size = @size AND modified = @modified",
+                ("w", mark.Workflow), ("s", mark.StepId), ("p", mark.Path), ("size", mark.Size), ("modified", Time(mark.Modified))))
+                if (await check.ExecuteScalarAsync(ct) is string other && other != commit.RunId)
+                    throw new CommitConflictException($"file {mark.Path} was already committed by run {other} while run {commit.RunId} was running; nothing was committed");
             await ExecuteAsync(connection, transaction, """
                 INSERT INTO watermark_files (workflow, step_id, path, size, modified, run_id, committed_at)
                 VALUES (@workflow, @step, @path, @size, @modified, @run, @at)
@@ -353,6 +361,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
                     run_id = excluded.run_id, committed_at = excluded.committed_at
                 """, ct, ("workflow", mark.Workflow), ("step", mark.StepId), ("path", mark.Path), ("size", mark.Size),
                 ("modified", Time(mark.Modified)), ("run", mark.RunId), ("at", Time(now)));
+        }
         await CommitModelsAsync(connection, transaction, commit, now, ct);
         foreach (var file in commit.StagedFiles)
             await ExecuteAsync(connection, transaction, """
