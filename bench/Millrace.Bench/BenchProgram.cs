@@ -28,12 +28,29 @@ public static class BenchProgram
                     iterations: int.Parse(options.GetValueOrDefault("iterations") ?? "100", CultureInfo.InvariantCulture),
                     output, Console.Out);
                 return 0;
+            case "api":
+                await ApiScenario.RunAsync(
+                    calls: int.Parse(options.GetValueOrDefault("calls") ?? "1000", CultureInfo.InvariantCulture),
+                    maxRuns: int.Parse(options.GetValueOrDefault("max-runs") ?? "0", CultureInfo.InvariantCulture),
+                    output, Console.Out);
+                return 0;
+            case "scheduler":
+                await SchedulerScenario.RunAsync(
+                    pipelines: int.Parse(options.GetValueOrDefault("pipelines") ?? "1000", CultureInfo.InvariantCulture),
+                    seconds: int.Parse(options.GetValueOrDefault("seconds") ?? "60", CultureInfo.InvariantCulture),
+                    cron: options.GetValueOrDefault("cron") ?? "*/10 * * * * *",
+                    output, Console.Out);
+                return 0;
             default:
                 Console.WriteLine("""
                     Millrace benchmarks (run in Release):
                       daily [--days 180] [--customers 2000] [--out DIR]
                           The churn sample's daily loop (incremental ingestion + merge, then preparation) over simulated
                           days; reports the time per daily run as history grows (30 vs 180 days: target ratio <= 1.2).
+                      api [--calls 1000] [--max-runs 0] [--out DIR]
+                          executePipeline accept latency (p50/p99) over loopback HTTP; --max-runs 0 only queues the runs.
+                      scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"] [--out DIR]
+                          Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
                       learning [--rows 1500000] [--iterations 100] [--out DIR]
                           The train and predict steps beside the same ML.NET pipeline written by hand on in-memory
                           data: training time (target ratio <= 1.15) and scoring rows/s (target >= 0.9 of raw).

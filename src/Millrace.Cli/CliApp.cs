@@ -35,7 +35,7 @@ public static class CliApp
                      InitCommand.Create(context), ValidateCommand.Create(context), RunCommand.Create(context), RunsCommand.Create(context),
                      StepsCommand.Create(context), DatasetsCommand.Create(context), QuickstartCommand.Create(context),
                      RerunCommand.CreateRerun(context), RerunCommand.CreateRetry(context), BackfillCommand.Create(context), GcCommand.Create(context),
-                     AnomaliesCommand.Create(context), ModelsCommand.Create(context),
+                     AnomaliesCommand.Create(context), ModelsCommand.Create(context), ServeCommand.Create(context), TokenCommand.Create(context),
                  })
             root.Subcommands.Add(command);
 
@@ -52,7 +52,9 @@ public static class CliApp
             return UsageError;
         }
         // Ctrl-C cancels the run's token; the run then records itself as cancelled, which takes a moment.
-        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+        // The server commands stop themselves on Ctrl-C within their own shutdown timeout: no forced exit for them.
+        var serving = parse.CommandResult.Command.Name is "serve" || (parse.CommandResult.Command.Name is "quickstart" && !rest.Contains("--no-serve"));
+        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = serving ? TimeSpan.FromHours(1) : TimeSpan.FromSeconds(30) };
         return await parse.InvokeAsync(configuration);
     }
 

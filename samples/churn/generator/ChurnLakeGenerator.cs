@@ -13,8 +13,30 @@ public sealed record ChurnDay(DateOnly Date, int CustomerChanges, int Events, in
 /// Churn has signal the model can learn: customers on the basic plan, with support tickets and fading activity
 /// leave more often, and their activity fades in the weeks before they leave.
 /// </summary>
-public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initialCustomers = 2000)
+public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initialCustomers = 2000, bool injectAnomalies = false, DateOnly? simulationStart = null)
 {
+    /// <summary>A known problem the generator plants on a known day (0-based index from the simulation start), for the anomaly detectors to find.</summary>
+    public sealed record InjectedAnomaly(int Day, string Kind, string Description);
+
+    /// <summary>
+    /// What <c>injectAnomalies</c> plants: a volume spike (a marketing campaign triples activity), a schema change
+    /// (the customers feed gains a column), a drifted feature (a price rise moves every monthly fee) and a batch of
+    /// corrupt event rows. Every other day is clean.
+    /// </summary>
+    public static readonly IReadOnlyList<InjectedAnomaly> Anomalies =
+    [
+        new(9, "volume", "events: a campaign triples the day's activity"),
+        new(13, "schema_change", "customers feed gains a column 'referral_code'"),
+        new(22, "drift", "price rise: every monthly fee goes up 60%, all customers re-sent"),
+        new(26, "corrupt_rows", "events: 3 malformed lines in the day's file"),
+    ];
+
+    int _day;
+    DateOnly? _start;
+
+    bool Injected(string kind) => injectAnomalies && Anomalies.Any(a => a.Day == _day && a.Kind == kind);
+    bool AfterPriceRise => injectAnomalies && _day >= Anomalies.Single(a => a.Kind == "drift").Day;
+    bool AfterSchemaChange => injectAnomalies && _day >= Anomalies.Single(a => a.Kind == "schema_change").Day;
     static readonly string[] Regions = ["north", "south", "east", "west"];
     static readonly string[] Plans = ["basic", "standard", "premium"];
     static readonly decimal[] Fees = [19.0m, 39.0m, 79.0m];
@@ -55,6 +77,8 @@ public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initi
     public ChurnDay Generate(DateOnly date)
     {
         var first = _customers.Count == 0;
+        _start ??= simulationStart ?? date;
+        _day = date.DayNumber - _start.Value.DayNumber;
         var changed = new HashSet<Customer>();
         var planChanges = new StringBuilder("customer_id,old_plan,new_plan,changed_at\n");
         var labels = new StringBuilder("customer_id,churned_at,plan,region\n");
@@ -85,12 +109,12 @@ public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initi
             if (customer.DaysFading < 0 && _random.NextDouble() < 0.0035 * customer.Risk * (customer.Plan == 0 ? 1.6 : 1.0))
                 customer.DaysFading = 0; // decides to leave; activity fades for 7-28 days first
             var fade = customer.DaysFading < 0 ? 1.0 : Math.Max(0.05, 1.0 - customer.DaysFading / 20.0);
-            var count = Poisson(customer.Engagement * fade);
+            var count = Poisson(customer.Engagement * fade * (Injected("volume") ? 3 : 1));
             for (var e = 0; e < count; e++)
             {
                 var type = PickType(customer);
                 var time = date.ToDateTime(new TimeOnly(_random.Next(6, 23), _random.Next(60), _random.Next(60)));
-                var amount = type == "payment" ? Fees[customer.Plan].ToString(CultureInfo.InvariantCulture) : "";
+                var amount = type == "payment" ? Fee(customer.Plan).ToString(CultureInfo.InvariantCulture) : "";
                 var duration = type is "session" or "feature_use" ? _random.Next(1, 90).ToString(CultureInfo.InvariantCulture) : "";
                 events.Append(CultureInfo.InvariantCulture, $"{_nextEventId++},{customer.Id},{time:yyyy-MM-dd HH:mm:ss},{type},{amount},{duration}\n");
                 eventCount++;
@@ -126,9 +150,14 @@ public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initi
             }
         }
 
-        var customers = new StringBuilder("customer_id,region,plan,monthly_fee,signup_date,status,updated_at\n");
+        if (Injected("drift"))
+            foreach (var c in _customers) changed.Add(c); // the price rise touches every customer row
+        if (Injected("corrupt_rows"))
+            events.Append("not-a-number,17,2026-13-45 99:99:99,session,,\n;;;;\n").Append(CultureInfo.InvariantCulture, $"{_nextEventId++},oops,{date:yyyy-MM-dd} 10:00:00,session\n");
+        var extra = AfterSchemaChange ? ",referral_code" : "";
+        var customers = new StringBuilder($"customer_id,region,plan,monthly_fee,signup_date,status,updated_at{extra}\n");
         foreach (var c in changed.OrderBy(c => c.Id))
-            customers.Append(CultureInfo.InvariantCulture, $"{c.Id},{c.Region},{Plans[c.Plan]},{Fees[c.Plan]},{c.SignupDate:yyyy-MM-dd},{c.Status},{date:yyyy-MM-dd} 23:59:00\n");
+            customers.Append(CultureInfo.InvariantCulture, $"{c.Id},{c.Region},{Plans[c.Plan]},{Fee(c.Plan)},{c.SignupDate:yyyy-MM-dd},{c.Status},{date:yyyy-MM-dd} 23:59:00{(extra.Length > 0 ? $",R{c.Id % 97}" : "")}\n");
 
         Write("customers", date, "customers.csv", customers);
         Write("events", date, "events.csv", events);
@@ -136,6 +165,8 @@ public sealed class ChurnLakeGenerator(string lakeRoot, int seed = 42, int initi
         Write("churn_labels", date, "churn_labels.csv", labels);
         return new ChurnDay(date, changed.Count, eventCount, planChangeCount, churnCount, _customers.Count(c => c.Status == "active"));
     }
+
+    decimal Fee(int plan) => AfterPriceRise ? Fees[plan] * 1.6m : Fees[plan];
 
     string PickType(Customer customer)
     {

@@ -25,8 +25,9 @@ public static class QuickstartCommand
         var start = new Option<string>("--start") { Description = "First simulated day, yyyy-MM-dd (default 2026-01-01).", DefaultValueFactory = _ => "2026-01-01" };
         var customers = new Option<int>("--customers") { Description = "Customers on the first day (default 2000).", DefaultValueFactory = _ => 2000 };
         var noServe = new Option<bool>("--no-serve") { Description = "Stop after the loop instead of serving the UI and API." };
+        var urls = new Option<string>("--urls") { Description = $"Where to serve the sample after the loop (default {Millrace.Server.ServerOptions.DefaultUrls}).", DefaultValueFactory = _ => Millrace.Server.ServerOptions.DefaultUrls };
         var command = new Command("quickstart", "Create the churn sample with a generated lake and run the daily loop over simulated days.");
-        foreach (var option in new Option[] { directory, days, start, customers, noServe }) command.Options.Add(option);
+        foreach (var option in new Option[] { directory, days, start, customers, noServe, urls }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             if (!DateOnly.TryParseExact(parse.GetValue(start), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var first))
@@ -39,7 +40,10 @@ public static class QuickstartCommand
             Prepare(root);
             console.MarkupLine($"[bold]Millrace quickstart[/]: churn sample in {Markup.Escape(root)}, {dayCount} simulated days from {first:yyyy-MM-dd}");
 
-            var generator = new ChurnLakeGenerator(Path.Combine(root, "lake"), seed: 42, initialCustomers: parse.GetValue(customers));
+            var generator = new ChurnLakeGenerator(Path.Combine(root, "lake"), seed: 42, initialCustomers: parse.GetValue(customers), injectAnomalies: true, simulationStart: first);
+            // The lake already holds two weeks of history when Millrace is adopted: the first run ingests the backlog.
+            for (var d = -HistoryDays; d < 0; d++) generator.Generate(first.AddDays(d));
+            console.MarkupLine($"lake: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
             var project = Project.Open(root);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             using var logging = context.Logging(parse);
@@ -85,7 +89,7 @@ public static class QuickstartCommand
             console.MarkupLine(Markup.Escape($"  models:    millrace models show churn -p {relative}"));
             console.MarkupLine(Markup.Escape($"  runs:      millrace runs -p {relative}"));
             if (!parse.GetValue(noServe))
-                console.MarkupLine("[grey]The web UI and API (millrace serve) are not part of this build yet; the loop is done. Pass --no-serve to skip this note.[/]");
+                return await QuickstartServe.ServeAsync(context, parse, root, results.Count > 0 ? results[^1].Day.Date : first, parse.GetValue(urls)!, ct);
             return CliApp.Success;
         }));
         return command;
@@ -134,8 +138,11 @@ public static class QuickstartCommand
     /// <summary>The first day (0-based) the nightly training runs: churn outcomes need the label horizon (14 days) to be known.</summary>
     const int TrainingStartDay = 16;
 
+    /// <summary>Days of history the lake holds before the first simulated day.</summary>
+    const int HistoryDays = 14;
+
     /// <summary>What one simulated day did, read back from the run records.</summary>
-    sealed record DayResult(ChurnDay Day, Run Prediction, Run? Training, long? Scored, string? Model)
+    sealed record DayResult(ChurnDay Day, Run Prediction, Run? Training, long? Scored, string? Model, IReadOnlyList<Anomaly> Anomalies)
     {
         public static async Task<DayResult> ReadAsync(IMetadataStore store, ChurnDay day, Run prediction, Run? training, CancellationToken ct)
         {
@@ -148,23 +155,46 @@ public static class QuickstartCommand
                 model = string.Create(CultureInfo.InvariantCulture,
                     $"v{root.GetProperty("version").GetInt32()} auc {root.GetProperty("value").GetDouble():0.000} {(root.GetProperty("promoted").GetBoolean() ? "promoted" : "kept as challenger")}");
             }
-            return new DayResult(day, prediction, training, scored, model);
+            var anomalies = (await store.FindAnomaliesAsync(prediction.Id, new Page(0, 100), ct)).ToList();
+            if (training is not null) anomalies.AddRange(await store.FindAnomaliesAsync(training.Id, new Page(0, 100), ct));
+            return new DayResult(day, prediction, training, scored, model, anomalies);
         }
 
         public string Line() =>
             $"day {Day.Date:yyyy-MM-dd}: {Day.Events:N0} events landed; prediction {Prediction.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Prediction.Duration)}" +
             (Scored is { } s ? $", {s:N0} customers scored" : "") +
-            (Training is null ? "" : $"; training {Training.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Training.Duration)}{(Model is null ? "" : ": " + Model)}");
+            (Training is null ? "" : $"; training {Training.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Training.Duration)}{(Model is null ? "" : ": " + Model)}") +
+            (Anomalies.Count == 0 ? "" : $"; anomalies: {Kinds}");
+
+        public string Kinds => string.Join(", ", Anomalies.GroupBy(a => a.Kind).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} x{g.Count()}"));
     }
 
     static void PrintSummary(IAnsiConsole console, List<DayResult> results)
     {
-        var table = new Table().Title("simulated days").AddColumns("day", "events", "churned", "active", "prediction", "scored", "training", "model");
+        var table = new Table().Title("simulated days").AddColumns("day", "events", "churned", "active", "prediction", "scored", "training", "model", "anomalies");
         foreach (var r in results)
             table.AddRow(r.Day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Terminal.Rows(r.Day.Events), Terminal.Rows(r.Day.Churned), Terminal.Rows(r.Day.ActiveCustomers),
                 $"{Terminal.StatusMarkup(r.Prediction.Status)} {Terminal.Duration(r.Prediction.Duration)}", Terminal.Rows(r.Scored),
-                r.Training is null ? "" : $"{Terminal.StatusMarkup(r.Training.Status)} {Terminal.Duration(r.Training.Duration)}", Markup.Escape(r.Model ?? ""));
+                r.Training is null ? "" : $"{Terminal.StatusMarkup(r.Training.Status)} {Terminal.Duration(r.Training.Duration)}", Markup.Escape(r.Model ?? ""),
+                r.Anomalies.Count == 0 ? "" : $"[yellow]{Markup.Escape(r.Kinds)}[/]");
         console.Write(table);
+
+        // What the generator planted, and whether the loop caught it on its day.
+        var planted = new Table().Title("planted anomalies").AddColumns("day", "planted", "detected that day");
+        foreach (var anomaly in ChurnLakeGenerator.Anomalies.Where(a => a.Day < results.Count))
+        {
+            var found = results[anomaly.Day].Anomalies.Reverse().Where(a => a.Kind.Contains(anomaly.Kind, StringComparison.Ordinal) || (anomaly.Kind == "drift" && a.Kind == "prediction_drift")).ToList();
+            planted.AddRow(results[anomaly.Day].Day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Markup.Escape($"{anomaly.Kind}: {anomaly.Description}"),
+                found.Count == 0 ? (anomaly.Kind == "drift" && results[anomaly.Day].Training is null && results[anomaly.Day].Scored == 0 ? "[grey]no champion yet to compare with[/]" : "[red]no[/]") : $"[green]yes[/]: {Markup.Escape(found[0].Message)}");
+        }
+        console.Write(planted);
+        // A drift lasts: after the price rise, every day differs from what the champion learnt, until it is retrained on it.
+        var driftDay = ChurnLakeGenerator.Anomalies.Single(a => a.Kind == "drift").Day;
+        var clean = results.Where((r, i) => !ChurnLakeGenerator.Anomalies.Any(a => a.Day == i)
+            && r.Anomalies.Any(a => !(i > driftDay && a.Kind is "drift" or "prediction_drift"))).ToList();
+        console.MarkupLine(clean.Count == 0
+            ? "no anomaly reported on the clean days"
+            : $"[yellow]{clean.Count} clean day(s) with anomalies:[/] {Markup.Escape(string.Join("; ", clean.Select(c => $"{c.Day.Date:yyyy-MM-dd} {c.Kinds}")))}");
     }
 
     static async Task PrintModelsAsync(IAnsiConsole console, IMetadataStore store, CancellationToken ct)

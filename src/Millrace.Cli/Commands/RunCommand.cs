@@ -78,6 +78,17 @@ public static class RunCommand
                 table.AddRow(Markup.Escape(step.Workflow), Markup.Escape(step.StepId), step.Kind, Terminal.StatusMarkup(step.Status),
                     Terminal.Rows(step.Rows), Terminal.Duration(step.Duration), Markup.Escape(step.Error ?? step.DetailsJson ?? ""));
             console.Write(table);
+            var anomalies = await store.FindAnomaliesAsync(run.Id, new Page(0, 200), ct);
+            if (anomalies.Count > 0)
+            {
+                var found = new Table().Title("anomalies").AddColumns("step", "kind", "severity", "policy", "message");
+                foreach (var a in anomalies.Reverse())
+                    found.AddRow(Markup.Escape($"{a.Workflow}.{a.StepId}"), a.Kind, a.Severity.ToString().ToLowerInvariant(), a.Policy, Markup.Escape(a.Message));
+                console.Write(found);
+            }
+            var drift = await store.GetDriftResultsAsync(run.Id, ct);
+            if (drift.Count > 0)
+                console.MarkupLine(Markup.Escape("drift (PSI): " + string.Join(", ", drift.Select(d => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{d.Feature} {d.Psi:0.000}")))));
             var lines = await store.GetLogsAsync(run.Id, ct);
             var shown = parse.GetValue(logs) ? lines : lines.TakeLast(10).ToList();
             if (shown.Count > 0)

@@ -85,15 +85,34 @@ public static class DatasetFiles
     public static async Task<long> CountAsync(StepContext context, IReadOnlyList<string> files, CancellationToken ct) =>
         files.Count == 0 ? 0 : await DuckDb.ScalarAsync<long>(context.Connection, $"SELECT COUNT(*) FROM read_parquet({DuckDb.FileList(files.Select(context.Lake.Resolve))})", ct);
 
-    /// <summary>Fails when <paramref name="incoming"/> does not have the dataset's columns and types, naming each difference.</summary>
-    public static void CheckSameSchema(string dataset, IReadOnlyList<ColumnSchema> current, IReadOnlyList<ColumnSchema> incoming, string remedy)
+    /// <summary>
+    /// Compares the batch's schema with the dataset's current version. The same: returns it. Different: records a
+    /// <c>schema_change</c> anomaly (added, removed, retyped columns) and, when <paramref name="evolve"/>, returns the
+    /// evolved schema — the current columns plus the added ones; a removed column stays, NULL in new rows. Otherwise,
+    /// or when a column changed type, fails naming each difference.
+    /// </summary>
+    public static async Task<IReadOnlyList<ColumnSchema>> ReconcileSchemaAsync(StepContext context, string dataset, IReadOnlyList<ColumnSchema> current,
+        IReadOnlyList<ColumnSchema> incoming, bool evolve, string remedy, CancellationToken ct)
     {
-        var added = incoming.Where(c => !current.Any(o => o.Name == c.Name)).Select(c => $"+{c.Name} {c.Type}");
-        var removed = current.Where(c => !incoming.Any(o => o.Name == c.Name)).Select(c => $"-{c.Name}");
-        var retyped = incoming.Where(c => current.Any(o => o.Name == c.Name && o.Type != c.Type))
-            .Select(c => $"{c.Name} {current.First(o => o.Name == c.Name).Type}->{c.Type}");
-        var changes = added.Concat(removed).Concat(retyped).ToList();
-        if (changes.Count > 0)
-            throw new StepFailedException($"the input's schema differs from dataset '{dataset}' ({string.Join(", ", changes)}); {remedy}");
+        var added = incoming.Where(c => !current.Any(o => o.Name == c.Name)).ToList();
+        var removed = current.Where(c => !incoming.Any(o => o.Name == c.Name)).ToList();
+        var retyped = incoming.Where(c => current.Any(o => o.Name == c.Name && o.Type != c.Type)).ToList();
+        if (added.Count + removed.Count + retyped.Count == 0) return current;
+        var changes = added.Select(c => $"+{c.Name} {c.Type}").Concat(removed.Select(c => $"-{c.Name}"))
+            .Concat(retyped.Select(c => $"{c.Name} {current.First(o => o.Name == c.Name).Type}->{c.Type}")).ToList();
+        var evolves = evolve && retyped.Count == 0;
+        await context.ReportAnomalyAsync("schema_change", evolves ? AnomalySeverity.Warning : AnomalySeverity.Error, evolves ? "evolve" : "fail",
+            $"the batch's schema differs from dataset '{dataset}': {string.Join(", ", changes)}{(evolves ? "; the dataset schema evolves" : "")}",
+            new { dataset, added = added.Select(c => c.Name), removed = removed.Select(c => c.Name), retyped = retyped.Select(c => c.Name) }, ct);
+        if (!evolves)
+            throw new StepFailedException($"the input's schema differs from dataset '{dataset}' ({string.Join(", ", changes)}); " +
+                (evolve ? "a column changed type, which cannot evolve: cast it in SQL" : remedy));
+        return [.. current, .. added];
     }
+
+    /// <summary>A select list that shapes a relation with columns <paramref name="available"/> to <paramref name="target"/> (NULL for what it lacks).</summary>
+    public static string Conform(IReadOnlyList<ColumnSchema> target, IReadOnlyList<ColumnSchema> available) =>
+        string.Join(", ", target.Select(c => available.Any(a => a.Name == c.Name)
+            ? SqlText.Identifier(c.Name)
+            : $"CAST(NULL AS {c.Type}) AS {SqlText.Identifier(c.Name)}"));
 }

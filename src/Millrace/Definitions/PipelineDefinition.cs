@@ -11,11 +11,22 @@ public sealed class PipelineDefinition
     public ScheduleDefinition? Schedule { get; init; }
     public ConcurrencyDefinition Concurrency { get; init; } = new(1, OverlapPolicy.Queue);
     public RetryDefinition Retries { get; init; } = new(0, TimeSpan.Zero);
+    /// <summary>How long a run of this pipeline may take (from its start); past it the run fails. Null: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>Webhooks for this pipeline's runs, in addition to the project's.</summary>
+    public IReadOnlyList<NotifyDefinition> Notify { get; init; } = [];
     public required SourceLocation Location { get; init; }
 }
 
 /// <summary>A cron schedule (5 fields, or 6 with seconds) in a time zone.</summary>
-public sealed record ScheduleDefinition(string Cron, string Timezone, SourceLocation Location);
+public sealed record ScheduleDefinition(string Cron, string Timezone, SourceLocation Location)
+{
+    /// <summary>
+    /// Fire times missed while the server was down that are run when it starts again: the most recent
+    /// <see cref="CatchUp"/> of them (<c>catch_up: N</c>). 0, the default (<c>misfire: skip</c>), runs none.
+    /// </summary>
+    public int CatchUp { get; init; }
+}
 
 /// <summary>What to do when a run is requested while another of the same pipeline is active.</summary>
 public enum OverlapPolicy { Queue, Skip }

@@ -18,6 +18,8 @@ public sealed class ProjectDefinition
     /// <summary>Metadata store: null for the embedded SQLite default, else a connection string (may use <c>${env:NAME}</c>).</summary>
     public string? Store { get; init; }
     public required IReadOnlyDictionary<string, ParameterDefinition> Parameters { get; init; }
+    /// <summary>Webhooks for every run of the project (<c>notify:</c> in millrace.yaml).</summary>
+    public IReadOnlyList<NotifyDefinition> Notify { get; init; } = [];
     public required IReadOnlyDictionary<string, WorkflowDefinition> Workflows { get; init; }
     public required IReadOnlyDictionary<string, PipelineDefinition> Pipelines { get; init; }
     /// <summary>SHA-256 over every definition file's path and bytes: what a run records as "the definitions it ran".</summary>

@@ -17,9 +17,9 @@ public static partial class ProjectLoader
     /// <summary>The project file name.</summary>
     public const string ProjectFileName = "millrace.yaml";
 
-    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "landing", "store", "parameters"];
+    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "landing", "store", "parameters", "notify"];
     static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
-    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries"];
+    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify"];
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
@@ -44,6 +44,7 @@ public static partial class ProjectLoader
         string id = Path.GetFileName(directory), name = id, lake = "./lake", landing = "raw";
         string? store = null, description = null;
         IReadOnlyDictionary<string, ParameterDefinition> projectParameters = new Dictionary<string, ParameterDefinition>();
+        IReadOnlyList<NotifyDefinition> projectNotify = [];
 
         if (!File.Exists(projectFile))
             errors.Add(new DefinitionError(new SourceLocation(ProjectFileName, 0, 0), null, $"no {ProjectFileName} in {directory}; run 'millrace init' to create a project"));
@@ -61,6 +62,7 @@ public static partial class ProjectLoader
                 reader.Error(YamlNodeReader.Find(root, "landing") ?? root, $"landing must be a folder inside the lake such as raw, got '{landing}'");
             store = reader.String(root, "store");
             projectParameters = ReadParameters(reader, root);
+            projectNotify = ReadNotify(reader, root);
         }
 
         var workflows = new Dictionary<string, WorkflowDefinition>(StringComparer.Ordinal);
@@ -93,6 +95,7 @@ public static partial class ProjectLoader
             Lake = lake,
             Store = store,
             Parameters = projectParameters,
+            Notify = projectNotify,
             Workflows = workflows,
             Pipelines = pipelines,
             DefinitionsHash = Convert.ToHexStringLower(hash.GetHashAndReset()),
@@ -198,11 +201,17 @@ public static partial class ProjectLoader
         ScheduleDefinition? schedule = null;
         if (reader.Mapping(root, "schedule") is { } scheduleMap)
         {
-            reader.RejectUnknownKeys(scheduleMap, ["cron", "timezone"], "'schedule'");
+            reader.RejectUnknownKeys(scheduleMap, ["cron", "timezone", "misfire", "catch_up"], "'schedule'");
             var cron = reader.String(scheduleMap, "cron", required: true);
             var timezone = reader.String(scheduleMap, "timezone") ?? "UTC";
+            var misfire = reader.String(scheduleMap, "misfire");
+            if (misfire is not null && misfire != "skip")
+                reader.Error(YamlNodeReader.Find(scheduleMap, "misfire")!, $"'misfire' must be skip (to run missed fire times, write catch_up: N instead), got '{misfire}'");
+            var catchUp = reader.Int(scheduleMap, "catch_up", min: 0) ?? 0;
+            if (misfire is not null && catchUp > 0)
+                reader.Error(YamlNodeReader.Find(scheduleMap, "catch_up")!, "write either 'misfire: skip' or 'catch_up: N', not both");
             if (cron is not null)
-                schedule = new ScheduleDefinition(cron, timezone, reader.At(YamlNodeReader.Find(scheduleMap, "cron")!));
+                schedule = new ScheduleDefinition(cron, timezone, reader.At(YamlNodeReader.Find(scheduleMap, "cron")!)) { CatchUp = catchUp };
         }
 
         var concurrency = new ConcurrencyDefinition(1, OverlapPolicy.Queue);
@@ -232,8 +241,55 @@ public static partial class ProjectLoader
             Schedule = schedule,
             Concurrency = concurrency,
             Retries = retries,
+            Timeout = ReadTimeout(reader, root),
+            Notify = ReadNotify(reader, root),
             Location = reader.At(root),
         };
+    }
+
+    static TimeSpan? ReadTimeout(YamlNodeReader reader, YamlMappingNode root)
+    {
+        var timeout = reader.Duration(root, "timeout");
+        if (timeout is { } t && t <= TimeSpan.Zero)
+        {
+            reader.Error(YamlNodeReader.Find(root, "timeout")!, "'timeout' must be longer than 0s (leave it out for no limit)");
+            return null;
+        }
+        return timeout;
+    }
+
+    /// <summary>
+    /// Reads <c>notify:</c>: a list of <c>{ url, on: [events], secret }</c>. The URL must be http or https; the secret
+    /// signs each delivery and is required (write <c>${env:NAME}</c> so it stays out of the definitions).
+    /// </summary>
+    static IReadOnlyList<NotifyDefinition> ReadNotify(YamlNodeReader reader, YamlMappingNode root)
+    {
+        var node = YamlNodeReader.Find(root, "notify");
+        if (node is null) return [];
+        if (node is not YamlSequenceNode list)
+        {
+            reader.Error(node, "'notify' must be a list of webhooks: - { url: https://…, on: [run.failed], secret: ${env:NAME} }");
+            return [];
+        }
+        var result = new List<NotifyDefinition>();
+        foreach (var item in list)
+        {
+            if (item is not YamlMappingNode map) { reader.Error(item, "each 'notify' entry must be a mapping with 'url' and 'secret'"); continue; }
+            reader.RejectUnknownKeys(map, ["url", "on", "secret"], "a 'notify' entry");
+            var url = reader.String(map, "url", required: true);
+            var secret = reader.String(map, "secret", required: true);
+            if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+                reader.Error(YamlNodeReader.Find(map, "url")!, $"'url' must be an absolute http or https URL, got '{url}'");
+            if (secret is not null && secret.Trim().Length == 0)
+                reader.Error(YamlNodeReader.Find(map, "secret")!, "'secret' is empty; write ${env:NAME} and set the variable where the server runs");
+            var events = reader.StringList(map, "on");
+            foreach (var (name, location) in events)
+                if (!NotifyEvents.Known.Contains(name, StringComparer.Ordinal))
+                    reader.Errors.Add(new DefinitionError(location, null, $"unknown notify event '{name}' (known: {string.Join(", ", NotifyEvents.Known)})"));
+            if (url is not null && secret is not null)
+                result.Add(new NotifyDefinition(url, events.Count == 0 ? NotifyEvents.Default : events.Select(e => e.Value).Distinct(StringComparer.Ordinal).ToList(), secret, reader.At(map)));
+        }
+        return result;
     }
 
     static void CheckName(YamlNodeReader reader, YamlMappingNode root, string name, string what)

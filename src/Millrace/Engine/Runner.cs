@@ -48,98 +48,166 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
     }
 
     /// <summary>
-    /// Runs <paramref name="request"/> to its end and returns the recorded run. When the request carries a run key
-    /// already used, the existing run is returned and nothing runs. Bad targets and parameters throw
-    /// <see cref="RunRequestException"/> before anything is recorded.
+    /// Checks <paramref name="request"/> (target, parameters) and returns the run it would record, with a new id and
+    /// <paramref name="status"/>, without recording it. The server records it as Queued and runs it later with
+    /// <see cref="ExecuteAsync(Run, IRunObserver?, RunControl?)"/>. Bad targets and parameters throw
+    /// <see cref="RunRequestException"/>.
     /// </summary>
-    public async Task<Run> RunAsync(RunRequest request, IRunObserver? observer = null, CancellationToken ct = default)
+    public Run Prepare(RunRequest request, RunStatus status = RunStatus.Queued)
     {
-        observer ??= NullRunObserver.Instance;
-        var (kind, workflows, _) = Resolve(request.Target);
+        var (kind, _, _) = Resolve(request.Target);
         var now = DateTimeOffset.UtcNow;
         var runId = NewRunId(now);
-        IReadOnlyDictionary<string, ParameterValue> parameters;
-        try
-        {
-            parameters = ParameterBinder.Bind(DeclaredParameters(request.Target), request.Variables,
-                new RunIdentity(runId, DateOnly.FromDateTime(now.UtcDateTime), now, request.Target, project.Id));
-        }
-        catch (ParameterException e)
-        {
-            throw new RunRequestException(e.Message);
-        }
-
-        var run = new Run
+        var parameters = Bind(request.Target, request.Variables, runId, DateOnly.FromDateTime(now.UtcDateTime), now);
+        return new Run
         {
             Id = runId,
             ProjectId = project.Id,
             Target = request.Target,
             TargetKind = kind,
             Trigger = request.Trigger,
-            Status = RunStatus.Running,
+            Status = status,
             Parameters = request.Variables,
             RunDate = (DateOnly)parameters[BuiltInParameters.RunDate].Value,
             DefinitionsHash = project.DefinitionsHash,
             RunKey = request.RunKey,
             ParentRunId = request.ParentRunId,
             CreatedAt = now,
-            StartedAt = now,
+            StartedAt = status == RunStatus.Running ? now : null,
         };
+    }
+
+    /// <summary>
+    /// Runs <paramref name="request"/> to its end and returns the recorded run. When the request carries a run key
+    /// already used, the existing run is returned and nothing runs. Bad targets and parameters throw
+    /// <see cref="RunRequestException"/> before anything is recorded.
+    /// </summary>
+    public async Task<Run> RunAsync(RunRequest request, IRunObserver? observer = null, CancellationToken ct = default)
+    {
+        var run = Prepare(request, RunStatus.Running);
         await RecoverInterruptedAsync(ct);
         var recorded = await store.CreateRunAsync(run, ct);
         if (recorded.Id != run.Id) return recorded;
         await store.SetRunOwnerAsync(run.Id, RunOwner.Self, ct);
+        return await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
+    }
+
+    /// <summary>
+    /// Executes a run that is already recorded and claimed (status Running, e.g. a queued run the server took): its
+    /// workflows in order, with the pipeline's timeout. A retry (trigger <see cref="TriggerKind.Retry"/>) skips the
+    /// workflows its parent committed. <paramref name="control"/> stops it from outside with a recorded reason.
+    /// </summary>
+    public async Task<Run> ExecuteAsync(Run run, IRunObserver? observer = null, RunControl? control = null)
+    {
+        var committed = run.Trigger == TriggerKind.Retry && run.ParentRunId is not null
+            ? await CommittedWorkflowsAsync(run.ParentRunId, CancellationToken.None)
+            : new HashSet<string>();
+        return await ExecuteCoreAsync(run, committed, observer ?? NullRunObserver.Instance, control?.Token ?? CancellationToken.None, control);
+    }
+
+    async Task<Run> ExecuteCoreAsync(Run run, IReadOnlySet<string> committedWorkflows, IRunObserver observer, CancellationToken ct, RunControl? control)
+    {
+        var started = run.StartedAt ?? DateTimeOffset.UtcNow;
+        run = run with { Status = RunStatus.Running, StartedAt = started };
+        IReadOnlyList<WorkflowDefinition> workflows;
+        PipelineDefinition? pipeline;
+        IReadOnlyDictionary<string, ParameterValue> parameters;
+        try
+        {
+            // Definitions may have changed since a queued run was checked: check again against what runs now.
+            (_, workflows, pipeline) = Resolve(run.Target);
+            parameters = Bind(run.Target, run.Parameters, run.Id, run.RunDate, started);
+        }
+        catch (RunRequestException e)
+        {
+            run = run with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = e.Message };
+            await store.UpdateRunAsync(run, CancellationToken.None);
+            await store.AppendLogAsync(run.Id, DateTimeOffset.UtcNow, "error", null, null, $"run {run.Id} failed before it started: {e.Message}", CancellationToken.None);
+            observer.RunFinished(run);
+            return run;
+        }
 
         var lake = new LakeRoot(project.LakeRoot);
         var context = new RunContext
         {
-            RunId = runId, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,
+            RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,
             Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads,
         };
         observer.RunStarted(run, workflows.Select(w => (w.Name, w.Steps.Count)).ToList());
-        await context.LogAsync("info", null, null, $"run {runId} of {kind} '{request.Target}' started ({request.Trigger}); run.date={run.RunDate:yyyy-MM-dd}", CancellationToken.None);
+        await context.LogAsync("info", null, null, $"run {run.Id} of {run.TargetKind} '{run.Target}' started ({run.Trigger}); run.date={run.RunDate:yyyy-MM-dd}", CancellationToken.None);
 
+        // The timeout counts from the start of the run (not from when it was queued).
+        using var timeout = pipeline?.Timeout is { } limit ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (limit - (DateTimeOffset.UtcNow - started)).Ticks))) : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout?.Token ?? CancellationToken.None);
         var status = RunStatus.Succeeded;
         string? error = null;
         try
         {
             // Roll forward any commit whose files a crash left in staging before this run reads the lake.
-            await Publisher.PublishAsync(store, lake, null, ct);
+            await Publisher.PublishAsync(store, lake, null, stop.Token);
             var executor = new WorkflowExecutor(context);
             for (var i = 0; i < workflows.Count && status == RunStatus.Succeeded; i++)
             {
-                if (request.CommittedWorkflows.Contains(workflows[i].Name))
+                if (committedWorkflows.Contains(workflows[i].Name))
                 {
-                    await store.SaveWorkflowRunAsync(new WorkflowRun { RunId = runId, Workflow = workflows[i].Name, Position = i, Status = RunStatus.Skipped, StartedAt = DateTimeOffset.UtcNow, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-                    await context.LogAsync("info", workflows[i].Name, null, $"workflow '{workflows[i].Name}' was committed by run {request.ParentRunId}; reusing its commit", CancellationToken.None);
+                    await store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.Id, Workflow = workflows[i].Name, Position = i, Status = RunStatus.Skipped, StartedAt = DateTimeOffset.UtcNow, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+                    await context.LogAsync("info", workflows[i].Name, null, $"workflow '{workflows[i].Name}' was committed by run {run.ParentRunId}; reusing its commit", CancellationToken.None);
                     continue;
                 }
-                var (workflowStatus, workflowError) = await executor.ExecuteAsync(workflows[i], i, ct);
+                var (workflowStatus, workflowError) = await executor.ExecuteAsync(workflows[i], i, stop.Token);
                 status = workflowStatus;
                 if (workflowError is not null) error = workflows.Count > 1 ? $"workflow '{workflows[i].Name}': {workflowError}" : workflowError;
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             status = RunStatus.Cancelled;
         }
-        if (status == RunStatus.Cancelled) error = "cancelled";
+        if (status == RunStatus.Cancelled)
+        {
+            if (control?.StopStatus is { } stopStatus) (status, error) = (stopStatus, control.StopReason);
+            else if (timeout?.IsCancellationRequested == true && !ct.IsCancellationRequested)
+                (status, error) = (RunStatus.Failed, $"timed out: the run took longer than its timeout of {FormatDuration(pipeline!.Timeout!.Value)} ({pipeline.Location.File}); nothing after its last committed workflow is visible");
+            else error = "cancelled";
+        }
 
         run = run with { Status = status, EndedAt = DateTimeOffset.UtcNow, Error = error };
         await store.UpdateRunAsync(run, CancellationToken.None);
         await context.LogAsync(status == RunStatus.Succeeded ? "info" : "error", null, null,
-            $"run {runId} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
+            $"run {run.Id} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
         observer.RunFinished(run);
         return run;
     }
 
+    IReadOnlyDictionary<string, ParameterValue> Bind(string target, IReadOnlyList<KeyValuePair<string, string>> variables, string runId, DateOnly runDate, DateTimeOffset startedAt)
+    {
+        try
+        {
+            return ParameterBinder.Bind(DeclaredParameters(target), variables, new RunIdentity(runId, runDate, startedAt, target, project.Id));
+        }
+        catch (ParameterException e)
+        {
+            throw new RunRequestException(e.Message);
+        }
+    }
+
+    static string FormatDuration(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
+        : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
+        : span.TotalMinutes >= 1 && span.TotalMinutes == Math.Floor(span.TotalMinutes) ? $"{span.TotalMinutes:0}m"
+        : $"{span.TotalSeconds:0.###}s";
+
     /// <summary>
     /// Runs <paramref name="runId"/>'s target again with its original parameters and run date (a new run).
     /// </summary>
-    public async Task<Run> RerunAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
+    public async Task<Run> RerunAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default) =>
+        await RunAsync(await RerunRequestAsync(runId, ct), observer, ct);
+
+    /// <summary>The request that reruns <paramref name="runId"/>: same target, parameters and run date.</summary>
+    public async Task<RunRequest> RerunRequestAsync(string runId, CancellationToken ct)
     {
         var original = await store.GetRunAsync(runId, ct) ?? throw new RunRequestException($"no run '{runId}'");
-        return await RunAsync(new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Rerun, ParentRunId: original.Id), observer, ct);
+        return new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Rerun, ParentRunId: original.Id);
     }
 
     /// <summary>
@@ -149,14 +217,28 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
     public async Task<Run> RetryAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
     {
         await RecoverInterruptedAsync(ct);
-        var original = await store.GetRunAsync(runId, ct) ?? throw new RunRequestException($"no run '{runId}'");
-        if (original.Status is RunStatus.Succeeded or RunStatus.Running or RunStatus.Queued)
-            throw new RunRequestException($"run {runId} is {original.Status.ToString().ToLowerInvariant()}; only failed or cancelled runs can be retried (use rerun to run it again)");
-        // Committed here, or skipped because an earlier attempt committed it (a retry of a retry).
-        var committed = (await store.GetWorkflowRunsAsync(runId, ct))
-            .Where(w => w.CommittedAt is not null || w.Status == RunStatus.Skipped).Select(w => w.Workflow).ToHashSet(StringComparer.Ordinal);
-        return await RunAsync(new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Retry, ParentRunId: original.Id) { CommittedWorkflows = committed }, observer, ct);
+        return await RunAsync(await RetryRequestAsync(runId, ct), observer, ct);
     }
+
+    /// <summary>
+    /// The request that resumes <paramref name="runId"/> (see <see cref="RetryAsync"/>); throws
+    /// <see cref="RunRequestException"/> when the run does not exist or did not fail or get cancelled.
+    /// </summary>
+    public async Task<RunRequest> RetryRequestAsync(string runId, CancellationToken ct)
+    {
+        var original = await store.GetRunAsync(runId, ct) ?? throw new RunRequestException($"no run '{runId}'");
+        if (original.Status is not (RunStatus.Failed or RunStatus.Cancelled))
+            throw new RunRequestException($"run {runId} is {original.Status.ToString().ToLowerInvariant()}; only failed or cancelled runs can be retried (use rerun to run it again)");
+        return new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Retry, ParentRunId: original.Id)
+        {
+            CommittedWorkflows = await CommittedWorkflowsAsync(runId, ct),
+        };
+    }
+
+    // Committed by the run, or skipped because an earlier attempt committed it (a retry of a retry).
+    async Task<IReadOnlySet<string>> CommittedWorkflowsAsync(string runId, CancellationToken ct) =>
+        (await store.GetWorkflowRunsAsync(runId, ct))
+            .Where(w => w.CommittedAt is not null || w.Status == RunStatus.Skipped).Select(w => w.Workflow).ToHashSet(StringComparer.Ordinal);
 
     static IReadOnlyList<KeyValuePair<string, string>> OriginalVariables(Run original) =>
         original.Parameters.Any(p => p.Key == BuiltInParameters.RunDate)

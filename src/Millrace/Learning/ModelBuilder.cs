@@ -128,7 +128,9 @@ public static class ModelBuilder
             {
                 NumberOfTrees = iterations ?? 100, LearningRate = learningRate ?? 0.2, NumberOfLeaves = leaves ?? 20, MinimumExampleCountPerLeaf = minChild ?? 10, Seed = seed,
             }),
-            _ => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { MaximumNumberOfIterations = iterations, L2Regularization = l2 }),
+            // ML.NET's regression SDCA defaults to BiasLearningRate 1, with which even y = 3x + 2z diverges (R² far below
+            // 0, or "non-finite weights", and a different model each run); with 0 it converges in a few passes.
+            _ => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { MaximumNumberOfIterations = iterations, L2Regularization = l2, BiasLearningRate = 0 }),
         };
     }
 

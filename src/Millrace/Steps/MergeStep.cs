@@ -24,6 +24,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
     public string? DeleteColumn { get; init; }
     public IReadOnlyList<string> PartitionBy { get; init; } = [];
     public int? Buckets { get; init; }
+    public bool EvolveSchema { get; init; }
 
     public string Dataset => Into;
 
@@ -39,6 +40,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
             new("order_by", "column", false, "Which row is latest: the greatest value wins, within the batch and against the stored row. Without it, the batch must not repeat a key and incoming rows always win."),
             new("delete_column", "boolean column", false, "Rows where it is true delete their key; the column is not stored."),
             new("partition_by", "list of columns", false, "Partition the dataset by columns that never change for a key (e.g. an event's date): a batch rewrites only its partitions."),
+            new("on_schema_change", "fail | evolve", false, "A batch whose columns differ from the dataset's is a schema_change anomaly; fail (default) stops, evolve adds new columns (removed ones stay, NULL in new rows)."),
             new("buckets", "int", false, "Partition the dataset into N buckets by the key's hash (for data with no such column): a batch rewrites only the buckets it touches."),
         ],
         ProducesOutput: true,
@@ -57,11 +59,13 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var buckets = reader.Int(map, "buckets", min: 1);
         if (buckets is not null && partitionBy.Count > 0) reader.Error(YamlNodeReader.Find(map, "buckets")!, "use partition_by or buckets, not both");
         if (buckets > 4096) reader.Error(YamlNodeReader.Find(map, "buckets")!, "buckets must be at most 4096");
+        var onSchemaChange = reader.String(map, "on_schema_change") ?? "fail";
+        if (onSchemaChange is not ("fail" or "evolve")) reader.Error(YamlNodeReader.Find(map, "on_schema_change")!, $"on_schema_change must be fail or evolve, got '{onSchemaChange}'");
         if (into is null || key.Count == 0) return null;
         return new MergeStep
         {
             Into = into, Key = key, OrderBy = reader.String(map, "order_by"), DeleteColumn = reader.String(map, "delete_column"),
-            PartitionBy = partitionBy, Buckets = buckets,
+            PartitionBy = partitionBy, Buckets = buckets, EvolveSchema = onSchemaChange == "evolve",
         };
     }
 
@@ -73,9 +77,13 @@ public sealed class MergeStep : IStep, IDatasetProducer
         foreach (var column in Key.Concat(PartitionBy).Concat(OrderBy is null ? [] : [OrderBy]).Concat(DeleteColumn is null ? [] : [DeleteColumn]))
             if (!inputSchema.Any(c => c.Name == column))
                 throw new StepFailedException($"column '{column}' is not in the batch (columns: {string.Join(", ", inputSchema.Select(c => c.Name))})");
-        var schema = inputSchema.Where(c => c.Name != DeleteColumn).ToList();
+        IReadOnlyList<ColumnSchema> batchSchema = inputSchema.Where(c => c.Name != DeleteColumn).ToList();
+        var schema = batchSchema;
         var current = await DatasetFiles.BaseVersionAsync(context, Into, ct);
-        if (current is { Rows: > 0 }) DatasetFiles.CheckSameSchema(Into, current.Schema, schema, "merge cannot change a dataset's schema; write it anew with a write step (mode: overwrite)");
+        // An empty version has no rows to disagree with; otherwise the batch must match, or evolve the schema.
+        if (current is { Rows: > 0 })
+            schema = await DatasetFiles.ReconcileSchemaAsync(context, Into, current.Schema, batchSchema, EvolveSchema, "set on_schema_change: evolve, or write the dataset anew (write, mode: overwrite)", ct);
+        var historySchema = current is { Rows: > 0 } ? current.Schema : schema;
 
         var keys = string.Join(", ", Key.Select(SqlText.Identifier));
         var join = string.Join(" AND ", Key.Select(k => $"b.{SqlText.Identifier(k)} IS NOT DISTINCT FROM e.{SqlText.Identifier(k)}"));
@@ -88,7 +96,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var batchRows = await DuckDb.CountAsync(connection, input, ct);
         await DuckDb.ExecuteAsync(connection, $"""
             CREATE TEMP TABLE __batch AS
-            SELECT {dataColumns}, {deleted} AS __deleted{bucketExpression}
+            SELECT {DatasetFiles.Conform(schema, batchSchema)}, {deleted} AS __deleted{bucketExpression}
             FROM {input}
             {(OrderBy is null ? "" : $"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {SqlText.Identifier(OrderBy)} DESC NULLS LAST) = 1")}
             """, ct);
@@ -96,7 +104,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
         if (distinctRows == 0 && current is not null)
         {
             // Nothing to merge: no new version, the history stays as it is.
-            await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {context.OutputTable} AS SELECT {dataColumns}, 'unchanged' AS merge_outcome FROM {input} WHERE FALSE; DROP TABLE __batch;", ct);
+            await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {context.OutputTable} AS SELECT {DatasetFiles.Conform(schema, batchSchema)}, 'unchanged' AS merge_outcome FROM {input} WHERE FALSE; DROP TABLE __batch;", ct);
             await context.LogAsync($"empty batch: '{Into}' stays at v{current.Version}", ct);
             return new StepResult(0, new Dictionary<string, object?> { ["dataset"] = Into, ["version"] = current.Version, ["inserted"] = 0L, ["updated"] = 0L, ["deleted"] = 0L, ["unchanged"] = 0L, ["ignored"] = 0L });
         }
@@ -114,7 +122,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var keptFiles = history.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
         var existing = affectedFiles.Count == 0
             ? $"(SELECT {string.Join(", ", schema.Select(c => $"CAST(NULL AS {c.Type}) AS {SqlText.Identifier(c.Name)}"))}{(Buckets is null ? "" : $", CAST(NULL AS VARCHAR) AS {BucketColumn}")} WHERE FALSE)"
-            : $"(SELECT {dataColumns}{bucketExpression} FROM read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false))";
+            : $"(SELECT {DatasetFiles.Conform(schema, historySchema)}{bucketExpression} FROM read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false))";
         await DuckDb.ExecuteAsync(connection, $"CREATE TEMP TABLE __existing AS SELECT * FROM {existing} e", ct);
 
         var newer = OrderBy is null ? "TRUE" : $"(e.{SqlText.Identifier(OrderBy)} IS NULL OR b.{SqlText.Identifier(OrderBy)} >= e.{SqlText.Identifier(OrderBy)})";

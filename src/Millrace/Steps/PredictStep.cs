@@ -18,12 +18,35 @@ public sealed class PredictStep : IStep
 {
     public required string Model { get; init; }
     public bool SkipWhenMissing { get; init; }
+    public double DriftThreshold { get; init; } = Quality.DriftProfile.DefaultThreshold;
+
+    /// <summary>
+    /// Prediction drift: the PSI of this batch's scores (probability for classifiers, score for regression) against
+    /// the model's scores on its holdout. Stored as feature <c>__prediction__</c>; above the threshold, an anomaly.
+    /// </summary>
+    async Task<double?> PredictionDriftAsync(StepContext context, ModelVersion version, CancellationToken ct)
+    {
+        var profile = version.Profile.FirstOrDefault(p => p.Feature == "__prediction__");
+        if (profile is null || version.Task == ModelTask.Multiclass) return null;
+        var column = version.Task == ModelTask.Binary ? "probability" : "score";
+        var relation = $"(SELECT {column} AS \"__prediction__\" FROM {context.OutputTable})";
+        var actual = await Task.Run(() => Quality.DriftProfile.Proportions(context.Connection, relation, profile), ct);
+        var psi = Math.Round(Quality.DriftProfile.Psi(profile.Proportions, actual), 6);
+        var name = $"{version.Name}@v{version.Version}";
+        await context.Store.AddDriftResultsAsync([new DriftResult(context.RunId, context.Workflow, context.Step.Id, "__prediction__", psi, name + " holdout scores", DateTimeOffset.UtcNow)], ct);
+        if (psi > DriftThreshold)
+            await context.ReportAnomalyAsync("prediction_drift", AnomalySeverity.Warning, "warn",
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {column} distribution drifted from {name}'s holdout: PSI {psi:0.000} > {DriftThreshold:0.###}"),
+                new { psi, threshold = DriftThreshold, model = name }, ct);
+        return psi;
+    }
 
     public static StepKind Kind { get; } = new(
         "predict",
         "Score the input with a registered model (name@champion, name@vN, name@alias); adds score, probability, predicted_label, model_version, run_id.",
         [
             new("model", "name@alias | name@vN", true, "The model version to score with; a bare name means its champion. Parameters allowed."),
+            new("drift_threshold", "number", false, "Prediction drift: PSI of the batch's scores against the model's holdout scores above which an anomaly is recorded (default 0.3)."),
             new("on_missing_model", "fail | skip", false, "When the model or alias does not exist yet: fail (default), or skip — an empty output and a warning (a first day, before any training)."),
         ],
         ProducesOutput: true,
@@ -38,11 +61,16 @@ public sealed class PredictStep : IStep
         if (model is not null && !model.Contains('$', StringComparison.Ordinal))
         {
             try { ModelReference.Parse(model); }
-            catch (FormatException e) { reader.Error(YamlNodeReader.Find(map, "model")!, e.Message); }
+            catch (FormatException e)
+            {
+                reader.Error(YamlNodeReader.Find(map, "model")!, e.Message);
+                model = null; // reported; later checks (the project's model references) must not parse it again
+            }
         }
         var missing = reader.String(map, "on_missing_model") ?? "fail";
         if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
-        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = missing == "skip" };
+        var threshold = reader.Double(map, "drift_threshold") ?? Quality.DriftProfile.DefaultThreshold;
+        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = missing == "skip", DriftThreshold = threshold };
     }
 
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
@@ -85,9 +113,11 @@ public sealed class PredictStep : IStep
             DROP TABLE {SqlText.Identifier(predictions)};
             """, ct);
         await context.LogAsync($"scored {rows} rows with {version.Name}@v{version.Version} ({reference})", ct);
+        var predictionPsi = await PredictionDriftAsync(context, version, ct);
         return new StepResult(rows, new Dictionary<string, object?>
         {
             ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString(),
+            ["prediction_psi"] = predictionPsi,
             ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = clock.ElapsedMilliseconds - scoreMs,
         });
     }

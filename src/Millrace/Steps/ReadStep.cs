@@ -26,6 +26,7 @@ public sealed partial class ReadStep : IStep
     public bool AllowEmpty { get; init; }
     public bool Filename { get; init; }
     public bool Incremental { get; init; }
+    public bool QuarantineErrors { get; init; }
     public string OnRewrite { get; init; } = "reprocess";
     public string? Since { get; init; }
     public string? Until { get; init; }
@@ -50,6 +51,7 @@ public sealed partial class ReadStep : IStep
             new("since", "partition value", false, "Only files whose partition value (see partition_key) is >= this, e.g. ${from}."),
             new("until", "partition value", false, "Only files whose partition value is <= this, e.g. ${to}."),
             new("partition_key", "name", false, "The key=value folder since/until compare (default: the first key= folder in the path)."),
+            new("on_error", "fail | quarantine", false, "CSV: a malformed row (bad type, wrong field count) fails the step naming file, line and column (default), or is quarantined with its reason while the good rows go on."),
         ],
         ProducesOutput: true,
         Parse);
@@ -86,6 +88,8 @@ public sealed partial class ReadStep : IStep
         var since = reader.String(map, "since");
         var until = reader.String(map, "until");
         var partitionKey = reader.String(map, "partition_key");
+        var onError = reader.String(map, "on_error") ?? "fail";
+        if (onError is not ("fail" or "quarantine")) reader.Error(YamlNodeReader.Find(map, "on_error")!, $"on_error must be fail or quarantine, got '{onError}'");
         if (path is not null && (since is not null || until is not null) && partitionKey is null && DefaultPartitionKey(path) is null)
             reader.Error(map, "since/until need a key=value folder in the path (e.g. dt=*) or a partition_key");
         if (path is null) return null;
@@ -104,6 +108,7 @@ public sealed partial class ReadStep : IStep
             Since = since,
             Until = until,
             PartitionKey = partitionKey,
+            QuarantineErrors = onError == "quarantine",
         };
     }
 
@@ -201,7 +206,43 @@ public sealed partial class ReadStep : IStep
         var rows = await DuckDb.CountAsync(context.Connection, context.OutputTable, ct);
         details["files"] = files.Select(f => f.Path).ToList();
         details["bytes"] = files.Sum(f => f.Size);
+        if (QuarantineErrors && format == "csv") await QuarantineRejectsAsync(context, details, ct);
         return new StepResult(rows, details);
+    }
+
+    // The rejects tables are per connection; the token keeps their names apart from other steps' in the same run.
+    string StepToken => Math.Abs(Path.GetHashCode(StringComparison.Ordinal)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Quarantines the rows DuckDB rejected (kept in its rejects table), with file, line and reason, and records an anomaly.</summary>
+    async Task QuarantineRejectsAsync(StepContext context, Dictionary<string, object?> details, CancellationToken ct)
+    {
+        var rejects = $"__rejects_{StepToken}";
+        var root = context.Lake.Root.Length + 2;
+        var rows = SqlText.Identifier($"__rejected_{context.Step.Id}");
+        await DuckDb.ExecuteAsync(context.Connection, $"""
+            CREATE TABLE {rows} AS
+            SELECT substr(s.file_path, {root}) AS file, e.line, any_value(e.csv_line) AS original_line,
+                   string_agg(coalesce(e.column_name || ': ', '') || e.error_message, '; ' ORDER BY e.column_idx) AS _reason
+            FROM {rejects} e JOIN __rejects_scan_{StepToken} s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
+            GROUP BY ALL ORDER BY file, line
+            """, ct);
+        var count = await DuckDb.CountAsync(context.Connection, rows, ct);
+        details["rejected_rows"] = count;
+        if (count > 0)
+        {
+            var path = await Quality.Quarantine.WriteAsync(context, context.Step.Id, rows, ct);
+            details["quarantine"] = path;
+            var examples = new List<string>();
+            using (var command = context.Connection.CreateCommand())
+            {
+                command.CommandText = $"SELECT file, line, _reason FROM {rows} LIMIT 5";
+                using var reader = command.ExecuteReader();
+                while (reader.Read()) examples.Add($"{reader.GetString(0)} line {reader.GetInt64(1)}: {reader.GetString(2)}");
+            }
+            await context.ReportAnomalyAsync("corrupt_rows", AnomalySeverity.Warning, "quarantine",
+                $"{count} malformed row(s) quarantined to {path}, e.g. {examples[0]}", new { rows = count, quarantine = path, examples }, ct);
+        }
+        await DuckDb.ExecuteAsync(context.Connection, $"DROP TABLE {rows}", ct);
     }
 
     /// <summary>An empty table with the schema's columns, and partition keys the schema does not type as VARCHAR.</summary>
@@ -255,7 +296,8 @@ public sealed partial class ReadStep : IStep
         switch (format)
         {
             case "csv":
-                var options = $"header = {(Header ? "true" : "false")}, strict_mode = true, ignore_errors = false";
+                var options = $"header = {(Header ? "true" : "false")}, strict_mode = true, " +
+                    (QuarantineErrors ? $"store_rejects = true, rejects_table = '__rejects_{StepToken}', rejects_scan = '__rejects_scan_{StepToken}'" : "ignore_errors = false");
                 if ((Delimiter ?? sniffedDelimiter) is { } delimiter) options += ", " + CsvDialect(delimiter);
                 if (columns is not null) options += $", columns = {columns}, auto_detect = false";
                 return $"SELECT * FROM read_csv({list}, {options}, {common})";

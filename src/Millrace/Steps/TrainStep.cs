@@ -211,6 +211,7 @@ public sealed class TrainStep : IStep, IModelProducer
             Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = DateTimeOffset.UtcNow,
             Task = Task, Algorithm = Algorithm, Label = Label, Path = path, Metrics = metrics, Options = options, Features = features, Datasets = datasets,
             Importance = importance, DefinitionsHash = context.Project.DefinitionsHash, TrainRows = trainRows, HoldoutRows = holdoutRows,
+            Profile = Profile(connection, relation, features, ml, model, columns),
         };
         var stagedMetadata = Path.Combine(staging, "metadata.json");
         await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
@@ -279,6 +280,36 @@ public sealed class TrainStep : IStep, IModelProducer
             foreach (var (name, value) in metrics) sums[name] = sums.GetValueOrDefault(name) + value / Folds;
         }
         return (sums, null);
+    }
+
+    /// <summary>
+    /// The drift reference saved with the model: each feature's distribution in the training rows and the score
+    /// distribution on the holdout (the <c>__prediction__</c> profile).
+    /// </summary>
+    IReadOnlyList<Quality.FeatureProfile> Profile(DuckDB.NET.Data.DuckDBConnection connection, string relation, IReadOnlyList<FeatureColumn> features,
+        MLContext ml, ITransformer model, IReadOnlyList<DataViewColumn> columns)
+    {
+        var training = Validation == "kfold" ? null : "__fold <> 0";
+        var profiles = Quality.DriftProfile.Profile(connection, relation,
+            features.Where(f => f.Role is not (FeaturePlan.Date or FeaturePlan.Timestamp)).Select(f => (f.Name, f.Role != FeaturePlan.Categorical)), training).ToList();
+        var holdout = new DuckDbDataView(connection, relation, columns, Validation == "kfold" ? null : "__fold = 0");
+        var scoreColumn = Task == ModelTask.Binary ? "Probability" : Task == ModelTask.Regression ? "Score" : null;
+        if (scoreColumn is null) return profiles;
+        var scores = new List<float>();
+        var scored = model.Transform(holdout);
+        using (var cursor = scored.GetRowCursor([scored.Schema[scoreColumn]]))
+        {
+            var getter = cursor.GetGetter<float>(scored.Schema[scoreColumn]);
+            float value = 0;
+            while (cursor.MoveNext()) { getter(ref value); scores.Add(value); }
+        }
+        var table = SqlText.Identifier($"__scores_{Model}");
+        DuckDb.Execute(connection, $"CREATE TABLE {table} (\"__prediction__\" DOUBLE)");
+        using (var appender = connection.CreateAppender($"__scores_{Model}"))
+            foreach (var score in scores) appender.CreateRow().AppendValue((double)score).EndRow();
+        profiles.AddRange(Quality.DriftProfile.Profile(connection, table, [("__prediction__", true)]));
+        DuckDb.Execute(connection, $"DROP TABLE {table}");
+        return profiles;
     }
 
     /// <summary>The fold of each row of <paramref name="input"/>: 0 is the holdout. Deterministic, so reruns split the same way.</summary>

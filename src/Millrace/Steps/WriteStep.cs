@@ -20,6 +20,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
     public required string Format { get; init; }
     public required string Mode { get; init; }
     public IReadOnlyList<string> PartitionBy { get; init; } = [];
+    public bool EvolveSchema { get; init; }
 
     public string Dataset => DatasetName ?? "";
 
@@ -34,6 +35,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
             new("format", "parquet | csv", false, "File format for path: (default parquet, or from the file extension). Datasets are always Parquet."),
             new("mode", "overwrite | append | replace_partitions", false, "Datasets: replace all rows (default), add rows, or replace only the partitions the input touches."),
             new("partition_by", "list of columns", false, "Write hive folders col=value/; replace_partitions rewrites only these."),
+            new("on_schema_change", "fail | evolve", false, "Datasets, append/replace_partitions: a batch whose columns differ is a schema_change anomaly; fail (default) stops, evolve adds new columns (and keeps removed ones, NULL in new rows)."),
         ],
         ProducesOutput: true,
         Parse);
@@ -62,7 +64,9 @@ public sealed class WriteStep : IStep, IDatasetProducer
             ?? (path is not null && path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "parquet");
         if (format is not ("parquet" or "csv")) reader.Error(YamlNodeReader.Find(map, "format")!, $"format must be parquet or csv, got '{format}'");
         if (dataset is not null && format != "parquet") reader.Error(YamlNodeReader.Find(map, "format")!, "datasets are always stored as Parquet");
-        return new WriteStep { DatasetName = dataset, Path = path, Format = format, Mode = mode, PartitionBy = partitionBy };
+        var onSchemaChange = reader.String(map, "on_schema_change") ?? "fail";
+        if (onSchemaChange is not ("fail" or "evolve")) reader.Error(YamlNodeReader.Find(map, "on_schema_change")!, $"on_schema_change must be fail or evolve, got '{onSchemaChange}'");
+        return new WriteStep { DatasetName = dataset, Path = path, Format = format, Mode = mode, PartitionBy = partitionBy, EvolveSchema = onSchemaChange == "evolve" };
     }
 
     public ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct) =>
@@ -102,9 +106,19 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var current = await DatasetFiles.BaseVersionAsync(context, name, ct);
         var baseVersion = current?.Version;
         var rows = await DuckDb.CountAsync(context.Connection, input, ct);
-        const string remedy = "write with mode: overwrite to replace it";
+        const string remedy = "write with mode: overwrite to replace it, or set on_schema_change: evolve";
         // An empty version has no rows to disagree with: the next write may give the dataset its real schema.
-        if (current is { Rows: > 0 } && Mode != "overwrite") DatasetFiles.CheckSameSchema(name, current.Schema, schema, remedy);
+        if (current is { Rows: > 0 } && Mode != "overwrite")
+        {
+            var target = await DatasetFiles.ReconcileSchemaAsync(context, name, current.Schema, schema, EvolveSchema, remedy, ct);
+            if (!ReferenceEquals(target, current.Schema) || target.Count != schema.Count)
+            {
+                var conformed = SqlText.Identifier($"__conformed_{context.Step.Id}");
+                await DuckDb.ExecuteAsync(context.Connection, $"CREATE VIEW {conformed} AS SELECT {DatasetFiles.Conform(target, schema)} FROM {input}", ct);
+                input = conformed;
+            }
+            schema = target;
+        }
         var written = rows == 0 ? [] : await DatasetFiles.WriteAsync(context, name, input, PartitionBy, [], ct);
         var newFiles = written.Select(w => w.File).ToList();
 

@@ -34,6 +34,11 @@ public sealed record ModelVersion
     public required string DefinitionsHash { get; init; }
     public required long TrainRows { get; init; }
     public required long HoldoutRows { get; init; }
+    /// <summary>
+    /// The distributions the model was trained on (per feature) and of its scores on the holdout (feature
+    /// <c>__prediction__</c>): the reference for drift against the champion.
+    /// </summary>
+    public IReadOnlyList<Quality.FeatureProfile> Profile { get; init; } = [];
 }
 
 /// <summary>A change of alias to record: point <see cref="Alias"/> at <see cref="Version"/> (null removes it), if it still points at <see cref="Expected"/>.</summary>

@@ -7,7 +7,7 @@ namespace Millrace.Storage;
 public abstract partial class SqlMetadataStore
 {
     const string ModelColumns = "name, version, run_id, workflow, step_id, created_at, task, algorithm, label, path, metrics_json, options_json, " +
-                                "features_json, datasets_json, importance_json, definitions_hash, train_rows, holdout_rows";
+                                "features_json, datasets_json, importance_json, definitions_hash, train_rows, holdout_rows, profile_json";
 
     public async Task<ModelVersion?> GetModelVersionAsync(string name, int? version, string? alias, CancellationToken ct)
     {
@@ -82,13 +82,14 @@ public abstract partial class SqlMetadataStore
             {
                 await ExecuteAsync(connection, transaction, $"""
                     INSERT INTO model_versions ({ModelColumns})
-                    VALUES (@n, @v, @run, @workflow, @step, @created, @task, @algorithm, @label, @path, @metrics, @options, @features, @datasets, @importance, @hash, @train, @holdout)
+                    VALUES (@n, @v, @run, @workflow, @step, @created, @task, @algorithm, @label, @path, @metrics, @options, @features, @datasets, @importance, @hash, @train, @holdout, @profile)
                     """, ct, ("n", model.Name), ("v", model.Version), ("run", model.RunId), ("workflow", model.Workflow), ("step", model.StepId),
                     ("created", Time(now)), ("task", model.Task.ToString()), ("algorithm", model.Algorithm), ("label", model.Label), ("path", model.Path),
                     ("metrics", JsonSerializer.Serialize(model.Metrics, Json)), ("options", JsonSerializer.Serialize(model.Options, Json)),
                     ("features", JsonSerializer.Serialize(model.Features, Json)), ("datasets", JsonSerializer.Serialize(model.Datasets, Json)),
                     ("importance", JsonSerializer.Serialize(model.Importance.Select(p => new object[] { p.Key, p.Value }), Json)),
-                    ("hash", model.DefinitionsHash), ("train", model.TrainRows), ("holdout", model.HoldoutRows));
+                    ("hash", model.DefinitionsHash), ("train", model.TrainRows), ("holdout", model.HoldoutRows),
+                    ("profile", JsonSerializer.Serialize(model.Profile, Json)));
             }
             catch (DbException e) when (IsUniqueViolation(e))
             {
@@ -98,10 +99,15 @@ public abstract partial class SqlMetadataStore
         await ApplyAliasChangesAsync(connection, transaction, commit.AliasChanges, commit.RunId, now, ct);
     }
 
+    /// <summary>
+    /// Applies and records <paramref name="changes"/> in order. History ids sort by time, then by position in the
+    /// batch, so changes made together still list newest first (in reverse order of application).
+    /// </summary>
     async Task ApplyAliasChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AliasChange> changes, string? runId, DateTimeOffset now, CancellationToken ct)
     {
-        foreach (var change in changes)
+        for (var index = 0; index < changes.Count; index++)
         {
+            var change = changes[index];
             int? current;
             await using (var lookup = Command(connection, transaction, "SELECT version FROM model_aliases WHERE name = @n AND alias = @a", ("n", change.Model), ("a", change.Alias)))
                 current = await lookup.ExecuteScalarAsync(ct) is { } v and not DBNull ? Convert.ToInt32(v, CultureInfo.InvariantCulture) : null;
@@ -119,7 +125,7 @@ public abstract partial class SqlMetadataStore
             await ExecuteAsync(connection, transaction, """
                 INSERT INTO model_alias_history (id, name, alias, version, previous_version, at, run_id, actor, reason)
                 VALUES (@id, @n, @a, @v, @previous, @at, @run, @actor, @reason)
-                """, ct, ("id", $"{now.UtcTicks:D20}-{Guid.NewGuid():N}"), ("n", change.Model), ("a", change.Alias), ("v", change.Version), ("previous", current),
+                """, ct, ("id", $"{now.UtcTicks:D20}-{index:D5}-{Guid.NewGuid():N}"), ("n", change.Model), ("a", change.Alias), ("v", change.Version), ("previous", current),
                 ("at", Time(now)), ("run", runId), ("actor", change.Actor), ("reason", change.Reason));
         }
     }
@@ -151,6 +157,7 @@ public abstract partial class SqlMetadataStore
                 DefinitionsHash = reader.GetString(15),
                 TrainRows = Convert.ToInt64(reader.GetValue(16), CultureInfo.InvariantCulture),
                 HoldoutRows = Convert.ToInt64(reader.GetValue(17), CultureInfo.InvariantCulture),
+                Profile = reader.IsDBNull(18) ? [] : JsonSerializer.Deserialize<List<Quality.FeatureProfile>>(reader.GetString(18), Json)!,
             });
         return result;
     }

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.Json;
+using Millrace.Definitions;
+using Millrace.Server.Scheduling;
+using Millrace.Storage;
+
+namespace Millrace.Server.Api;
+
+/// <summary>The body of <c>POST /executePipeline</c>, as Sparkflows sends it.</summary>
+/// <param name="WorkflowParameters">Parameters as <c>--var NAME=VALUE</c> words (spaces around '=' allowed, several --var).</param>
+/// <param name="UserName">Who asks, recorded in the audit log (not verified).</param>
+/// <param name="RunKey">Idempotency key (the <c>Idempotency-Key</c> header does the same): the same key returns the same run.</param>
+public sealed record ExecutePipelineBody(string? WorkflowParameters, string? UserName, string? RunKey);
+
+/// <summary>The body of <c>POST …/pipelines/{name}/runs</c> and <c>…/workflows/{name}/runs</c>.</summary>
+/// <param name="Parameters">Parameter values by name (strings), e.g. <c>{"region": "north"}</c>.</param>
+/// <param name="WorkflowParameters">Or the Sparkflows form, <c>--var NAME=VALUE</c>; not both.</param>
+/// <param name="RunKey">Idempotency key.</param>
+public sealed record StartRunBody(IReadOnlyDictionary<string, string>? Parameters, string? WorkflowParameters, string? RunKey);
+
+/// <summary>The body of <c>POST …/pipelines/{name}/backfill</c>.</summary>
+/// <param name="From">First run date, yyyy-MM-dd.</param>
+/// <param name="To">Last run date, yyyy-MM-dd (inclusive).</param>
+/// <param name="Parameters">Other parameter values for every run.</param>
+/// <param name="RerunSucceeded">Also queue dates that already have a succeeded run.</param>
+public sealed record BackfillBody(string From, string To, IReadOnlyDictionary<string, string>? Parameters, bool RerunSucceeded);
+
+/// <summary>A run request was accepted: the run and where to follow it.</summary>
+/// <param name="RunId">The run's id.</param>
+/// <param name="ProjectId">The project.</param>
+/// <param name="PipelineName">The pipeline (or workflow) the run runs.</param>
+/// <param name="Status">queued, or skipped (overlap policy), or the status of the earlier run a repeated key named.</param>
+/// <param name="StatusUrl">GET it (with the token) for the run's status, steps and error.</param>
+/// <param name="LogsUrl">GET it for the run's log lines.</param>
+/// <param name="Duplicate">True when the run key named an earlier run: nothing new was started.</param>
+/// <param name="Error">Why the run was skipped, when it was.</param>
+public sealed record RunAccepted(string RunId, string ProjectId, string PipelineName, string Status, string StatusUrl, string LogsUrl, bool Duplicate, string? Error);
+
+public sealed record ProjectView(string Id, string Name, string? Description, string Lake, string DefinitionsHash, int Pipelines, int Workflows, string Url);
+
+public sealed record ParameterView(string Name, string Type, string? Default, bool Required, string? Description);
+
+public sealed record ScheduleView(string Cron, string Timezone, int CatchUp);
+
+public sealed record NotifyView(string Url, IReadOnlyList<string> On);
+
+public sealed record PipelineView(string Name, string? Description, IReadOnlyList<string> Workflows, IReadOnlyList<ParameterView> Parameters,
+    ScheduleView? Schedule, int MaxActive, string OnOverlap, int RetryAttempts, double RetryBackoffSeconds, double? TimeoutSeconds,
+    IReadOnlyList<NotifyView> Notify, string File);
+
+public sealed record PipelineDefinitionView(PipelineView Pipeline, string Source);
+
+public sealed record StepView(string Id, string Type, IReadOnlyList<string> Inputs, string? Description);
+
+public sealed record WorkflowView(string Name, string? Description, int MaxParallel, IReadOnlyList<ParameterView> Parameters, IReadOnlyList<StepView> Steps, string File);
+
+public sealed record WorkflowDefinitionView(WorkflowView Workflow, string Source);
+
+public sealed record DefinitionErrorView(string File, int Line, int Column, string? StepId, string Message);
+
+public sealed record ValidationView(bool Valid, IReadOnlyList<DefinitionErrorView> Errors);
+
+public sealed record RunView(string Id, string ProjectId, string Target, string TargetKind, string Trigger, string Status,
+    IReadOnlyDictionary<string, string> Parameters, string RunDate, string? RunKey, string? ParentRunId, DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, double? DurationSeconds, string? Error, string Url);
+
+public sealed record RunPage(IReadOnlyList<RunView> Items, int Offset, int Limit, int? NextOffset);
+
+public sealed record WorkflowRunView(string Workflow, int Position, string Status, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset? CommittedAt);
+
+public sealed record StepRunView(string Workflow, string StepId, string Kind, string Status, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
+    double? DurationSeconds, long? Rows, string? Error, JsonElement? Details);
+
+public sealed record RunDetailView(RunView Run, int? Attempt, string? RequestedBy, IReadOnlyList<WorkflowRunView> Workflows, IReadOnlyList<StepRunView> Steps);
+
+public sealed record LogLineView(long Seq, DateTimeOffset At, string Level, string? Workflow, string? StepId, string Message);
+
+public sealed record CancelView(string RunId, string Outcome);
+
+public sealed record BackfillView(IReadOnlyList<RunAccepted> Runs, IReadOnlyList<string> SkippedDates);
+
+public sealed record ScheduleStateView(string Pipeline, string Cron, string Timezone, int CatchUp, bool Paused, string? ChangedBy, DateTimeOffset? ChangedAt,
+    DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt);
+
+public sealed record ColumnView(string Name, string Type);
+
+public sealed record DatasetVersionView(string Dataset, int Version, string RunId, string Workflow, string StepId, DateTimeOffset CreatedAt, long Rows,
+    string Operation, IReadOnlyList<string> Files, IReadOnlyList<ColumnView> Schema);
+
+public sealed record AnomalyView(string Id, string RunId, string? Workflow, string? StepId, string Kind, string Severity, string Policy, string Message,
+    JsonElement? Details, DateTimeOffset CreatedAt);
+
+public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string? UserName, string Action, string? Target, int Outcome, JsonElement? Details, string? RemoteAddress);
+
+public sealed record DeliveryView(string Id, string? RunId, string Event, string Url, string Status, int Attempts, DateTimeOffset? LastAttemptAt,
+    int? LastStatusCode, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset? NextAttemptAt);
+
+public sealed record HealthView(string Status, IReadOnlyList<string> Projects, int QueuedRuns, int RunningRuns);
+
+/// <summary>Maps the library's records to what the API returns.</summary>
+static class Views
+{
+    public static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    public static string RunUrl(string projectId, string runId) => $"/api/v1/projects/{projectId}/runs/{runId}";
+
+    public static RunView Run(Run run) => new(run.Id, run.ProjectId, run.Target, run.TargetKind, Lower(run.Trigger), Lower(run.Status),
+        run.Parameters.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal),
+        run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), run.RunKey, run.ParentRunId, run.CreatedAt, run.StartedAt, run.EndedAt,
+        run.Duration?.TotalSeconds, run.Error, RunUrl(run.ProjectId, run.Id));
+
+    public static IReadOnlyList<ParameterView> Parameters(IReadOnlyDictionary<string, ParameterDefinition> parameters) =>
+        parameters.Values.OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => new ParameterView(p.Name, Lower(p.Type), p.Default, p.Required, p.Description)).ToList();
+
+    public static PipelineView Pipeline(PipelineDefinition p) => new(p.Name, p.Description, p.Workflows, Parameters(p.Parameters),
+        p.Schedule is { } s ? new ScheduleView(s.Cron, s.Timezone, s.CatchUp) : null, p.Concurrency.MaxActive, Lower(p.Concurrency.OnOverlap),
+        p.Retries.Attempts, p.Retries.Backoff.TotalSeconds, p.Timeout?.TotalSeconds, p.Notify.Select(n => new NotifyView(n.Url, n.Events)).ToList(),
+        p.Location.File);
+
+    public static WorkflowView Workflow(WorkflowDefinition w) => new(w.Name, w.Description, w.MaxParallel, Parameters(w.Parameters),
+        w.Steps.Select(s => new StepView(s.Id, s.Type, s.Inputs, Millrace.Definitions.YamlNodeReader.Find(s.Options, "description") is YamlDotNet.RepresentationModel.YamlScalarNode d ? d.Value : null)).ToList(),
+        w.Location.File);
+
+    public static DefinitionErrorView Error(DefinitionError e) => new(e.Location.File, e.Location.Line, e.Location.Column, e.StepId, e.Message);
+
+    public static StepRunView Step(StepRun s) => new(s.Workflow, s.StepId, s.Kind, Lower(s.Status), s.StartedAt, s.EndedAt, s.Duration?.TotalSeconds, s.Rows, s.Error, JsonOrNull(s.DetailsJson));
+
+    public static DatasetVersionView Dataset(DatasetVersion v) => new(v.Dataset, v.Version, v.RunId, v.Workflow, v.StepId, v.CreatedAt, v.Rows, v.Operation, v.Files,
+        v.Schema.Select(c => new ColumnView(c.Name, c.Type)).ToList());
+
+    public static AnomalyView Anomaly(Anomaly a) => new(a.Id, a.RunId, a.Workflow, a.StepId, a.Kind, Lower(a.Severity), a.Policy, a.Message, JsonOrNull(a.DetailsJson), a.CreatedAt);
+
+    public static AuditView Audit(AuditEntry a) => new(a.Id, a.At, a.Actor, a.UserName, a.Action, a.Target, a.Outcome, JsonOrNull(a.DetailsJson), a.RemoteAddress);
+
+    public static DeliveryView Delivery(NotificationDelivery d) => new(d.Id, d.RunId, d.Event, d.Url, Lower(d.Status), d.Attempts, d.LastAttemptAt, d.LastStatusCode,
+        d.LastError, d.CreatedAt, d.DeliveredAt, d.NextAttemptAt);
+
+    public static ScheduleStateView Schedule(ScheduleInfo s) => new(s.Pipeline, s.Cron, s.Timezone, s.CatchUp, s.Paused, s.ChangedBy, s.ChangedAt, s.LastFireAt, s.NextFireAt);
+
+    static JsonElement? JsonOrNull(string? json)
+    {
+        if (json is null) return null;
+        try { return JsonDocument.Parse(json).RootElement.Clone(); }
+        catch (JsonException) { return JsonSerializer.SerializeToElement(json); }
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Millrace.Server.Security;
+using Millrace.Storage;
+
+namespace Millrace.Server.Api;
+
+/// <summary>Datasets and their versions, anomalies, the audit log and webhook deliveries.</summary>
+public static class DataEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var project = api.MapGroup("/projects/{projectId}");
+        project.MapGet("/datasets", ListDatasetsAsync)
+            .RequireRole(TokenRole.Viewer).WithTags("Datasets").WithSummary("Every dataset with its latest version").Produces<List<DatasetVersionView>>();
+        project.MapGet("/datasets/{name}/versions", async (HttpContext http, string name) =>
+            {
+                var host = Access.CallerOf(http).Host;
+                var versions = await host.Store.ListDatasetVersionsAsync(name, http.RequestAborted);
+                return versions.Count == 0 ? Problems.NotFound($"no dataset '{name}' in project '{host.Id}' (see GET /api/v1/projects/{host.Id}/datasets)") : TypedResults.Ok(versions.Select(Views.Dataset).ToList());
+            })
+            .RequireRole(TokenRole.Viewer).WithTags("Datasets").WithSummary("A dataset's versions, newest first").Produces<List<DatasetVersionView>>().ProducesProblem(404);
+        project.MapGet("/datasets/{name}/versions/{version:int}", async (HttpContext http, string name, int version) =>
+                await Access.CallerOf(http).Host.Store.GetDatasetVersionAsync(name, version, http.RequestAborted) is { } found
+                    ? TypedResults.Ok(Views.Dataset(found))
+                    : Problems.NotFound($"dataset '{name}' has no version v{version}"))
+            .RequireRole(TokenRole.Viewer).WithTags("Datasets").WithSummary("One version of a dataset: its files and schema").Produces<DatasetVersionView>().ProducesProblem(404);
+        project.MapGet("/anomalies", async (HttpContext http, string? runId, int? offset, int? limit) =>
+                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAnomaliesAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Anomaly).ToList()))
+            .RequireRole(TokenRole.Viewer).WithTags("Anomalies").WithSummary("Anomalies, newest first (of one run with runId)").Produces<List<AnomalyView>>();
+        project.MapGet("/audit", async (HttpContext http, int? offset, int? limit) =>
+                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAuditAsync(Page(offset, limit), http.RequestAborted)).Select(Views.Audit).ToList()))
+            .RequireRole(TokenRole.Admin).WithTags("Audit").WithSummary("The audit log of state-changing calls, newest first").Produces<List<AuditView>>();
+        project.MapGet("/notifications", async (HttpContext http, string? runId, int? offset, int? limit) =>
+                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindNotificationsAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Delivery).ToList()))
+            .RequireRole(TokenRole.Admin).WithTags("Notifications").WithSummary("Webhook deliveries and their attempts, newest first").Produces<List<DeliveryView>>();
+    }
+
+    static async Task<IResult> ListDatasetsAsync(HttpContext http, CancellationToken ct) =>
+        TypedResults.Ok((await Access.CallerOf(http).Host.Store.ListDatasetsAsync(ct)).Select(Views.Dataset).ToList());
+
+    static Page Page(int? offset, int? limit) => new(Math.Max(0, offset ?? 0), Math.Clamp(limit ?? 50, 1, 500));
+}

@@ -1,0 +1,289 @@
+using Microsoft.Extensions.Logging;
+using Millrace.Definitions;
+using Millrace.Engine;
+using Millrace.Server.Hosting;
+using Millrace.Server.Notifications;
+using Millrace.Storage;
+
+namespace Millrace.Server.Execution;
+
+/// <summary>The answer to a run request: the recorded run, and whether the run key named an earlier run.</summary>
+public sealed record SubmitResult(Run Run, bool Duplicate);
+
+/// <summary>What cancelling a run did.</summary>
+public enum CancelOutcome { CancelledQueued, Stopping, NotActive }
+
+/// <summary>
+/// The one executor of the server. Schedules and API calls only record run requests (runs in the Queued state) and
+/// hand them here; this loop starts them in order within the global limit (<see cref="ServerOptions.MaxConcurrentRuns"/>)
+/// and each pipeline's <c>concurrency.max_active</c>, applies <c>on_overlap: skip</c> when a request arrives, retries
+/// failed runs per <c>retries:</c>, and sends notifications when runs end. Queued runs live in the store, so a restart
+/// picks them up; on shutdown, running runs get <see cref="ServerOptions.ShutdownTimeout"/> to finish and are then
+/// recorded as interrupted (failed, resumable with retry).
+/// </summary>
+public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifier, ServerOptions options, ILogger<RunExecutor> logger)
+{
+    sealed record Pending(ProjectHost Host, Run Run, RunRequestInfo Request);
+
+    sealed class Active(ProjectHost host, Run run, RunRequestInfo request)
+    {
+        public ProjectHost Host { get; } = host;
+        public Run Run { get; } = run;
+        public RunRequestInfo Request { get; } = request;
+        public RunControl Control { get; } = new();
+        public Task? Task { get; set; }
+        public bool Interrupted { get; set; }
+    }
+
+    readonly Lock _lock = new();
+    readonly List<Pending> _pending = [];
+    readonly Dictionary<string, Active> _active = new(StringComparer.Ordinal);
+    readonly SemaphoreSlim _wake = new(0);
+    readonly SemaphoreSlim _submitGate = new(1, 1);
+    readonly CancellationTokenSource _stopping = new();
+    Task? _loop;
+
+    /// <summary>Runs waiting to start, across projects.</summary>
+    public int QueuedCount { get { lock (_lock) return _pending.Count; } }
+
+    /// <summary>Runs executing now.</summary>
+    public int RunningCount { get { lock (_lock) return _active.Count; } }
+
+    /// <summary>Marks runs whose process died as interrupted, loads the queued runs of every project and starts the loop.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        foreach (var host in projects.All)
+        {
+            var recovered = await host.Runner.RecoverInterruptedAsync(ct);
+            if (recovered > 0) logger.LogWarning("project {Project}: {Count} run(s) whose process died were recorded as interrupted", host.Id, recovered);
+            var queued = await host.Store.GetQueuedRunsAsync(ct);
+            lock (_lock) _pending.AddRange(queued.Select(q => new Pending(host, q.Run, q.Request)));
+            if (queued.Count > 0) logger.LogInformation("project {Project}: {Count} queued run(s) picked up", host.Id, queued.Count);
+        }
+        lock (_lock) _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));
+        _loop = Task.Run(LoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Records a run request and queues it. Throws <see cref="RunRequestException"/> for a bad target or parameters
+    /// (nothing recorded). With <c>on_overlap: skip</c> and <paramref name="applyOverlapPolicy"/>, a request that
+    /// arrives while the pipeline already has <c>max_active</c> runs queued or running is recorded as Skipped.
+    /// </summary>
+    public async Task<SubmitResult> SubmitAsync(ProjectHost host, RunRequest request, RunRequestInfo info, bool applyOverlapPolicy = true, CancellationToken ct = default)
+    {
+        var run = host.Runner.Prepare(request, RunStatus.Queued);
+        await _submitGate.WaitAsync(ct);
+        try
+        {
+            if (applyOverlapPolicy && host.Definition.Pipelines.TryGetValue(run.Target, out var pipeline) && pipeline.Concurrency.OnOverlap == OverlapPolicy.Skip)
+            {
+                var busy = CountActiveOrQueued(host.Id, run.Target);
+                if (busy >= pipeline.Concurrency.MaxActive)
+                    run = run with
+                    {
+                        Status = RunStatus.Skipped,
+                        EndedAt = DateTimeOffset.UtcNow,
+                        Error = $"skipped: pipeline '{run.Target}' already has {busy} run(s) queued or running (concurrency: max_active {pipeline.Concurrency.MaxActive}, on_overlap: skip)",
+                    };
+            }
+            var recorded = await host.Store.EnqueueRunAsync(run, info, ct);
+            if (recorded.Id != run.Id) return new SubmitResult(recorded, Duplicate: true);
+            if (recorded.Status == RunStatus.Skipped)
+            {
+                await host.Store.AppendLogAsync(recorded.Id, DateTimeOffset.UtcNow, "warn", null, null, recorded.Error!, CancellationToken.None);
+                return new SubmitResult(recorded, Duplicate: false);
+            }
+            lock (_lock) _pending.Add(new Pending(host, recorded, info));
+        }
+        finally
+        {
+            _submitGate.Release();
+        }
+        Wake();
+        return new SubmitResult(run, Duplicate: false);
+    }
+
+    /// <summary>Cancels a queued run (it never starts) or stops a running one (it records itself cancelled).</summary>
+    public async Task<CancelOutcome> CancelAsync(ProjectHost host, string runId, string by, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            if (_active.TryGetValue(runId, out var active) && active.Host == host)
+            {
+                active.Control.Stop(RunStatus.Cancelled, $"cancelled by {by}");
+                return CancelOutcome.Stopping;
+            }
+            _pending.RemoveAll(p => p.Run.Id == runId && p.Host == host);
+        }
+        return await host.Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct) ? CancelOutcome.CancelledQueued : CancelOutcome.NotActive;
+    }
+
+    /// <summary>
+    /// Stops starting runs, waits up to <see cref="ServerOptions.ShutdownTimeout"/> for running ones, then interrupts
+    /// the rest: each records itself failed ("interrupted") and can be resumed with retry. Queued runs stay queued.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null) await _loop;
+        Task[] running;
+        lock (_lock) running = _active.Values.Select(a => a.Task).OfType<Task>().ToArray();
+        if (running.Length == 0) return;
+        logger.LogInformation("waiting up to {Timeout} for {Count} running run(s) to finish", options.ShutdownTimeout, running.Length);
+        var all = Task.WhenAll(running);
+        if (await Task.WhenAny(all, Task.Delay(options.ShutdownTimeout)) == all) return;
+        lock (_lock)
+            foreach (var active in _active.Values)
+            {
+                active.Interrupted = true;
+                active.Control.Stop(RunStatus.Failed,
+                    $"interrupted: the server shut down before the run finished (it waited {options.ShutdownTimeout.TotalSeconds:0.#}s); " +
+                    $"nothing after its last committed workflow is visible. Resume it with 'millrace retry {active.Run.Id}' " +
+                    $"or POST /api/v1/projects/{active.Host.Id}/runs/{active.Run.Id}/retry");
+            }
+        // The runs stop at their next cancellation point and record themselves; DuckDB queries are interrupted.
+        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(30))) != all)
+            logger.LogError("some runs did not stop within 30s of being interrupted; they are recorded interrupted at the next start");
+    }
+
+    int CountActiveOrQueued(string projectId, string target)
+    {
+        lock (_lock)
+            return _active.Values.Count(a => a.Host.Id == projectId && a.Run.Target == target)
+                + _pending.Count(p => p.Host.Id == projectId && p.Run.Target == target);
+    }
+
+    void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    async Task LoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            var wait = TimeSpan.FromSeconds(5);
+            try
+            {
+                wait = await DispatchAsync();
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "the run executor could not start queued runs; trying again");
+            }
+            try
+            {
+                await _wake.WaitAsync(wait, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Starts what may start now; returns how long to wait before looking again (a retry's backoff).</summary>
+    async Task<TimeSpan> DispatchAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var wait = TimeSpan.FromSeconds(5);
+        var starting = new List<Active>();
+        lock (_lock)
+        {
+            var busy = _active.Values.GroupBy(a => (a.Host.Id, a.Run.Target)).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var pending in _pending)
+            {
+                if (_active.Count >= options.MaxConcurrentRuns) break;
+                if (pending.Request.NotBefore is { } notBefore && notBefore > now)
+                {
+                    if (notBefore - now < wait) wait = notBefore - now;
+                    continue;
+                }
+                var key = (pending.Host.Id, pending.Run.Target);
+                var limit = pending.Host.Definition.Pipelines.TryGetValue(pending.Run.Target, out var pipeline) ? pipeline.Concurrency.MaxActive : int.MaxValue;
+                if (busy.GetValueOrDefault(key) >= limit) continue;
+                busy[key] = busy.GetValueOrDefault(key) + 1;
+                var active = new Active(pending.Host, pending.Run, pending.Request);
+                _active[pending.Run.Id] = active;
+                starting.Add(active);
+            }
+            var ids = starting.Select(a => a.Run.Id).ToHashSet(StringComparer.Ordinal);
+            _pending.RemoveAll(p => ids.Contains(p.Run.Id));
+        }
+
+        foreach (var active in starting)
+        {
+            var startedAt = DateTimeOffset.UtcNow;
+            bool claimed;
+            try
+            {
+                claimed = await active.Host.Store.ClaimQueuedRunAsync(active.Run.Id, RunOwner.Self, startedAt, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "could not start run {RunId}; it stays queued", active.Run.Id);
+                lock (_lock)
+                {
+                    _active.Remove(active.Run.Id);
+                    _pending.Insert(0, new Pending(active.Host, active.Run, active.Request));
+                }
+                continue;
+            }
+            if (!claimed)
+            {
+                // Cancelled (or taken by another process) since it was queued.
+                lock (_lock) _active.Remove(active.Run.Id);
+                continue;
+            }
+            var run = active.Run with { Status = RunStatus.Running, StartedAt = startedAt };
+            active.Task = Task.Run(() => ExecuteAsync(active, run), CancellationToken.None);
+        }
+        return wait;
+    }
+
+    async Task ExecuteAsync(Active active, Run run)
+    {
+        Run result;
+        try
+        {
+            result = await active.Host.Runner.ExecuteAsync(run, null, active.Control);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "run {RunId} failed inside the executor", run.Id);
+            result = run with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = $"internal error: {e.Message}" };
+            try { await active.Host.Store.UpdateRunAsync(result, CancellationToken.None); }
+            catch (Exception inner) { logger.LogError(inner, "could not record run {RunId} as failed", run.Id); }
+        }
+        finally
+        {
+            lock (_lock) _active.Remove(run.Id);
+            active.Control.Dispose();
+            Wake();
+        }
+        try
+        {
+            var retrying = await RetryIfAllowedAsync(active, result);
+            if (!retrying) await notifier.RunFinishedAsync(active.Host, result, active.Request.Attempt, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "after run {RunId}: could not schedule its retry or notifications", run.Id);
+        }
+    }
+
+    async Task<bool> RetryIfAllowedAsync(Active active, Run result)
+    {
+        if (result.Status != RunStatus.Failed || active.Interrupted || _stopping.IsCancellationRequested) return false;
+        if (!active.Host.Definition.Pipelines.TryGetValue(result.Target, out var pipeline) || result.TargetKind != "pipeline") return false;
+        var retries = pipeline.Retries;
+        if (active.Request.Attempt > retries.Attempts) return false;
+        var request = await active.Host.Runner.RetryRequestAsync(result.Id, CancellationToken.None);
+        var info = new RunRequestInfo(active.Request.Attempt + 1, DateTimeOffset.UtcNow + retries.Backoff, "retry policy", active.Request.UserName);
+        var retry = await SubmitAsync(active.Host, request, info, applyOverlapPolicy: false);
+        await active.Host.Store.AppendLogAsync(result.Id, DateTimeOffset.UtcNow, "info", null, null,
+            $"retrying as run {retry.Run.Id} (attempt {info.Attempt} of {retries.Attempts + 1}) after {retries.Backoff.TotalSeconds:0.###}s (retries: in {pipeline.Location.File})",
+            CancellationToken.None);
+        return true;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Millrace.Definitions;
+using Millrace.Parameters;
+using Millrace.Server.Hosting;
+using Millrace.Storage;
+
+namespace Millrace.Server.Notifications;
+
+/// <summary>
+/// Webhooks (<c>notify:</c>): when a run ends, one delivery per subscribed webhook and event is recorded in the store
+/// (an outbox), and a loop POSTs them, signed (<see cref="WebhookSignature"/>), retrying failures with exponential
+/// backoff. Every attempt's outcome is kept with the delivery; deliveries still pending at shutdown go out after the
+/// next start.
+/// </summary>
+public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions options, ILogger<WebhookNotifier> logger) : IDisposable
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    readonly HttpClient _http = new() { Timeout = options.WebhookTimeout };
+    readonly SemaphoreSlim _wake = new(0);
+    readonly CancellationTokenSource _stopping = new();
+    Task? _loop;
+
+    public void Start() => _loop = Task.Run(LoopAsync, CancellationToken.None);
+
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null) await _loop;
+    }
+
+    /// <summary>
+    /// Records the deliveries for a finished run: run.succeeded or run.failed, and anomaly when the run recorded
+    /// anomalies. Cancelled and skipped runs send nothing.
+    /// </summary>
+    public async Task RunFinishedAsync(ProjectHost host, Run run, int attempt, CancellationToken ct)
+    {
+        var definition = host.Definition;
+        var hooks = definition.Notify.Concat(definition.Pipelines.TryGetValue(run.Target, out var pipeline) && run.TargetKind == "pipeline" ? pipeline.Notify : []).ToList();
+        if (hooks.Count == 0) return;
+        var events = new List<string>();
+        if (run.Status == RunStatus.Succeeded) events.Add(NotifyEvents.RunSucceeded);
+        if (run.Status == RunStatus.Failed) events.Add(NotifyEvents.RunFailed);
+        var anomalies = await host.Store.FindAnomaliesAsync(run.Id, new Page(0, 100), ct);
+        if (anomalies.Count > 0) events.Add(NotifyEvents.Anomaly);
+        var added = 0;
+        foreach (var eventName in events)
+            foreach (var hook in hooks.Where(h => h.Wants(eventName)).DistinctBy(h => (h.Url, h.Secret)))
+            {
+                var id = "dlv-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+                var payload = JsonSerializer.Serialize(new
+                {
+                    @event = eventName,
+                    deliveryId = id,
+                    at = DateTimeOffset.UtcNow,
+                    project = new { id = definition.Id, name = definition.Name },
+                    run = new
+                    {
+                        id = run.Id, target = run.Target, targetKind = run.TargetKind, trigger = run.Trigger.ToString().ToLowerInvariant(),
+                        status = run.Status.ToString().ToLowerInvariant(), runDate = run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                        startedAt = run.StartedAt, endedAt = run.EndedAt, error = run.Error, attempt, parentRunId = run.ParentRunId,
+                        url = $"/api/v1/projects/{definition.Id}/runs/{run.Id}",
+                    },
+                    anomalies = eventName == NotifyEvents.Anomaly
+                        ? anomalies.Select(a => new { a.Id, a.Kind, severity = a.Severity.ToString().ToLowerInvariant(), a.Policy, a.Message, a.Workflow, a.StepId }).ToArray()
+                        : null,
+                }, Json);
+                await host.Store.AddNotificationAsync(new NotificationDelivery
+                {
+                    Id = id, ProjectId = definition.Id, RunId = run.Id, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payload,
+                    Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = DateTimeOffset.UtcNow, CreatedAt = DateTimeOffset.UtcNow,
+                }, ct);
+                added++;
+            }
+        if (added > 0 && _wake.CurrentCount == 0) _wake.Release();
+    }
+
+    async Task LoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var host in projects.All)
+                    foreach (var delivery in await host.Store.GetDueNotificationsAsync(DateTimeOffset.UtcNow, 50, _stopping.Token))
+                        await SendAsync(host, delivery);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "webhook deliveries: could not read or update the store; trying again");
+            }
+            try
+            {
+                await _wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(options.WebhookBackoff.TotalMilliseconds / 4, 50, 1000)), _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    async Task SendAsync(ProjectHost host, NotificationDelivery delivery)
+    {
+        var now = DateTimeOffset.UtcNow;
+        int? statusCode = null;
+        string? error = null;
+        try
+        {
+            var secret = Template.Expand(delivery.SecretRef, new Dictionary<string, ParameterValue>());
+            var timestamp = now.ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url) { Content = new StringContent(delivery.PayloadJson, Encoding.UTF8, "application/json") };
+            request.Headers.Add(WebhookSignature.EventHeader, delivery.Event);
+            request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id);
+            request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(secret, timestamp, delivery.PayloadJson));
+            request.Headers.UserAgent.ParseAdd("Millrace-Webhook/1");
+            using var response = await _http.SendAsync(request, _stopping.Token);
+            statusCode = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode) error = $"the receiver answered {statusCode} {response.ReasonPhrase}";
+        }
+        catch (ParameterException e)
+        {
+            error = $"the webhook secret cannot be read: {e.Message}";
+        }
+        catch (HttpRequestException e)
+        {
+            error = $"could not reach {delivery.Url}: {e.Message}";
+        }
+        catch (TaskCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            error = $"no answer from {delivery.Url} within {options.WebhookTimeout.TotalSeconds:0.#}s";
+        }
+
+        var attempts = delivery.Attempts + 1;
+        NotificationDelivery updated;
+        if (error is null)
+            updated = delivery with { Status = DeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = null, DeliveredAt = DateTimeOffset.UtcNow, NextAttemptAt = null };
+        else if (attempts >= options.WebhookAttempts)
+            updated = delivery with { Status = DeliveryStatus.Failed, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = error, NextAttemptAt = null };
+        else
+        {
+            var delay = TimeSpan.FromMilliseconds(Math.Min(options.WebhookBackoff.TotalMilliseconds * Math.Pow(2, attempts - 1), TimeSpan.FromMinutes(10).TotalMilliseconds));
+            updated = delivery with { Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = error, NextAttemptAt = now + delay };
+        }
+        if (error is not null)
+            logger.LogWarning("webhook {Event} of run {RunId} to {Url}: attempt {Attempt} failed: {Error}", delivery.Event, delivery.RunId, delivery.Url, attempts, error);
+        await host.Store.UpdateNotificationAsync(updated, CancellationToken.None);
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _stopping.Dispose();
+        _wake.Dispose();
+    }
+}

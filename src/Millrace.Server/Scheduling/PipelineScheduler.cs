@@ -1,0 +1,181 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Millrace.Definitions;
+using Millrace.Engine;
+using Millrace.Parameters;
+using Millrace.Server.Execution;
+using Millrace.Server.Hosting;
+using Millrace.Storage;
+using Quartz;
+using Quartz.Extensibility;
+
+namespace Millrace.Server.Scheduling;
+
+/// <summary>A pipeline schedule as the API shows it.</summary>
+public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone, int CatchUp, bool Paused, string? ChangedBy,
+    DateTimeOffset? ChangedAt, DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt);
+
+/// <summary>
+/// Fires pipeline schedules with Quartz (in-memory job store, one node). A fire only records a run request with the
+/// run key <c>schedule:&lt;fire time&gt;</c> (so one fire time never queues two runs) and <c>run.date</c> set to the
+/// fire time's date in the schedule's time zone; the <see cref="RunExecutor"/> runs it. What must survive a restart
+/// is in the store: whether a schedule is paused, and up to when fire times were handled. On start, fire times missed
+/// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
+/// (<c>catch_up: N</c>). Fire times missed while paused are never run.
+/// </summary>
+public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ILogger<PipelineScheduler> logger) : IJobFactory
+{
+    readonly ProjectRegistry _projects = projects;
+    readonly ILogger _logger = logger;
+    const string RunKeyPrefix = "schedule:";
+
+    /// <summary>Who requested a run for a fire time missed while the server was down (<c>catch_up: N</c>).</summary>
+    public const string CatchUpRequester = "schedule (catch-up)";
+    IScheduler? _scheduler;
+    StandaloneSchedulerFactory? _factory;
+
+    /// <summary>Registers every schedule of every hosted project (catching up where configured) and starts firing.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        _factory = QuartzSchedulerBuilder.Create(q =>
+        {
+            q.ConfigureScheduler(o => o.InstanceName = "millrace-" + Guid.NewGuid().ToString("N")[..8]);
+            // A fire that waits behind a burst of others (a thousand schedules on one minute) is late, not missed.
+            q.UseInMemoryStore(o => o.MisfireThreshold = TimeSpan.FromMinutes(1));
+            q.UseDefaultThreadPool(4);
+            q.UseJobFactory(this);
+        }).Build();
+        _scheduler = await _factory.GetScheduler(ct);
+        foreach (var host in _projects.All) await RegisterAsync(host, ct);
+        await _scheduler.Start(ct);
+    }
+
+    /// <summary>Stops firing and records that fire times up to now were handled (so the next start counts misses from here).</summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        if (_scheduler is null) return;
+        await _scheduler.Shutdown(true, ct);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var host in _projects.All)
+            foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null))
+                await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
+        if (_factory is not null) await _factory.DisposeAsync();
+    }
+
+    /// <summary>(Re)registers the schedules of <paramref name="host"/>'s current definitions.</summary>
+    public async Task RegisterAsync(ProjectHost host, CancellationToken ct)
+    {
+        var scheduler = _scheduler ?? throw new InvalidOperationException("the scheduler is not started");
+        await scheduler.DeleteJobs(GroupMatcher<JobKey>.GroupEquals(host.Id), ct);
+        var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var pipeline in host.Definition.Pipelines.Values)
+        {
+            if (pipeline.Schedule is not { } schedule) continue;
+            var state = states.GetValueOrDefault(pipeline.Name);
+            var expression = Expression(schedule);
+            if (state is { Paused: false, CheckedAt: { } checkedAt } && schedule.CatchUp > 0)
+                foreach (var missed in CronSchedules.Missed(expression, checkedAt, now, schedule.CatchUp))
+                {
+                    _logger.LogInformation("{Project}/{Pipeline}: catching up the fire time {Time:u} missed while the server was down", host.Id, pipeline.Name, missed);
+                    await FireAsync(host, pipeline.Name, missed, ct, catchUp: true);
+                }
+            await scheduler.ScheduleJob(Job(host, pipeline), Trigger(host, pipeline, expression, now), default, ct);
+            if (state?.Paused == true) await scheduler.PauseJob(new JobKey(pipeline.Name, host.Id), ct);
+            await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
+        }
+    }
+
+    /// <summary>The schedules of a project with their state and next fire time.</summary>
+    public async Task<IReadOnlyList<ScheduleInfo>> ListAsync(ProjectHost host, CancellationToken ct)
+    {
+        var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
+        var result = new List<ScheduleInfo>();
+        foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            var state = states.GetValueOrDefault(pipeline.Name);
+            var paused = state?.Paused == true;
+            DateTimeOffset? next = paused ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(DateTimeOffset.UtcNow);
+            result.Add(new ScheduleInfo(pipeline.Name, pipeline.Schedule!.Cron, pipeline.Schedule.Timezone, pipeline.Schedule.CatchUp, paused,
+                state?.ChangedBy, state?.ChangedAt, state?.LastFireAt, next));
+        }
+        return result;
+    }
+
+    /// <summary>Pauses a schedule: it stops firing, now and after restarts, until resumed.</summary>
+    public async Task PauseAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
+    {
+        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, true, by, DateTimeOffset.UtcNow, ct);
+        if (_scheduler is not null) await _scheduler.PauseJob(new JobKey(pipeline, host.Id), ct);
+    }
+
+    /// <summary>Resumes a schedule from now on: fire times that passed while it was paused are not run.</summary>
+    public async Task ResumeAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
+        await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
+        if (_scheduler is null || !host.Definition.Pipelines.TryGetValue(pipeline, out var definition) || definition.Schedule is null) return;
+        // A fresh trigger starting now, so Quartz does not treat the paused period as misfires.
+        await _scheduler.DeleteJob(new JobKey(pipeline, host.Id), ct);
+        await _scheduler.ScheduleJob(Job(host, definition), Trigger(host, definition, Expression(definition.Schedule), now), default, ct);
+    }
+
+    /// <summary>Records a run request for the fire at <paramref name="fireTime"/> (UTC).</summary>
+    async Task FireAsync(ProjectHost host, string pipelineName, DateTimeOffset fireTime, CancellationToken ct, bool catchUp = false)
+    {
+        if (!host.Definition.Pipelines.TryGetValue(pipelineName, out var pipeline) || pipeline.Schedule is not { } schedule) return;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(schedule.Timezone);
+        var runDate = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(fireTime, zone).DateTime);
+        var request = new RunRequest(pipelineName, [new(BuiltInParameters.RunDate, runDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))],
+            TriggerKind.Schedule, RunKey: RunKeyPrefix + fireTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        try
+        {
+            var result = await executor.SubmitAsync(host, request, new RunRequestInfo(RequestedBy: catchUp ? CatchUpRequester : "schedule"), ct: ct);
+            if (!result.Duplicate)
+                _logger.LogInformation("{Project}/{Pipeline}: schedule fired for {Time:u}: run {RunId} {Status}", host.Id, pipelineName, fireTime, result.Run.Id, result.Run.Status);
+        }
+        catch (RunRequestException e)
+        {
+            _logger.LogError("{Project}/{Pipeline}: the schedule fired for {Time:u} but no run could be requested: {Error}", host.Id, pipelineName, fireTime, e.Message);
+        }
+        await host.Store.MarkScheduleCheckedAsync(host.Id, pipelineName, fireTime, fireTime, ct);
+    }
+
+    static CronExpression Expression(ScheduleDefinition schedule) =>
+        CronSchedules.ToQuartz(schedule.Cron, TimeZoneInfo.FindSystemTimeZoneById(schedule.Timezone));
+
+    static IJobDetail Job(ProjectHost host, PipelineDefinition pipeline) =>
+        JobBuilder.Create<FireJob>().WithIdentity(pipeline.Name, host.Id).Build();
+
+    static ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
+    {
+        var schedule = CronScheduleBuilder.Create(expression).WithMisfireInstruction(
+            pipeline.Schedule!.CatchUp > 0 ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing);
+        return TriggerBuilder.Create().WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
+    }
+
+    ValueTask<JobScope> IJobFactory.CreateJob(TriggerFiredBundle bundle, IScheduler scheduler, CancellationToken ct) =>
+        ValueTask.FromResult(new JobScope(new FireJob(this), null));
+
+    ValueTask IJobFactory.ReturnJob(JobScope scope, CancellationToken ct) => ValueTask.CompletedTask;
+
+    /// <summary>The Quartz job of every schedule: hands the fire to <see cref="FireAsync"/>.</summary>
+    sealed class FireJob(PipelineScheduler owner) : IJob
+    {
+        public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
+        {
+            var key = context.JobDetail.Key;
+            var host = owner._projects.Find(key.Group);
+            if (host is null) return;
+            try
+            {
+                await owner.FireAsync(host, key.Name, context.ScheduledFireTimeUtc ?? context.FireTimeUtc, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                owner._logger.LogError(e, "{Project}/{Pipeline}: the schedule fire could not be recorded", key.Group, key.Name);
+            }
+        }
+    }
+}

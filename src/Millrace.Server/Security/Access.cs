@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Millrace.Server.Api;
+using Millrace.Server.Hosting;
+using Millrace.Storage;
+
+namespace Millrace.Server.Security;
+
+/// <summary>Who is calling: the token (its id is the actor in the audit log) and the project it belongs to.</summary>
+public sealed record Caller(ApiToken Token, ProjectHost Host)
+{
+    /// <summary>How the audit log names the caller.</summary>
+    public string Actor => Token.Name is null ? $"token:{Token.Id}" : $"token:{Token.Id} ({Token.Name})";
+}
+
+/// <summary>
+/// Token checks and the audit log. A token comes in the <c>token</c> header (as Sparkflows sends it) or as
+/// <c>Authorization: Bearer</c>. Missing, malformed, unknown, wrong, revoked or expired tokens get 401; a valid token for
+/// another project, or whose role does not allow the call, gets 403. Every call that changes state is recorded in the
+/// audit log of its project, allowed or not: who, what, on what, when and how it ended.
+/// </summary>
+public sealed class Access(ProjectRegistry projects, ILogger<Access> logger)
+{
+    const string CallerKey = "millrace.caller";
+    const string AuditTargetKey = "millrace.audit.target";
+    const string AuditDetailsKey = "millrace.audit.details";
+    const string UserNameKey = "millrace.audit.user";
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The caller of an endpoint that passed <see cref="AccessEndpointExtensions.RequireRole{TBuilder}"/>.</summary>
+    public static Caller CallerOf(HttpContext http) => (Caller)http.Items[CallerKey]!;
+
+    /// <summary>Names what a call acted on and adds details for its audit entry.</summary>
+    public static void Audit(HttpContext http, string target, object? details = null, string? userName = null)
+    {
+        http.Items[AuditTargetKey] = target;
+        if (details is not null) http.Items[AuditDetailsKey] = details;
+        if (userName is not null) http.Items[UserNameKey] = userName;
+    }
+
+    /// <summary>Checks the token for a call on <paramref name="projectId"/> (or the token's own project when null).</summary>
+    public async Task<(Caller? Caller, IResult? Problem)> AuthorizeAsync(HttpContext http, string? projectId, TokenRole needed, CancellationToken ct)
+    {
+        var text = TokenText(http.Request);
+        if (text is null)
+            return (null, Unauthorized(http, "missing token: send it as the header 'token: <TOKEN>' or 'Authorization: Bearer <TOKEN>' (create one with 'millrace token create --role runner')"));
+        if (!ApiTokens.TryParse(text, out var id, out var secret))
+            return (null, Unauthorized(http, "malformed token: a Millrace token looks like mr_<16 hex digits>_<secret>"));
+        var found = await projects.FindTokenAsync(id, ct);
+        if (found is not { } home || !ApiTokens.Verify(home.Token, secret))
+            return (null, Unauthorized(http, "invalid token: no token with that id and secret (see 'millrace token list')"));
+        var token = home.Token;
+        if (token.RevokedAt is not null) return (null, Unauthorized(http, $"token {token.Id} was revoked on {token.RevokedAt:yyyy-MM-dd HH:mm}Z"));
+        if (token.ExpiresAt is { } expires && expires <= DateTimeOffset.UtcNow) return (null, Unauthorized(http, $"token {token.Id} expired on {expires:yyyy-MM-dd HH:mm}Z"));
+        var caller = new Caller(token, home.Host);
+        http.Items[CallerKey] = caller;
+        Touch(home.Host, token);
+
+        var host = projectId is null ? home.Host : projects.Find(projectId);
+        if (host is null) return (caller, Problems.NotFound($"no project '{projectId}' on this server (projects: {projects.Names})"));
+        if (host.Id != token.ProjectId)
+            return (caller, Problems.Forbidden($"token {token.Id} is for project '{token.ProjectId}', not '{host.Id}'"));
+        if (token.Role < needed)
+            return (caller, Problems.Forbidden($"token {token.Id} has the role {Name(token.Role)}, which may not do this; it needs {Name(needed)}{(needed == TokenRole.Admin ? "" : " or admin")}"));
+        http.Items[CallerKey] = caller with { Host = host };
+        return (caller, null);
+    }
+
+    /// <summary>Writes the audit entry of a state-changing call to the store of the project it named (or the caller's).</summary>
+    public async Task AuditAsync(HttpContext http, string? projectId, int outcome)
+    {
+        var caller = http.Items[CallerKey] as Caller;
+        var host = (projectId is null ? null : projects.Find(projectId)) ?? caller?.Host;
+        if (host is null) return; // no project to record it in: an unknown project and no valid token
+        var endpoint = http.GetEndpoint() as RouteEndpoint;
+        var entry = new AuditEntry
+        {
+            At = DateTimeOffset.UtcNow,
+            ProjectId = host.Id,
+            Actor = caller?.Actor ?? "anonymous",
+            UserName = http.Items[UserNameKey] as string,
+            Action = $"{http.Request.Method} {endpoint?.RoutePattern.RawText ?? http.Request.Path}",
+            Target = http.Items[AuditTargetKey] as string ?? Target(http),
+            Outcome = outcome,
+            DetailsJson = http.Items[AuditDetailsKey] is { } details ? JsonSerializer.Serialize(details, Json) : null,
+            RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
+        };
+        try
+        {
+            await host.Store.AddAuditAsync(entry, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "could not write the audit entry {Action} by {Actor}", entry.Action, entry.Actor);
+            throw;
+        }
+    }
+
+    static string? Target(HttpContext http)
+    {
+        var values = http.Request.RouteValues.Where(v => v.Key != "projectId").Select(v => $"{v.Key}={v.Value}").ToList();
+        var pipeline = http.Request.Query["pipelineName"].ToString();
+        if (pipeline.Length > 0) values.Add($"pipeline={pipeline}");
+        return values.Count == 0 ? null : string.Join(' ', values);
+    }
+
+    static string? TokenText(HttpRequest request)
+    {
+        var header = request.Headers["token"].ToString();
+        if (header.Length > 0) return header;
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
+    }
+
+    static IResult Unauthorized(HttpContext http, string detail)
+    {
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return Problems.Create(StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+    }
+
+    static string Name(TokenRole role) => role.ToString().ToLowerInvariant();
+
+    readonly Dictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
+
+    // Last use is informational: written at most once a minute per token, off the request path.
+    void Touch(ProjectHost host, ApiToken token)
+    {
+        var now = DateTimeOffset.UtcNow;
+        lock (_touched)
+        {
+            if (_touched.TryGetValue(token.Id, out var last) && now - last < TimeSpan.FromMinutes(1)) return;
+            _touched[token.Id] = now;
+        }
+        _ = Task.Run(async () =>
+        {
+            try { await host.Store.TouchTokenAsync(token.Id, now, CancellationToken.None); }
+            catch (Exception e) { logger.LogWarning(e, "could not record the last use of token {Token}", token.Id); }
+        });
+    }
+}
+
+/// <summary>Puts endpoints behind a token role (and the audit log for calls that change state).</summary>
+public static class AccessEndpointExtensions
+{
+    /// <summary>Requires a token of at least <paramref name="role"/> for the project the route or query names.</summary>
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, TokenRole role) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var access = http.RequestServices.GetRequiredService<Access>();
+            var projectId = http.GetRouteValue("projectId") as string ?? NullIfEmpty(http.Request.Query["projectId"].ToString());
+            var changesState = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
+            var (_, problem) = await access.AuthorizeAsync(http, projectId, role, http.RequestAborted);
+            object? result;
+            if (problem is not null) result = problem;
+            else
+            {
+                try
+                {
+                    result = await next(context);
+                }
+                catch (Exception) when (changesState)
+                {
+                    await access.AuditAsync(http, projectId, StatusCodes.Status500InternalServerError);
+                    throw;
+                }
+            }
+            if (changesState) await access.AuditAsync(http, projectId, result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK);
+            return result;
+        });
+        return builder;
+    }
+
+    static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
+}

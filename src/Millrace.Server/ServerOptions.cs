@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Millrace.Engine;
+
+namespace Millrace.Server;
+
+/// <summary>How <c>millrace serve</c> runs: which projects, where it listens, and the executor's limits.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The loopback address the server listens on unless told otherwise.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>Project folders to host (each with its millrace.yaml); project ids must differ.</summary>
+    public required IReadOnlyList<string> ProjectDirectories { get; init; }
+
+    /// <summary>Addresses to listen on, separated by ';'. Loopback by default; use port 0 for any free port.</summary>
+    public string Urls { get; init; } = DefaultUrls;
+
+    /// <summary>Runs executing at once across all projects; more wait in the queue. 0 queues runs without starting any.</summary>
+    public int MaxConcurrentRuns { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>How long running runs get to finish when the server stops, before they are recorded as interrupted.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Whether pipeline schedules fire (off: runs start only through the API).</summary>
+    public bool EnableScheduler { get; init; } = true;
+
+    /// <summary>The step kinds projects may use (the built-in catalog by default).</summary>
+    public StepCatalog Catalog { get; init; } = StepCatalog.Default;
+
+    /// <summary>DuckDB threads per run (null = all cores).</summary>
+    public int? DuckDbThreads { get; init; }
+
+    /// <summary>Wait before the first retry of a failed webhook delivery; it doubles with each attempt (at most 10 minutes).</summary>
+    public TimeSpan WebhookBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts per webhook delivery before it is recorded as failed.</summary>
+    public int WebhookAttempts { get; init; } = 6;
+
+    /// <summary>Timeout of one webhook request.</summary>
+    public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Logging configuration (console by default when null).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    /// <summary>Let the host stop on Ctrl-C and SIGTERM itself (the CLI); off in tests that host several servers.</summary>
+    public bool UseConsoleLifetime { get; init; } = true;
+}

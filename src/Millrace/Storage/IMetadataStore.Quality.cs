@@ -1,0 +1,17 @@
+namespace Millrace.Storage;
+
+/// <summary>A drift measurement of one feature (or of the model's scores) in one run.</summary>
+public sealed record DriftResult(string RunId, string Workflow, string StepId, string Feature, double Psi, string Reference, DateTimeOffset CreatedAt);
+
+public partial interface IMetadataStore
+{
+    /// <summary>
+    /// The recent history of a step: (run date, details JSON) of its succeeded executions, newest run date first,
+    /// excluding <paramref name="excludeRunId"/>. Volume checks read their earlier batch sizes from it.
+    /// </summary>
+    Task<IReadOnlyList<(DateOnly RunDate, string? DetailsJson)>> GetStepHistoryAsync(string workflow, string stepId, string excludeRunId, int limit, CancellationToken ct);
+
+    /// <summary>Records drift results (per feature) of a run.</summary>
+    Task AddDriftResultsAsync(IReadOnlyList<DriftResult> results, CancellationToken ct);
+    Task<IReadOnlyList<DriftResult>> GetDriftResultsAsync(string runId, CancellationToken ct);
+}

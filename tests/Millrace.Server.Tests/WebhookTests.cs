@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Millrace.Server.Notifications;
+using Millrace.Server.Tests.TestSupport;
+using Millrace.Storage;
+
+namespace Millrace.Server.Tests;
+
+/// <summary>notify: webhooks are POSTed signed with HMAC-SHA256, retried with backoff, and every delivery is recorded.</summary>
+public sealed class WebhookTests : IAsyncLifetime
+{
+    const string Secret = "s3cret-for-tests";
+    readonly ProjectFolder _project = new("churn");
+    readonly ConcurrentQueue<(string Event, string Body, string Timestamp, string Signature, string Delivery)> _received = new();
+    readonly string _variable = "MILLRACE_TEST_HOOK_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+    int _calls;
+    WebApplication _receiver = null!;
+    TestServer _server = null!;
+    HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        // A receiver on loopback that refuses the first call (500) and accepts the next ones.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _receiver = builder.Build();
+        _receiver.MapPost("/hooks/millrace", async (HttpContext http) =>
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            if (Interlocked.Increment(ref _calls) == 1) return Results.StatusCode(500);
+            _received.Enqueue((http.Request.Headers[WebhookSignature.EventHeader].ToString(), body, http.Request.Headers[WebhookSignature.TimestampHeader].ToString(),
+                http.Request.Headers[WebhookSignature.SignatureHeader].ToString(), http.Request.Headers[WebhookSignature.DeliveryHeader].ToString()));
+            return Results.Ok();
+        });
+        await _receiver.StartAsync();
+        var url = MillraceServer.Addresses(_receiver).First() + "/hooks/millrace";
+        Environment.SetEnvironmentVariable(_variable, Secret);
+
+        _project.File("millrace.yaml", $$"""
+                id: churn
+                notify:
+                  - url: {{url}}
+                    on: [run.failed]
+                    secret: ${env:{{_variable}}}
+                """)
+            .Workflow("ok", "name: ok\nsteps:\n  - id: one\n    type: sql\n    sql: SELECT 1 AS n\n")
+            .Workflow("broken", "name: broken\nsteps:\n  - id: bad\n    type: sql\n    sql: SELECT * FROM no_such_table\n")
+            .Pipeline("good", $"name: good\nworkflows: [ok]\nnotify:\n  - url: {url}\n    on: [run.succeeded]\n    secret: ${{env:{_variable}}}\n")
+            .Pipeline("bad", "name: bad\nworkflows: [broken]\n");
+        _server = await TestServer.StartAsync(_project);
+        _client = _server.Client(await _server.TokenAsync("churn", TokenRole.Admin));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+        await _receiver.DisposeAsync();
+        Environment.SetEnvironmentVariable(_variable, null);
+        _project.Dispose();
+    }
+
+    [Fact]
+    public async Task A_failed_run_is_delivered_with_a_valid_signature_after_a_retry_and_the_delivery_is_recorded()
+    {
+        var accepted = await _client.ExecuteAsync("churn", "bad");
+        var runId = accepted.GetProperty("runId").GetString()!;
+
+        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
+
+        var (eventName, body, timestamp, signature, deliveryId) = Assert.Single(_received);
+        Assert.Equal("run.failed", eventName);
+        Assert.StartsWith("sha256=", signature);
+        Assert.True(WebhookSignature.Verify(Secret, long.Parse(timestamp, CultureInfo.InvariantCulture), body, signature), "the HMAC-SHA256 signature verifies");
+        Assert.False(WebhookSignature.Verify("another secret", long.Parse(timestamp, CultureInfo.InvariantCulture), body, signature));
+        var payload = System.Text.Json.JsonDocument.Parse(body).RootElement;
+        Assert.Equal(runId, payload.GetProperty("run").GetProperty("id").GetString());
+        Assert.Equal("failed", payload.GetProperty("run").GetProperty("status").GetString());
+        Assert.Contains("no_such_table", payload.GetProperty("run").GetProperty("error").GetString());
+        Assert.Equal(deliveryId, payload.GetProperty("deliveryId").GetString());
+
+        var deliveries = await _client.GetJsonAsync($"/api/v1/projects/churn/notifications?runId={runId}");
+        var delivery = Assert.Single(deliveries.EnumerateArray());
+        Assert.Equal("delivered", delivery.GetProperty("status").GetString());
+        Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
+        Assert.Equal(200, delivery.GetProperty("lastStatusCode").GetInt32());
+        Assert.False((await File.ReadAllTextAsync(Path.Combine(_project.Directory, ".millrace", "millrace.db"))).Contains(Secret, StringComparison.Ordinal), "the secret is not stored");
+    }
+
+    [Fact]
+    public async Task Pipeline_webhooks_add_to_the_project_ones_and_only_subscribed_events_are_sent()
+    {
+        var accepted = await _client.ExecuteAsync("churn", "good");
+        Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(_client, accepted.GetProperty("statusUrl").GetString()!)).Status());
+
+        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
+        await Task.Delay(500);
+
+        Assert.Equal(["run.succeeded"], _received.Select(r => r.Event));
+    }
+}
