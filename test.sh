@@ -22,9 +22,41 @@ cleanup_actions=()
 cleanup() { for action in "${cleanup_actions[@]}"; do eval "$action" || true; done; }
 trap cleanup EXIT
 
+free_port() {
+  local port
+  for port in $(seq "$1" $(( $1 + 200 ))); do
+    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+  return 1
+}
+
+# PostgreSQL: a throwaway cluster in a temp folder, on loopback only, stopped when the script ends.
+ensure_postgres() {
+  local bin data port as_postgres=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bin" ]; then
+    log "installing postgresql"
+    apt_install postgresql || { log "could not install postgresql: the PostgreSQL tests will be skipped"; return 0; }
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  fi
+  data=$(mktemp -d /tmp/millrace-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then chown postgres "$data"; as_postgres=(runuser -u postgres --); fi
+  port=$(free_port 55432) || { log "no free port for PostgreSQL"; return 0; }
+  if ! "${as_postgres[@]}" "$bin/initdb" -D "$data/db" -A trust -U postgres >"$data/initdb.log" 2>&1; then
+    log "initdb failed (see $data/initdb.log): the PostgreSQL tests will be skipped"; return 0
+  fi
+  if ! "${as_postgres[@]}" "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w \
+       -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null 2>&1; then
+    log "PostgreSQL did not start (see $data/server.log): its tests will be skipped"; return 0
+  fi
+  cleanup_actions+=("${as_postgres[*]} $bin/pg_ctl -D $data/db -m immediate stop >/dev/null 2>&1; rm -rf $data")
+  export MILLRACE_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  log "PostgreSQL $(basename "$(dirname "$bin")") on 127.0.0.1:$port"
+}
+
 # Servers: each ensure_* function installs its server when missing, starts it on loopback and exports the
-# variable the tests look for. Later issues add PostgreSQL, s3rver and Chromium here; the backbone needs none.
-servers=()
+# variable its tests look for; tests whose server is missing report themselves skipped.
+servers=(postgres)
 for server in "${servers[@]}"; do "ensure_$server"; done
 
 if ! command -v dotnet >/dev/null 2>&1; then

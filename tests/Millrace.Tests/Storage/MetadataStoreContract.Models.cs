@@ -53,7 +53,7 @@ public abstract partial class MetadataStoreContract
 
     // ---- model versions ----
 
-    [Fact]
+    [SkippableFact]
     public async Task A_model_version_registered_by_a_commit_reads_back_with_every_field()
     {
         var model = NewModel("churn", 1);
@@ -68,7 +68,7 @@ public abstract partial class MetadataStoreContract
         Assert.Equal(["churn"], await Store.ListModelsAsync(None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_version_is_found_by_number_by_alias_or_as_the_latest()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1, "run-1")], Change("churn", "champion", 1, null)), None);
@@ -84,7 +84,7 @@ public abstract partial class MetadataStoreContract
         Assert.Equal([3, 2, 1], (await Store.ListModelVersionsAsync("churn", None)).Select(v => v.Version));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Unknown_models_versions_and_aliases_are_null_or_empty()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1)], Change("churn", "champion", 1, null)), None);
@@ -98,7 +98,7 @@ public abstract partial class MetadataStoreContract
         Assert.Empty(await Store.GetAliasHistoryAsync("upsell", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Models_and_their_aliases_are_kept_apart()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("upsell", 1), NewModel("churn", 1)],
@@ -112,7 +112,7 @@ public abstract partial class MetadataStoreContract
         Assert.Equal(2, (await Store.GetAliasHistoryAsync("churn", None)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Registering_a_version_that_exists_conflicts_and_commits_nothing()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1, "run-1")], Change("churn", "champion", 1, null)), None);
@@ -136,7 +136,7 @@ public abstract partial class MetadataStoreContract
         Assert.Empty(await Store.GetUnpublishedFilesAsync(None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_gate_decision_based_on_a_stale_champion_conflicts_and_registers_nothing()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1, "run-1")], Change("churn", "champion", 1, null)), None);
@@ -153,7 +153,7 @@ public abstract partial class MetadataStoreContract
         Assert.Equal(2, (await Store.GetAliasHistoryAsync("churn", None)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Alias_changes_apply_together_or_not_at_all()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1, "run-1"), NewModel("churn", 2, "run-1")],
@@ -167,7 +167,7 @@ public abstract partial class MetadataStoreContract
         Assert.Equal(2, (await Store.GetAliasHistoryAsync("churn", None)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Changing_aliases_moves_adds_and_removes_them_and_records_each_change()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1, "run-1"), NewModel("churn", 2, "run-1")],
@@ -190,7 +190,7 @@ public abstract partial class MetadataStoreContract
         Assert.Null(await Store.GetModelVersionAsync("churn", null, "challenger", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_alias_change_that_changes_nothing_is_not_recorded()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1)], Change("churn", "champion", 1, null)), None);
@@ -200,7 +200,7 @@ public abstract partial class MetadataStoreContract
         Assert.Single(await Store.GetAliasHistoryAsync("churn", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Alias_history_is_newest_first_across_commits()
     {
         await Store.CommitAsync(ModelCommit("run-1", [NewModel("churn", 1, "run-1")], Change("churn", "champion", 1, null)), None);

@@ -7,7 +7,7 @@ public abstract partial class MetadataStoreContract
 {
     static readonly DateTimeOffset S0 = new(2024, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
-    [Fact]
+    [SkippableFact]
     public async Task Enqueued_runs_are_listed_oldest_first_with_their_request_and_a_repeated_run_key_returns_the_first()
     {
         await Store.EnqueueRunAsync(NewRun("run-b", createdAt: S0.AddSeconds(2), status: RunStatus.Queued) with { StartedAt = null }, new RunRequestInfo(2, S0.AddMinutes(5), "retry policy", "ann"), None);
@@ -24,7 +24,7 @@ public abstract partial class MetadataStoreContract
         Assert.Null(await Store.GetRunRequestAsync("nope", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_queued_run_is_claimed_once_and_a_cancelled_one_cannot_be_claimed()
     {
         await Store.EnqueueRunAsync(NewRun("run-1", status: RunStatus.Queued) with { StartedAt = null }, new RunRequestInfo(), None);
@@ -44,7 +44,7 @@ public abstract partial class MetadataStoreContract
         Assert.Contains(await Store.GetRunningRunsAsync(None), r => r.Run.Id == "run-1" && r.Owner == "host|1|2");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Schedule_state_keeps_pause_and_never_moves_the_checked_time_backwards()
     {
         await Store.MarkScheduleCheckedAsync("shop", "nightly", S0, null, None);
@@ -63,7 +63,7 @@ public abstract partial class MetadataStoreContract
         Assert.Empty(await Store.GetScheduleStatesAsync("other", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Tokens_are_stored_listed_revoked_once_and_touched()
     {
         var token = new ApiToken { Id = "00112233aabbccdd", ProjectId = "shop", Role = TokenRole.Runner, Name = "ci", Salt = "ab", Hash = "cd", CreatedAt = S0, ExpiresAt = S0.AddDays(90) };
@@ -78,7 +78,7 @@ public abstract partial class MetadataStoreContract
         Assert.Null(await Store.GetTokenAsync("ffffffffffffffff", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_audit_log_lists_newest_first()
     {
         await Store.AddAuditAsync(new AuditEntry { At = S0, ProjectId = "shop", Actor = "token:a", Action = "POST /executePipeline", Target = "pipeline nightly", Outcome = 202, UserName = "ann", DetailsJson = """{"runId":"r1"}""", RemoteAddress = "127.0.0.1" }, None);
@@ -91,7 +91,7 @@ public abstract partial class MetadataStoreContract
         Assert.Single(await Store.FindAuditAsync(new Page(1, 5), None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Due_notifications_are_the_pending_ones_whose_time_has_come()
     {
         NotificationDelivery Delivery(string id, DateTimeOffset next) => new()

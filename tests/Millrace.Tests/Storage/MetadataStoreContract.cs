@@ -78,7 +78,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- runs ----
 
-    [Fact]
+    [SkippableFact]
     public async Task A_created_run_reads_back_with_every_field()
     {
         var run = NewRun("run-1") with { ParentRunId = "run-0", RunKey = "key-1", CreatedAt = T0.AddTicks(1234567), StartedAt = T0.AddSeconds(1) };
@@ -89,13 +89,13 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         AssertSameRun(run, await Store.GetRunAsync("run-1", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unknown_run_is_null()
     {
         Assert.Null(await Store.GetRunAsync("nope", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Updating_a_run_records_its_outcome()
     {
         var run = NewRun("run-1");
@@ -107,7 +107,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         AssertSameRun(finished, await Store.GetRunAsync("run-1", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Finding_runs_filters_by_project_target_status_and_run_date()
     {
         await Store.CreateRunAsync(NewRun("a", "nightly", T0, RunStatus.Succeeded), None);
@@ -126,7 +126,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Empty(await Find(new RunFilter(Status: RunStatus.Cancelled)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Finding_runs_pages_newest_first()
     {
         for (var i = 0; i < 7; i++)
@@ -140,7 +140,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Empty(await Page(9, 3));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Runs_created_in_the_same_instant_are_ordered_by_id()
     {
         await Store.CreateRunAsync(NewRun("run-a"), None);
@@ -151,7 +151,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(["run-b", "run-a"], runs.Select(r => r.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_reused_run_key_returns_the_existing_run_and_writes_nothing()
     {
         var first = NewRun("run-1", runKey: "2024-01-05") with { Status = RunStatus.Succeeded };
@@ -164,7 +164,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Single(await Store.FindRunsAsync(new RunFilter(), new Page(), None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_run_key_is_scoped_to_project_and_target()
     {
         await Store.CreateRunAsync(NewRun("run-1", "nightly", runKey: "k"), None);
@@ -177,7 +177,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(["run-2", "run-3", "run-4", "run-5"], new[] { otherTarget, otherProject, noKey, noKeyAgain }.Select(r => r.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Running_runs_are_listed_with_their_owner()
     {
         await Store.CreateRunAsync(NewRun("running"), None);
@@ -192,7 +192,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- workflow and step runs ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Step_runs_are_upserted_by_run_workflow_and_step()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -207,7 +207,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal("""{"files":["raw/a.csv"]}""", step.DetailsJson);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Step_runs_are_listed_by_workflow_position_then_start_time()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -224,7 +224,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(["i1", "i2", "s1"], steps.Select(s => s.StepId));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Step_runs_of_another_run_are_not_listed()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -235,7 +235,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(RunStatus.Skipped, Assert.Single(await Store.GetStepRunsAsync("run-2", None)).Status);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_workflow_run_keeps_its_commit_time_when_saved_again()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -252,7 +252,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- logs ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Logs_are_kept_in_the_order_they_were_appended_per_run()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -271,7 +271,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(1L, Assert.Single(await Store.GetLogsAsync("run-2", None)).Sequence);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_appends_to_one_run_lose_nothing()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -286,7 +286,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- dataset versions and commits ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Dataset_versions_are_found_latest_by_number_and_listed_newest_first()
     {
         await Store.CommitAsync(Commit("run-1", (NewVersion("customers", 1, "run-1"), null)), None);
@@ -306,7 +306,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Empty(await Store.ListDatasetVersionsAsync("orders", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Listing_datasets_gives_each_with_its_latest_version()
     {
         await Store.CommitAsync(Commit("run-1", (NewVersion("orders", 1), null), (NewVersion("customers", 1), null)), None);
@@ -317,7 +317,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal([("customers", 2), ("orders", 1)], datasets.Select(d => (d.Dataset, d.Version)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_commit_based_on_a_stale_version_conflicts_and_commits_nothing()
     {
         await Store.CommitAsync(Commit("run-1", (NewVersion("customers", 1), null)), None);
@@ -339,7 +339,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Empty(await Store.GetWatermarkAsync("ingest", "load", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Creating_a_dataset_that_another_run_created_meanwhile_conflicts()
     {
         await Store.CommitAsync(Commit("run-1", (NewVersion("customers", 1, "run-1"), null)), None);
@@ -349,7 +349,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Equal("run-1", (await Store.GetDatasetVersionAsync("customers", null, None))!.RunId);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Referenced_dataset_files_are_those_of_every_committed_version()
     {
         await Store.CommitAsync(Commit("run-1", (NewVersion("customers", 1, "run-1", "datasets/customers/a.parquet", "datasets/customers/b.parquet"), null)), None);
@@ -362,7 +362,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- staged files ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Staged_files_of_a_commit_are_unpublished_until_marked()
     {
         var files = new[] { new StagedFile("_staging/run-1/w/out/part-0.parquet", "exports/part-0.parquet"), new StagedFile("_staging/run-1/w/rep/r.csv", "reports/r.csv") };
@@ -379,7 +379,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- watermarks and anomalies ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Watermark_files_become_visible_with_their_commit_and_are_per_step()
     {
         var taken = new WatermarkFile("ingest", "load", "raw/events/dt=2024-01-01/a.csv", 123, T0, "run-1");
@@ -393,7 +393,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Empty(await Store.GetWatermarkAsync("other_workflow", "load", None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Anomalies_are_recorded_and_found_by_run()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
@@ -413,7 +413,7 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
 
     // ---- schema ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Migrating_again_changes_nothing()
     {
         await Store.CreateRunAsync(NewRun("run-1"), None);
