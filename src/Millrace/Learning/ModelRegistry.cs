@@ -34,6 +34,9 @@ public sealed class ModelRegistry(IMetadataStore store, LakeRoot lake)
     public const string Champion = "champion";
     public const string Challenger = "challenger";
 
+    /// <summary>How a rollback's alias change is recorded ("rollback from v3").</summary>
+    const string RollbackReason = "rollback from ";
+
     public async Task<ModelVersion?> ResolveAsync(ModelReference reference, CancellationToken ct) =>
         await store.GetModelVersionAsync(reference.Name, reference.Version, reference.Version is null ? reference.Alias : null, ct);
 
@@ -57,18 +60,25 @@ public sealed class ModelRegistry(IMetadataStore store, LakeRoot lake)
     }
 
     /// <summary>
-    /// Points champion back at the version it pointed at before its latest change: one command to undo a promotion.
+    /// Points champion back at the previous champion: one command to undo a promotion. Rollbacks walk back the chain
+    /// of promotions (v3 → v2, then v2 → v1), so a second rollback goes further back rather than undoing the first.
     /// Returns (from, to).
     /// </summary>
     public async Task<(int From, int To)> RollbackAsync(string name, string actor, CancellationToken ct)
     {
         var aliases = await store.GetAliasesAsync(name, ct);
         if (!aliases.TryGetValue(Champion, out var current)) throw new InvalidOperationException($"model '{name}' has no champion to roll back");
-        var history = await store.GetAliasHistoryAsync(name, ct);
-        var last = history.FirstOrDefault(h => h.Alias == Champion && h.Version == current);
-        if (last?.PreviousVersion is not { } previous)
+        // Replay the champion's history, oldest first: a promotion pushes a version, a rollback pops one.
+        var chain = new List<int>();
+        foreach (var change in (await store.GetAliasHistoryAsync(name, ct)).Where(h => h.Alias == Champion).Reverse())
+        {
+            if (change.Reason.StartsWith(RollbackReason, StringComparison.Ordinal)) { if (chain.Count > 0) chain.RemoveAt(chain.Count - 1); }
+            else if (change.Version is { } promoted) chain.Add(promoted);
+        }
+        if (chain.Count < 2 || chain[^1] != current)
             throw new InvalidOperationException($"model '{name}' champion v{current} has no previous champion to roll back to");
-        await store.ChangeAliasesAsync([new AliasChange(name, Champion, previous, current, actor, $"rollback from v{current}")], null, ct);
+        var previous = chain[^2];
+        await store.ChangeAliasesAsync([new AliasChange(name, Champion, previous, current, actor, $"{RollbackReason}v{current}")], null, ct);
         return (current, previous);
     }
 }

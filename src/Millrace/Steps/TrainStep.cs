@@ -258,7 +258,16 @@ public sealed class TrainStep : IStep, IModelProducer
         var columns = ModelBuilder.ViewColumns(champion.Features, Task, Label, hasLabel: true);
         Dictionary<string, double> championMetrics;
         if (Validation == "kfold")
-            championMetrics = (await Task_(() => ModelBuilder.Evaluate(ml, championModel, new DuckDbDataView(context.Connection, relation, columns), Task), ct)).Metrics;
+        {
+            // The same folds the new version's metrics are averaged over.
+            championMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (var fold = 0; fold < Folds; fold++)
+            {
+                var foldView = new DuckDbDataView(context.Connection, relation, columns, $"__fold = {fold}");
+                foreach (var (name, metric) in (await Task_(() => ModelBuilder.Evaluate(ml, championModel, foldView, Task), ct)).Metrics)
+                    championMetrics[name] = championMetrics.GetValueOrDefault(name) + metric / Folds;
+            }
+        }
         else
             championMetrics = (await Task_(() => ModelBuilder.Evaluate(ml, championModel, new DuckDbDataView(context.Connection, relation, columns, "__fold = 0"), Task), ct)).Metrics;
         var old = championMetrics[PromoteMetric];

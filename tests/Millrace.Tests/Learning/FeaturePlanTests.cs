@@ -71,6 +71,18 @@ public sealed class FeaturePlanTests : IDisposable
         Assert.Equal([("region", "hash"), ("amount", "none")], plan.Select(f => (f.Name, f.Encoding)));
     }
 
+    [Theory]
+    [InlineData(2, "hash")]
+    [InlineData(3, "onehot")]
+    [InlineData(4, "onehot")]
+    public void Text_is_one_hot_up_to_the_threshold_and_hashed_above(int threshold, string encoding)
+    {
+        // region has 3 distinct values.
+        var plan = FeaturePlan.Plan(_connection, "t", "label", ["region"], [], threshold);
+
+        Assert.Equal(encoding, Assert.Single(plan).Encoding);
+    }
+
     [Fact]
     public void Dates_and_timestamps_become_their_parts()
     {

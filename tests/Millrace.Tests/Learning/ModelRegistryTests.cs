@@ -155,16 +155,17 @@ public sealed class ModelRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rollback_undoes_the_latest_champion_change_so_a_second_rollback_undoes_the_first()
+    public async Task Rollbacks_walk_back_the_chain_of_champions()
     {
         await RegisterAsync(1, promoted: true);
         await RegisterAsync(2, promoted: true);
         await RegisterAsync(3, promoted: true);
 
         Assert.Equal((3, 2), await _registry.RollbackAsync("churn", "cli:ann", None));
-        Assert.Equal((2, 3), await _registry.RollbackAsync("churn", "cli:ann", None));
+        Assert.Equal((2, 1), await _registry.RollbackAsync("churn", "cli:ann", None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _registry.RollbackAsync("churn", "cli:ann", None));
 
-        Assert.Equal(3, await ChampionAsync());
+        Assert.Equal(1, await ChampionAsync());
         Assert.Equal(5, (await _store.GetAliasHistoryAsync("churn", None)).Count);
     }
 

@@ -142,6 +142,35 @@ public sealed class TrainBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_0_or_1_label_is_a_binary_label()
+    {
+        _project.Workflow("train", """
+            name: train
+            steps:
+              - id: data
+                type: read
+                path: raw/customers.csv
+              - id: numeric_label
+                type: sql
+                input: data
+                sql: SELECT tickets, region, CAST(churned AS INTEGER) AS churned FROM data
+              - id: fit
+                type: train
+                input: numeric_label
+                model: churn
+                task: binary
+                label: churned
+                options: { iterations: 20 }
+            """);
+
+        await _project.RunSucceededAsync("train");
+
+        var model = await _project.ModelAsync("churn");
+        Assert.True(model.Metrics["auc"] > 0.9, $"auc {model.Metrics["auc"]}");
+        Assert.Equal(400 - 400 / 40, model.TrainRows + model.HoldoutRows);
+    }
+
+    [Fact]
     public async Task The_step_output_has_one_row_per_metric_of_the_new_version()
     {
         _project.Workflow("train", """
