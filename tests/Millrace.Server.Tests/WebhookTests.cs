@@ -52,7 +52,9 @@ public sealed class WebhookTests : IAsyncLifetime
             .Workflow("ok", "name: ok\nsteps:\n  - id: one\n    type: sql\n    sql: SELECT 1 AS n\n")
             .Workflow("broken", "name: broken\nsteps:\n  - id: bad\n    type: sql\n    sql: SELECT * FROM no_such_table\n")
             .Pipeline("good", $"name: good\nworkflows: [ok]\nnotify:\n  - url: {url}\n    on: [run.succeeded]\n    secret: ${{env:{_variable}}}\n")
-            .Pipeline("bad", "name: bad\nworkflows: [broken]\n");
+            .Pipeline("bad", "name: bad\nworkflows: [broken]\n")
+            .Workflow("unusual", "name: unusual\nsteps:\n  - id: few\n    type: anomaly\n    message: only three orders today\n")
+            .Pipeline("odd", $"name: odd\nworkflows: [unusual]\nnotify:\n  - url: {url}\n    on: [anomaly]\n    secret: ${{env:{_variable}}}\n");
         _server = await TestServer.StartAsync(_project);
         _client = _server.Client(await _server.TokenAsync("churn", TokenRole.Admin));
     }
@@ -103,5 +105,19 @@ public sealed class WebhookTests : IAsyncLifetime
         await Task.Delay(500);
 
         Assert.Equal(["run.succeeded"], _received.Select(r => r.Event));
+    }
+
+    [Fact]
+    public async Task A_run_that_records_anomalies_sends_them_to_anomaly_subscribers()
+    {
+        var accepted = await _client.ExecuteAsync("churn", "odd");
+        Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(_client, accepted.GetProperty("statusUrl").GetString()!)).Status());
+
+        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
+
+        var (eventName, body, _, _, _) = Assert.Single(_received);
+        Assert.Equal("anomaly", eventName);
+        var anomaly = Assert.Single(System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("anomalies").EnumerateArray());
+        Assert.Equal(("volume", "only three orders today"), (anomaly.GetProperty("kind").GetString(), anomaly.GetProperty("message").GetString()));
     }
 }

@@ -106,15 +106,15 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     /// <summary>Cancels a queued run (it never starts) or stops a running one (it records itself cancelled).</summary>
     public async Task<CancelOutcome> CancelAsync(ProjectHost host, string runId, string by, CancellationToken ct)
     {
+        Active? running;
         lock (_lock)
         {
-            if (_active.TryGetValue(runId, out var active) && active.Host == host)
-            {
-                active.Control.Stop(RunStatus.Cancelled, $"cancelled by {by}");
-                return CancelOutcome.Stopping;
-            }
-            _pending.RemoveAll(p => p.Run.Id == runId && p.Host == host);
+            running = _active.TryGetValue(runId, out var active) && active.Host == host ? active : null;
+            if (running is null) _pending.RemoveAll(p => p.Run.Id == runId && p.Host == host);
         }
+        // Stopped outside the lock: cancellation callbacks run inline and must not meet the executor's own lock.
+        if (running is not null && (running.Control.Stop(RunStatus.Cancelled, $"cancelled by {by}") || running.Control.StopStatus is not null))
+            return CancelOutcome.Stopping;
         return await host.Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct) ? CancelOutcome.CancelledQueued : CancelOutcome.NotActive;
     }
 
@@ -132,15 +132,16 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         logger.LogInformation("waiting up to {Timeout} for {Count} running run(s) to finish", options.ShutdownTimeout, running.Length);
         var all = Task.WhenAll(running);
         if (await Task.WhenAny(all, Task.Delay(options.ShutdownTimeout)) == all) return;
-        lock (_lock)
-            foreach (var active in _active.Values)
-            {
-                active.Interrupted = true;
-                active.Control.Stop(RunStatus.Failed,
-                    $"interrupted: the server shut down before the run finished (it waited {options.ShutdownTimeout.TotalSeconds:0.#}s); " +
-                    $"nothing after its last committed workflow is visible. Resume it with 'millrace retry {active.Run.Id}' " +
-                    $"or POST /api/v1/projects/{active.Host.Id}/runs/{active.Run.Id}/retry");
-            }
+        List<Active> interrupted;
+        lock (_lock) interrupted = [.. _active.Values];
+        foreach (var active in interrupted)
+        {
+            active.Interrupted = true;
+            active.Control.Stop(RunStatus.Failed,
+                $"interrupted: the server shut down before the run finished (it waited {options.ShutdownTimeout.TotalSeconds:0.#}s); " +
+                $"nothing after its last committed workflow is visible. Resume it with 'millrace retry {active.Run.Id}' " +
+                $"or POST /api/v1/projects/{active.Host.Id}/runs/{active.Run.Id}/retry");
+        }
         // The runs stop at their next cancellation point and record themselves; DuckDB queries are interrupted.
         if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(30))) != all)
             logger.LogError("some runs did not stop within 30s of being interrupted; they are recorded interrupted at the next start");
@@ -274,7 +275,8 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
 
     async Task<bool> RetryIfAllowedAsync(Active active, Run result)
     {
-        if (result.Status != RunStatus.Failed || active.Interrupted || _stopping.IsCancellationRequested) return false;
+        // A retry requested while the server stops is queued in the store and runs after the next start.
+        if (result.Status != RunStatus.Failed || active.Interrupted) return false;
         if (!active.Host.Definition.Pipelines.TryGetValue(result.Target, out var pipeline) || result.TargetKind != "pipeline") return false;
         var retries = pipeline.Retries;
         if (active.Request.Attempt > retries.Attempts) return false;

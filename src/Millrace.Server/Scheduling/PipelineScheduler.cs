@@ -95,7 +95,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         {
             var state = states.GetValueOrDefault(pipeline.Name);
             var paused = state?.Paused == true;
-            DateTimeOffset? next = paused ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(DateTimeOffset.UtcNow);
+            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(DateTimeOffset.UtcNow);
             result.Add(new ScheduleInfo(pipeline.Name, pipeline.Schedule!.Cron, pipeline.Schedule.Timezone, pipeline.Schedule.CatchUp, paused,
                 state?.ChangedBy, state?.ChangedAt, state?.LastFireAt, next));
         }

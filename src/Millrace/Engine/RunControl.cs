@@ -10,6 +10,7 @@ public sealed class RunControl : IDisposable
 {
     readonly CancellationTokenSource _source = new();
     readonly Lock _lock = new();
+    bool _disposed;
 
     /// <summary>Cancelled when the run is stopped.</summary>
     public CancellationToken Token => _source.Token;
@@ -20,17 +21,22 @@ public sealed class RunControl : IDisposable
     /// <summary>The error the stopped run records.</summary>
     public string? StopReason { get; private set; }
 
-    /// <summary>Stops the run; returns false when it was already stopped (the first reason is kept).</summary>
+    /// <summary>Stops the run; returns false when it was already stopped (the first reason is kept) or has ended.</summary>
     public bool Stop(RunStatus status, string reason)
     {
         lock (_lock)
         {
-            if (StopStatus is not null) return false;
+            if (StopStatus is not null || _disposed) return false;
             (StopStatus, StopReason) = (status, reason);
         }
-        _source.Cancel();
+        try { _source.Cancel(); }
+        catch (ObjectDisposedException) { /* the run ended meanwhile */ }
         return true;
     }
 
-    public void Dispose() => _source.Dispose();
+    public void Dispose()
+    {
+        lock (_lock) _disposed = true;
+        _source.Dispose();
+    }
 }
