@@ -93,6 +93,7 @@ public static class MillraceServer
         RunEndpoints.Map(api);
         ScheduleEndpoints.Map(api);
         DataEndpoints.Map(api);
+        ModelEndpoints.Map(api);
         return app;
     }
 

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.ML;
+using Millrace.Lake;
+using Millrace.Learning;
+using Millrace.Parameters;
+using Millrace.Server.Security;
+using Millrace.Storage;
+
+namespace Millrace.Server.Api;
+
+/// <summary>A model version as the API shows it.</summary>
+public sealed record ModelVersionView(string Name, int Version, IReadOnlyList<string> Aliases, string Task, string Algorithm, string Label, DateTimeOffset CreatedAt,
+    string RunId, IReadOnlyDictionary<string, double> Metrics, IReadOnlyDictionary<string, string> Options, IReadOnlyList<FeatureColumn> Features,
+    IReadOnlyList<string> Datasets, IReadOnlyDictionary<string, double> Importance, long TrainRows, long HoldoutRows, string Path);
+
+/// <summary>A model: its versions (newest first), aliases and alias history.</summary>
+public sealed record ModelView(string Name, IReadOnlyDictionary<string, int> Aliases, IReadOnlyList<ModelVersionView> Versions, IReadOnlyList<AliasHistoryEntry> History);
+
+/// <summary>The body of a promote call.</summary>
+public sealed record PromoteBody(int Version, string? Alias, string? Reason);
+
+/// <summary>What an online prediction returns: the version used and one prediction per input row, in order.</summary>
+public sealed record PredictionsView(string Model, int Version, IReadOnlyList<PredictionView> Predictions);
+
+/// <summary>One row's prediction.</summary>
+public sealed record PredictionView(double Score, double? Probability, JsonElement? PredictedLabel);
+
+/// <summary>
+/// The model registry over HTTP (versions, metrics, promote, rollback) and online scoring:
+/// <c>POST /api/v1/models/{name}/predict</c> scores JSON rows with the current champion (or <c>?alias=</c> / <c>?version=</c>).
+/// Each call resolves the alias in the store, so a newly promoted champion serves the next call without a restart;
+/// loaded models are cached by version.
+/// </summary>
+public static class ModelEndpoints
+{
+    static readonly ConcurrentDictionary<(string Project, string Model, int Version), Lazy<(MLContext Ml, ITransformer Model)>> Loaded = new();
+
+    /// <summary>Most rows one online call may score.</summary>
+    public const int MaxRows = 10_000;
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        var models = api.MapGroup("/projects/{projectId}/models").WithTags("Models");
+        models.MapGet("", async (HttpContext http) =>
+            {
+                var store = Access.CallerOf(http).Host.Store;
+                var result = new List<ModelView>();
+                foreach (var name in await store.ListModelsAsync(http.RequestAborted)) result.Add(await ModelAsync(store, name, http.RequestAborted));
+                return TypedResults.Ok(result);
+            })
+            .RequireRole(TokenRole.Viewer).WithSummary("Every model with its versions, aliases and alias history").Produces<List<ModelView>>();
+        models.MapGet("/{name}", async (HttpContext http, string name) =>
+            {
+                var store = Access.CallerOf(http).Host.Store;
+                return (await store.ListModelVersionsAsync(name, http.RequestAborted)).Count == 0
+                    ? Problems.NotFound($"no model '{name}' (see GET .../models)")
+                    : TypedResults.Ok(await ModelAsync(store, name, http.RequestAborted));
+            })
+            .RequireRole(TokenRole.Viewer).WithSummary("A model's versions with metrics, its aliases and their history").Produces<ModelView>().ProducesProblem(404);
+        models.MapPost("/{name}/promote", async (HttpContext http, string name, PromoteBody body) =>
+            {
+                var caller = Access.CallerOf(http);
+                var alias = body.Alias ?? ModelRegistry.Champion;
+                Access.Audit(http, $"model {name}@{alias}", new { version = body.Version, alias, reason = body.Reason });
+                try
+                {
+                    var previous = await Registry(caller.Host).PromoteAsync(name, body.Version, alias, $"api:{caller.Token.Id}", body.Reason ?? "promoted over the API", http.RequestAborted);
+                    return TypedResults.Ok(new { model = name, alias, version = body.Version, previous });
+                }
+                catch (InvalidOperationException e) { return Problems.NotFound(e.Message); }
+            })
+            .RequireRole(TokenRole.Admin).WithSummary("Point an alias (champion by default) at a version; recorded in the alias history").ProducesProblem(404);
+        models.MapPost("/{name}/rollback", async (HttpContext http, string name) =>
+            {
+                var caller = Access.CallerOf(http);
+                Access.Audit(http, $"model {name}@champion");
+                try
+                {
+                    var (from, to) = await Registry(caller.Host).RollbackAsync(name, $"api:{caller.Token.Id}", http.RequestAborted);
+                    return TypedResults.Ok(new { model = name, alias = ModelRegistry.Champion, from, to });
+                }
+                catch (InvalidOperationException e) { return Problems.Conflict(e.Message); }
+            })
+            .RequireRole(TokenRole.Admin).WithSummary("Point champion back at the previous champion").ProducesProblem(409);
+        models.MapPost("/{name}/predict", PredictAsync)
+            .RequireRole(TokenRole.Viewer).WithSummary("Score JSON rows with the champion (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
+        api.MapPost("/models/{name}/predict", PredictAsync)
+            .RequireRole(TokenRole.Viewer).WithTags("Models").WithSummary("Score JSON rows with the champion of ?projectId= (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
+    }
+
+    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, new LakeRoot(host.Definition.LakeRoot));
+
+    static async Task<ModelView> ModelAsync(IMetadataStore store, string name, CancellationToken ct)
+    {
+        var aliases = await store.GetAliasesAsync(name, ct);
+        var versions = await store.ListModelVersionsAsync(name, ct);
+        return new ModelView(name, aliases, versions.Select(v => View(v, aliases)).ToList(), await store.GetAliasHistoryAsync(name, ct));
+    }
+
+    static ModelVersionView View(ModelVersion v, IReadOnlyDictionary<string, int> aliases) =>
+        new(v.Name, v.Version, aliases.Where(a => a.Value == v.Version).Select(a => a.Key).ToList(), v.Task.ToString().ToLowerInvariant(), v.Algorithm, v.Label,
+            v.CreatedAt, v.RunId, v.Metrics, v.Options, v.Features, v.Datasets, v.Importance.ToDictionary(p => p.Key, p => p.Value), v.TrainRows, v.HoldoutRows, v.Path);
+
+    /// <summary>
+    /// Scores the rows of the body (a JSON array of objects, or <c>{"rows": [...]}</c>) with the model version the alias
+    /// points at now. Feature values are converted to the types the model was trained on by DuckDB; a missing feature is NULL.
+    /// </summary>
+    static async Task<IResult> PredictAsync(HttpContext http, string name, string? alias, int? version)
+    {
+        var host = Access.CallerOf(http).Host;
+        JsonElement rows;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            rows = (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("rows", out var inner) ? inner : document.RootElement).Clone();
+        }
+        catch (JsonException e)
+        {
+            return Problems.BadRequest("Malformed body", $"the body is not JSON: {e.Message}");
+        }
+        if (rows.ValueKind != JsonValueKind.Array || rows.EnumerateArray().Any(r => r.ValueKind != JsonValueKind.Object))
+            return Problems.BadRequest("Malformed body", "the body must be a JSON array of row objects, or {\"rows\": [ ... ]}");
+        var count = rows.GetArrayLength();
+        if (count == 0 || count > MaxRows) return Problems.BadRequest("Malformed body", $"send between 1 and {MaxRows} rows, got {count}");
+
+        var reference = version is { } v ? new ModelReference(name, v, null) : new ModelReference(name, null, alias ?? ModelRegistry.Champion);
+        var registry = Registry(host);
+        var model = await registry.ResolveAsync(reference, http.RequestAborted);
+        if (model is null) return Problems.NotFound($"model {reference} does not exist in project '{host.Id}'");
+        var unknown = rows.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).Distinct().Where(n => model.Features.All(f => f.Name != n)).ToList();
+
+        var loaded = Loaded.GetOrAdd((host.Id, model.Name, model.Version), _ => new Lazy<(MLContext, ITransformer)>(() =>
+        {
+            var ml = new MLContext(seed: 0);
+            return (ml, registry.Load(ml, model));
+        })).Value;
+
+        var folder = Path.Combine(Path.GetTempPath(), "millrace-predict");
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            await File.WriteAllTextAsync(file, rows.GetRawText(), http.RequestAborted);
+            using var connection = new DuckDBConnection("DataSource=:memory:");
+            connection.Open();
+            var columns = "{" + string.Join(", ", model.Features.Select(f => $"{SqlText.Quote(f.Name)}: {SqlText.Quote(f.Type)}")) + "}";
+            try
+            {
+                Execute(connection, $"CREATE TABLE input AS SELECT * FROM read_json({SqlText.Quote(file)}, format = 'array', columns = {columns})");
+            }
+            catch (DuckDBException e)
+            {
+                return Problems.BadRequest("Rows do not fit the model", $"the rows do not fit model {model.Name}@v{model.Version}: {e.Message.Split('\n')[0]}");
+            }
+            var numbered = ModelScorer.Number(connection, "input", "numbered");
+            ModelScorer.Score(loaded.Ml, loaded.Model, model, connection, numbered, "predictions", parallelism: 1);
+            var predictions = new List<PredictionView>(count);
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT score, probability, predicted_label FROM predictions ORDER BY __row";
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                    predictions.Add(new PredictionView(reader.GetDouble(0), reader.IsDBNull(1) ? null : reader.GetDouble(1),
+                        reader.IsDBNull(2) ? null : JsonSerializer.SerializeToElement(reader.GetValue(2))));
+            }
+            if (unknown.Count > 0) http.Response.Headers["Warning"] = $"199 millrace \"ignored fields that are not features: {string.Join(", ", unknown)}\"";
+            return TypedResults.Ok(new PredictionsView(model.Name, model.Version, predictions));
+        }
+        finally
+        {
+            try { File.Delete(file); } catch (IOException) { }
+        }
+    }
+
+    static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Text.Json;
+using Millrace.Server.Tests.TestSupport;
+using Millrace.Storage;
+
+namespace Millrace.Server.Tests;
+
+/// <summary>
+/// Models over the API: versions and aliases, promote and rollback by role, and online scoring that follows the
+/// champion without a restart.
+/// </summary>
+public sealed class ModelEndpointTests : IAsyncLifetime
+{
+    readonly ProjectFolder _project = new("scores");
+    TestServer _server = null!;
+    HttpClient _admin = null!;
+    HttpClient _viewer = null!;
+
+    public async Task InitializeAsync()
+    {
+        // y is true when x > 0.5; 'flipped' learns the opposite, so the two versions disagree on every row.
+        var rows = string.Join("\n", Enumerable.Range(0, 400).Select(i => $"{i},{(i % 100) / 100.0:0.00},{(i % 3 == 0 ? "a" : "b")}"));
+        _project.LakeFile("raw/train.csv", "id,x,tag\n" + rows + "\n")
+            .Workflow("train", """
+                name: train
+                parameters: { flip: { type: bool, default: false } }
+                steps:
+                  - { id: data, type: read, path: raw/train.csv }
+                  - id: labelled
+                    type: sql
+                    inputs: [data]
+                    sql: SELECT x, tag, (x > 0.5) <> $flip AS y FROM data
+                  - id: model
+                    type: train
+                    input: labelled
+                    model: scorer
+                    task: binary
+                    label: y
+                    algorithm: logistic
+                    promote: { metric: auc, min_improvement: 0.5 }
+                """);
+        _server = await TestServer.StartAsync(_project);
+        _admin = _server.Client(await _server.TokenAsync("scores", TokenRole.Admin));
+        _viewer = _server.Client(await _server.TokenAsync("scores", TokenRole.Viewer));
+        Assert.Equal(RunStatus.Succeeded, (await _server.Host("scores").Runner.RunAsync(new Engine.RunRequest("train", []))).Status);
+        Assert.Equal(RunStatus.Succeeded, (await _server.Host("scores").Runner.RunAsync(new Engine.RunRequest("train", [new("flip", "true")]))).Status);
+        // v2 beat v1 on its own (flipped) holdout; start each test with v1 as champion again.
+        await new Learning.ModelRegistry(_server.Host("scores").Store, new Lake.LakeRoot(_server.Host("scores").Definition.LakeRoot))
+            .PromoteAsync("scorer", 1, "champion", "test", "start from v1", CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _project.Dispose();
+    }
+
+    const string Rows = """[{"x": 0.9, "tag": "a"}, {"x": 0.1, "tag": "b"}, {"x": 0.8, "extra": 1}]""";
+
+    [Fact]
+    public async Task Models_list_versions_metrics_and_aliases()
+    {
+        var model = await _viewer.GetJsonAsync("/api/v1/projects/scores/models/scorer");
+        Assert.Equal(2, model.GetProperty("versions").GetArrayLength());
+        Assert.Equal(1, model.GetProperty("aliases").GetProperty("champion").GetInt32());
+        Assert.True(model.GetProperty("versions")[1].GetProperty("metrics").GetProperty("auc").GetDouble() > 0.9);
+        var missing = await _viewer.GetAsync("/api/v1/projects/scores/models/nope");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Online_scoring_uses_the_champion_and_follows_a_promotion_without_a_restart()
+    {
+        var (response, first) = await _viewer.PostAsync("/api/v1/models/scorer/predict?projectId=scores", Rows);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("extra", response.Headers.GetValues("Warning").Single(), StringComparison.Ordinal);
+        Assert.Equal(1, first.GetProperty("version").GetInt32());
+        var predictions = first.GetProperty("predictions");
+        Assert.Equal(3, predictions.GetArrayLength());
+        Assert.True(predictions[0].GetProperty("probability").GetDouble() > 0.5);
+        Assert.True(predictions[1].GetProperty("probability").GetDouble() < 0.5);
+        Assert.True(predictions[0].GetProperty("predictedLabel").GetBoolean());
+
+        var (denied, _) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/promote", """{"version": 2}""");
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        var (promoted, _) = await _admin.PostAsync("/api/v1/projects/scores/models/scorer/promote", """{"version": 2, "reason": "test"}""");
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+
+        var (_, second) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", Rows);
+        Assert.Equal(2, second.GetProperty("version").GetInt32());
+        Assert.True(second.GetProperty("predictions")[0].GetProperty("probability").GetDouble() < 0.5);
+
+        var (rolledBack, body) = await _admin.PostAsync("/api/v1/projects/scores/models/scorer/rollback", "{}");
+        Assert.Equal(HttpStatusCode.OK, rolledBack.StatusCode);
+        Assert.Equal(1, body.GetProperty("to").GetInt32()); // back along the chain of champions: v2 was promoted after v1
+        var (_, third) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", Rows);
+        Assert.Equal(1, third.GetProperty("version").GetInt32());
+        var (pinned, fourth) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict?version=2", Rows);
+        Assert.Equal(HttpStatusCode.OK, pinned.StatusCode);
+        Assert.Equal(2, fourth.GetProperty("version").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("not json", "not JSON")]
+    [InlineData("{\"x\": 1}", "JSON array")]
+    [InlineData("[]", "between 1 and")]
+    [InlineData("[{\"x\": \"high\"}]", "do not fit model scorer")]
+    public async Task Bad_rows_are_a_400_naming_the_problem(string body, string message)
+    {
+        var (response, problem) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_model_is_a_404()
+    {
+        var (response, _) = await _viewer.PostAsync("/api/v1/projects/scores/models/nope/predict", Rows);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
