@@ -266,6 +266,8 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         {
             var retrying = await RetryIfAllowedAsync(active, result);
             if (!retrying) await notifier.RunFinishedAsync(active.Host, result, active.Request.Attempt, CancellationToken.None);
+            if (await active.Host.Runner.RetrainRequestAsync(result, CancellationToken.None) is { } retrain)
+                await SubmitAsync(active.Host, retrain, new RunRequestInfo(RequestedBy: $"drift in run {result.Id}"), ct: CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -13,6 +13,8 @@ public sealed class PipelineDefinition
     public RetryDefinition Retries { get; init; } = new(0, TimeSpan.Zero);
     /// <summary>How long a run of this pipeline may take (from its start); past it the run fails. Null: no limit.</summary>
     public TimeSpan? Timeout { get; init; }
+    /// <summary>Drift-triggered retraining: after a run whose drift reached the threshold, a run of another pipeline is requested.</summary>
+    public RetrainDefinition? RetrainWhen { get; init; }
     /// <summary>Webhooks for this pipeline's runs, in addition to the project's.</summary>
     public IReadOnlyList<NotifyDefinition> Notify { get; init; } = [];
     public required SourceLocation Location { get; init; }
@@ -36,3 +38,6 @@ public sealed record ConcurrencyDefinition(int MaxActive, OverlapPolicy OnOverla
 
 /// <summary>How often a failed run is retried and how long to wait between attempts.</summary>
 public sealed record RetryDefinition(int Attempts, TimeSpan Backoff);
+
+/// <summary><c>retrain_when: { drift: 0.3, pipeline: training }</c>: the PSI that triggers a run of <see cref="Pipeline"/>.</summary>
+public sealed record RetrainDefinition(double Drift, string Pipeline, SourceLocation Location);

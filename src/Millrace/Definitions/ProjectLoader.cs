@@ -19,7 +19,7 @@ public static partial class ProjectLoader
 
     static readonly string[] ProjectFields = ["id", "name", "description", "lake", "landing", "store", "parameters", "notify"];
     static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
-    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify"];
+    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify", "retrain_when"];
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
@@ -242,6 +242,7 @@ public static partial class ProjectLoader
             Concurrency = concurrency,
             Retries = retries,
             Timeout = ReadTimeout(reader, root),
+            RetrainWhen = ReadRetrainWhen(reader, root),
             Notify = ReadNotify(reader, root),
             Location = reader.At(root),
         };
@@ -290,6 +291,17 @@ public static partial class ProjectLoader
                 result.Add(new NotifyDefinition(url, events.Count == 0 ? NotifyEvents.Default : events.Select(e => e.Value).Distinct(StringComparer.Ordinal).ToList(), secret, reader.At(map)));
         }
         return result;
+    }
+
+    static RetrainDefinition? ReadRetrainWhen(YamlNodeReader reader, YamlMappingNode root)
+    {
+        if (reader.Mapping(root, "retrain_when") is not { } map) return null;
+        reader.RejectUnknownKeys(map, ["drift", "pipeline"], "'retrain_when'");
+        var drift = reader.Double(map, "drift");
+        if (drift is null) reader.Error(map, "retrain_when needs 'drift': the PSI at which a retraining run is requested (e.g. 0.3)");
+        else if (drift <= 0) reader.Error(YamlNodeReader.Find(map, "drift")!, "retrain_when.drift must be positive");
+        var pipeline = reader.String(map, "pipeline") ?? "training";
+        return drift is > 0 ? new RetrainDefinition(drift.Value, pipeline, reader.At(map)) : null;
     }
 
     static void CheckName(YamlNodeReader reader, YamlMappingNode root, string name, string what)

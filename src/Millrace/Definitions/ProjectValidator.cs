@@ -51,6 +51,8 @@ public static class ProjectValidator
                 if (!project.Workflows.ContainsKey(pipeline.Workflows[i]))
                     errors.Add(new DefinitionError(pipeline.WorkflowLocations[i], null,
                         $"pipeline '{pipeline.Name}' names workflow '{pipeline.Workflows[i]}', which does not exist{Suggest(pipeline.Workflows[i], project.Workflows.Keys)}"));
+            if (pipeline.RetrainWhen is { } retrain && !project.Pipelines.ContainsKey(retrain.Pipeline))
+                errors.Add(new DefinitionError(retrain.Location, null, $"retrain_when names pipeline '{retrain.Pipeline}', which does not exist{Suggest(retrain.Pipeline, project.Pipelines.Keys)}"));
             if (pipeline.Schedule is { } schedule)
             {
                 if (!TryParseCron(schedule.Cron, out var problem))

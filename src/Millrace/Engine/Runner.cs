@@ -89,7 +89,27 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         var recorded = await store.CreateRunAsync(run, ct);
         if (recorded.Id != run.Id) return recorded;
         await store.SetRunOwnerAsync(run.Id, RunOwner.Self, ct);
-        return await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
+        var finished = await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
+        // Without a server to queue it, a drift-triggered retraining runs right after, in this process.
+        if (await RetrainRequestAsync(finished, ct) is { } retrain) await RunAsync(retrain, observer, ct);
+        return finished;
+    }
+
+    /// <summary>
+    /// The retraining a finished run asks for: when its pipeline has <c>retrain_when</c> and the largest PSI this run
+    /// measured (features or predictions) reached the threshold, a run of the named pipeline (trigger Drift, same
+    /// run.date). Null otherwise. The CLI runs it at once; the server queues it.
+    /// </summary>
+    public async Task<RunRequest?> RetrainRequestAsync(Run run, CancellationToken ct)
+    {
+        if (run.Status != RunStatus.Succeeded || run.Trigger == TriggerKind.Drift
+            || !project.Pipelines.TryGetValue(run.Target, out var pipeline) || pipeline.RetrainWhen is not { } retrain) return null;
+        var drift = await store.GetDriftResultsAsync(run.Id, ct);
+        if (drift.Count == 0 || drift.Max(d => d.Psi) < retrain.Drift) return null;
+        var worst = drift.MaxBy(d => d.Psi)!;
+        await store.AppendLogAsync(run.Id, DateTimeOffset.UtcNow, "warn", null, null,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"drift reached the retraining threshold ({worst.Feature}: PSI {worst.Psi:0.000} >= {retrain.Drift:0.###}): requesting a run of '{retrain.Pipeline}'"), ct);
+        return new RunRequest(retrain.Pipeline, [new(BuiltInParameters.RunDate, run.RunDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))], TriggerKind.Drift, ParentRunId: run.Id);
     }
 
     /// <summary>
