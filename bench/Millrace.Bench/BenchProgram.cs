@@ -22,6 +22,15 @@ public static class BenchProgram
                     customers: int.Parse(options.GetValueOrDefault("customers") ?? "2000", CultureInfo.InvariantCulture),
                     output, Console.Out);
                 return 0;
+            case "pipeline":
+                await PipelineScenario.RunAsync(int.Parse(options.GetValueOrDefault("rows") ?? "1000000", CultureInfo.InvariantCulture), output, Console.Out);
+                return 0;
+            case "quick":
+                // The figures of docs/benchmarks.md at a size that runs in a few minutes on 2 cores.
+                await PipelineScenario.RunAsync(1_000_000, output, Console.Out);
+                await DailyRunScenario.RunAsync(days: 90, customers: 1000, output, Console.Out);
+                await LearningScenario.RunAsync(rows: 300_000, iterations: 100, output, Console.Out);
+                return 0;
             case "learning":
                 await LearningScenario.RunAsync(
                     rows: int.Parse(options.GetValueOrDefault("rows") ?? "1500000", CultureInfo.InvariantCulture),
@@ -51,6 +60,10 @@ public static class BenchProgram
                           executePipeline accept latency (p50/p99) over loopback HTTP; --max-runs 0 only queues the runs.
                       scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"] [--out DIR]
                           Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
+                      quick
+                          pipeline (1M rows), daily (90 days) and learning (300k rows), in a few minutes.
+                      pipeline [--rows 1000000]
+                          read + sql + write through a workflow beside the same SQL in raw DuckDB.NET (target <= 1.10).
                       learning [--rows 1500000] [--iterations 100] [--out DIR]
                           The train and predict steps beside the same ML.NET pipeline written by hand on in-memory
                           data: training time (target ratio <= 1.15) and scoring rows/s (target >= 0.9 of raw).
