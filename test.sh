@@ -54,9 +54,27 @@ ensure_postgres() {
   log "PostgreSQL $(basename "$(dirname "$bin")") on 127.0.0.1:$port"
 }
 
+# Chromium: Debian's browser for the web UI's browser tests (Playwright drives it; its own browser download never runs).
+ensure_chromium() {
+  local browser=/usr/bin/chromium
+  if [ ! -x "$browser" ]; then
+    log "installing chromium"
+    apt_install chromium fonts-dejavu-core || { log "could not install chromium: the browser tests will be skipped"; return 0; }
+  fi
+  [ -x "$browser" ] || { log "no $browser after installing chromium: the browser tests will be skipped"; return 0; }
+  export MILLRACE_TEST_CHROMIUM="$browser" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+  log "$("$browser" --version 2>/dev/null || echo chromium) at $browser"
+}
+
+# Fonts: report charts draw their text in DejaVu Sans; without it ScottPlot draws no text and the report step fails.
+if ! fc-list 2>/dev/null | grep -q "DejaVu Sans" && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  log "installing fonts-dejavu-core (chart text)"
+  apt_install fonts-dejavu-core || log "could not install fonts-dejavu-core: the report tests will fail"
+fi
+
 # Servers: each ensure_* function installs its server when missing, starts it on loopback and exports the
 # variable its tests look for; tests whose server is missing report themselves skipped.
-servers=(postgres)
+servers=(postgres chromium)
 for server in "${servers[@]}"; do "ensure_$server"; done
 
 if ! command -v dotnet >/dev/null 2>&1; then

@@ -94,6 +94,7 @@ public static class MillraceServer
         ScheduleEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
+        Ui.UiEndpoints.Map(app);
         return app;
     }
 

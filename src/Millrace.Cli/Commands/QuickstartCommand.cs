@@ -84,7 +84,7 @@ public static class QuickstartCommand
             console.MarkupLine("[bold]Outputs[/]");
             console.MarkupLine(Markup.Escape($"  project:   {root}"));
             console.MarkupLine(Markup.Escape($"  datasets:  {Path.Combine(root, "lake", "datasets")}  (millrace datasets -p {relative})"));
-            console.MarkupLine(Markup.Escape($"  reports:   {Path.Combine(root, "lake", "reports")}  (daily_summary/, churn_risk/)"));
+            console.MarkupLine(Markup.Escape($"  reports:   {Path.Combine(root, "lake", "reports")}  (daily_summary/, churn_risk/<day>/index.html, model_churn/<day>/index.html)"));
             console.MarkupLine(Markup.Escape($"  predictions: {Path.Combine(root, "lake", "predictions", "churn")}"));
             console.MarkupLine(Markup.Escape($"  models:    millrace models show churn -p {relative}"));
             console.MarkupLine(Markup.Escape($"  runs:      millrace runs -p {relative}"));

@@ -9,8 +9,8 @@ namespace Millrace.Cli.Commands;
 
 /// <summary>
 /// The end of <c>millrace quickstart</c> (without <c>--no-serve</c>): serves the sample with its schedules active,
-/// with a runner token made for it, and prints a ready-to-paste curl for the Sparkflows-compatible executePipeline and
-/// the status poll.
+/// with a runner token made for it, and prints how to sign in to the web UI with it and a ready-to-paste curl for the
+/// Sparkflows-compatible executePipeline and the status poll.
 /// </summary>
 static class QuickstartServe
 {
@@ -44,8 +44,11 @@ static class QuickstartServe
         {
             var date = lastDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             await context.Output.WriteLineAsync("");
-            await context.Output.WriteLineAsync($"A runner token for this sample (valid 30 days; 'millrace token list -p {Path.GetRelativePath(Environment.CurrentDirectory, root)}'):");
+            var relative = Path.GetRelativePath(Environment.CurrentDirectory, root);
+            await context.Output.WriteLineAsync($"A runner token for this sample (valid 30 days; 'millrace token list -p {relative}'):");
             await context.Output.WriteLineAsync($"  {token}");
+            await context.Output.WriteLineAsync($"Web UI: open {address}/ in a browser and sign in with that token (runs, models, datasets, anomalies, reports;");
+            await context.Output.WriteLineAsync($"  it may start, cancel and retry runs; pausing schedules and promoting models need 'millrace token create --role admin -p {relative}').");
             await context.Output.WriteLineAsync($"Run the {pipeline} pipeline through the Sparkflows-compatible API (paste into another terminal):");
             await context.Output.WriteLineAsync($"""
                   curl -sS -X POST '{address}/executePipeline?pipelineName={pipeline}&projectId={project.Id}' \

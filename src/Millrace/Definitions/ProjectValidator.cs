@@ -68,15 +68,22 @@ public static class ProjectValidator
         return errors.OrderBy(e => e.Location.File, StringComparer.Ordinal).ThenBy(e => e.Location.Line).ThenBy(e => e.Location.Column).ToList();
     }
 
-    /// <summary>A predict step's model (when written without parameters) must be registered by some train step of the project.</summary>
+    /// <summary>A predict, model_report or drift step's model (when written without parameters) must be registered by some train step of the project.</summary>
     static void CheckModelReferences(ProjectDefinition project, Dictionary<(string Workflow, string Step), IStep> parsedSteps, List<DefinitionError> errors)
     {
         var models = parsedSteps.Values.OfType<IModelProducer>().Select(p => p.ModelName).ToHashSet(StringComparer.Ordinal);
         foreach (var workflow in project.Workflows.Values)
             foreach (var step in workflow.Steps)
             {
-                if (parsedSteps.GetValueOrDefault((workflow.Name, step.Id)) is not Steps.PredictStep predict || predict.Model.Contains('$', StringComparison.Ordinal)) continue;
-                var name = Learning.ModelReference.Parse(predict.Model).Name;
+                var model = parsedSteps.GetValueOrDefault((workflow.Name, step.Id)) switch
+                {
+                    Steps.PredictStep predict => predict.Model,
+                    Steps.ModelReportStep report => report.Model,
+                    Steps.DriftStep drift => drift.Model,
+                    _ => null,
+                };
+                if (model is null || model.Contains('$', StringComparison.Ordinal)) continue;
+                var name = Learning.ModelReference.Parse(model).Name;
                 if (!models.Contains(name))
                     new YamlNodeReader(step.Location.File, errors, step.Id).Error(YamlNodeReader.Find(step.Options, "model")!,
                         $"unknown model '{name}': no train step of the project registers it{Suggest(name, models)}");

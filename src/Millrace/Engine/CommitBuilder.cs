@@ -73,6 +73,15 @@ public sealed class CommitBuilder
 
     public IReadOnlyList<string> WrittenFiles { get { lock (_gate) return [.. _writtenFiles]; } }
 
+    /// <summary>Model versions this workflow run registers at its commit (a model report after a train step shows them).</summary>
+    public IReadOnlyList<ModelVersion> Models { get { lock (_gate) return [.. _models]; } }
+
+    /// <summary>Alias changes this workflow run makes at its commit, in order.</summary>
+    public IReadOnlyList<AliasChange> AliasChanges { get { lock (_gate) return [.. _aliasChanges]; } }
+
+    /// <summary>Files staged so far, with the lake path each is published to.</summary>
+    public IReadOnlyList<StagedFile> StagedFiles { get { lock (_gate) return [.. _staged]; } }
+
     public bool IsEmpty { get { lock (_gate) return _versions.Count == 0 && _staged.Count == 0 && _watermarks.Count == 0 && _models.Count == 0; } }
 
     public WorkflowCommit Build(string runId, string workflow)

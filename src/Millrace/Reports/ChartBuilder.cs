@@ -53,12 +53,19 @@ public static partial class ChartBuilder
     public static readonly IReadOnlyList<string> Palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
     static readonly Lock FontGate = new();
+    static readonly Lock RenderGate = new();
     static bool _fontChecked;
 
     /// <summary>Renders <paramref name="data"/> as a chart; <paramref name="id"/> prefixes the SVG's element ids (unique per page).</summary>
     public static string Render(ChartOptions options, ChartData data, string id)
     {
         EnsureFont();
+        // ScottPlot keeps process-wide state (font cache, id counter); charts are small, so one at a time is cheap.
+        lock (RenderGate) return RenderLocked(options, data, id);
+    }
+
+    static string RenderLocked(ChartOptions options, ChartData data, string id)
+    {
         var plot = new Plot();
         plot.Font.Set(FontFamily);
         var series = data.Series;
@@ -68,6 +75,7 @@ public static partial class ChartBuilder
                 for (var j = 0; j < series.Count; j++)
                 {
                     var (xs, ys) = Points(data.X, series[j].Values);
+                    if (xs.Length == 0) continue; // a series of NULLs draws nothing (ScottPlot cannot scale an empty one)
                     var scatter = options.Type == ChartType.Line ? plot.Add.Scatter(xs, ys, Color(j)) : plot.Add.ScatterPoints(xs, ys, Color(j));
                     if (options.Type == ChartType.Line)
                     {
@@ -75,7 +83,7 @@ public static partial class ChartBuilder
                         scatter.MarkerSize = xs.Length <= 60 ? 5 : 0;
                     }
                     else scatter.MarkerSize = xs.Length <= 500 ? 6 : 3;
-                    scatter.LegendText = series[j].Name;
+                    if (series.Count > 1 || options.ReferenceLines.Count > 0) scatter.LegendText = series[j].Name;
                 }
                 break;
             case ChartType.Bar or ChartType.Histogram:
@@ -106,10 +114,19 @@ public static partial class ChartBuilder
                     plot.Axes.Bottom.MinimumSize = Math.Min(170, 14 + 6.2f * labels.Max(l => l.Length));
                 }
                 break;
+            case ChartAxisKind.Date when DayTicks(data.X) is { } days:
+                plot.Axes.Bottom.TickGenerator = days;
+                break;
             case ChartAxisKind.Date:
-                plot.Axes.DateTimeTicksBottom();
+                var dates = plot.Axes.DateTimeTicksBottom();
+                if (dates.TickGenerator is ScottPlot.TickGenerators.DateTimeAutomatic automatic)
+                    automatic.LabelFormatter = d => d.ToString(d.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd" : "yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
                 break;
         }
+        // A numeric bottom axis (x, or the values of horizontal bars): short labels would otherwise get a tick every
+        // few pixels across the width.
+        if (data.XKind == ChartAxisKind.Numeric || options.Horizontal)
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { TickDensity = 0.4 };
         if (options.XLabel is not null) plot.XLabel(options.XLabel, 14);
         if (options.YLabel is not null) plot.YLabel(options.YLabel, 14);
         if (options.Type is ChartType.Bar or ChartType.Histogram)
@@ -119,12 +136,13 @@ public static partial class ChartBuilder
         }
         if (options.XLimits is { } x) plot.Axes.SetLimitsX(x.Min, x.Max);
         if (options.YLimits is { } y) plot.Axes.SetLimitsY(y.Min, y.Max);
-        var legendEntries = series.Count + options.ReferenceLines.Count;
-        if (legendEntries > 1 || options.ReferenceLines.Count > 0)
+        // A legend only where there is something to tell apart: several series, or a reference line.
+        if (series.Count > 1 || options.ReferenceLines.Count > 0)
         {
             plot.ShowLegend(Edge.Bottom);
             plot.Legend.Orientation = Orientation.Horizontal;
         }
+        else plot.HideLegend();
         return Normalize(plot.GetSvgXml(options.Width, options.Height), id, options.Description);
     }
 
@@ -160,6 +178,24 @@ public static partial class ChartBuilder
     // Categories of a horizontal chart read top to bottom in their order.
     static double Position(ChartOptions options, ChartData data, int index) =>
         data.XKind == ChartAxisKind.Category && options.Horizontal ? data.X.Count - 1 - index : data.X[index];
+
+    /// <summary>
+    /// Ticks on whole days (every 1, 2, 3, 7 or 14 days, at most 8 labels, ISO dates) for daily data spanning up to
+    /// 16 weeks; null for anything else, which gets ScottPlot's automatic date ticks.
+    /// </summary>
+    static ScottPlot.TickGenerators.NumericManual? DayTicks(IReadOnlyList<double> x)
+    {
+        var days = x.Where(double.IsFinite).ToList();
+        if (days.Count == 0 || days.Any(d => d != Math.Floor(d))) return null;
+        var (first, last) = (days.Min(), days.Max());
+        var span = last - first;
+        if (span > 16 * 7) return null;
+        var step = new[] { 1, 2, 3, 7, 14 }.First(s => span / s + 1 <= 8);
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (var day = first; day <= last; day += step)
+            ticks.AddMajor(day, DateTime.FromOADate(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        return ticks;
+    }
 
     static (double[] X, double[] Y) Points(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {

@@ -24,8 +24,8 @@ public abstract record ReportBlock;
 /// <summary>A KPI value with the previous run's value.</summary>
 public sealed record KpiBlock(KpiValue Kpi) : ReportBlock;
 
-/// <summary>A chart as inline SVG (already normalized by <see cref="ChartBuilder"/>).</summary>
-public sealed record ChartBlock(string? Title, string Svg) : ReportBlock;
+/// <summary>A chart as inline SVG (already normalized by <see cref="ChartBuilder"/>); null when there was nothing to draw, with <see cref="Note"/> saying so.</summary>
+public sealed record ChartBlock(string? Title, string? Svg, string? Note = null) : ReportBlock;
 
 /// <summary>
 /// A table: header, cells as display text, which columns are numeric (right-aligned), how many rows the query

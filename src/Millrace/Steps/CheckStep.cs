@@ -119,6 +119,9 @@ public sealed class CheckStep : IStep
                 break;
             case "rows" when value is YamlMappingNode m:
                 reader.RejectUnknownKeys(m, ["min", "max"], "a rows rule");
+                // Checked here, not only when the step runs (where a bad value would silently read as "no bound").
+                reader.Int(m, "min", min: 0);
+                reader.Int(m, "max", min: 0);
                 yield return new Rule("rows", kind, null, null, m);
                 break;
             case "freshness" when value is YamlMappingNode m:
@@ -131,6 +134,10 @@ public sealed class CheckStep : IStep
                 reader.RejectUnknownKeys(m, ["threshold", "min_change", "min_history", "seasonal", "history"], "a volume rule");
                 var seasonal = reader.String(m, "seasonal");
                 if (seasonal is not (null or "none" or "weekday")) reader.Error(YamlNodeReader.Find(m, "seasonal")!, "seasonal must be none or weekday");
+                reader.Double(m, "threshold");
+                reader.Double(m, "min_change");
+                reader.Int(m, "min_history", min: 1);
+                reader.Int(m, "history", min: 1);
                 yield return new Rule("volume", kind, null, null, m);
                 break;
             default:
@@ -246,7 +253,7 @@ public sealed class CheckStep : IStep
                     return command.ExecuteScalar() is DateTime t ? t : (DateTime?)null;
                 }, ct);
                 if (newest is null || asOf - newest.Value > maxAge)
-                    return new Failure(rule, batchRows, $"freshness({rule.Column}): newest value {(newest is null ? "none" : newest.Value.ToString("u", CultureInfo.InvariantCulture))} is older than {options.Children[new YamlScalarNode("max_age")]} before the end of run.date {asOf:yyyy-MM-dd}", true, []);
+                    return new Failure(rule, batchRows, $"freshness({rule.Column}): newest value {(newest is null ? "none" : newest.Value.ToString("u", CultureInfo.InvariantCulture))} is older than {options.Children[new YamlScalarNode("max_age")]} before the end of run.date {asOf.AddDays(-1):yyyy-MM-dd} ({asOf:yyyy-MM-dd HH:mm})", true, []);
                 return null;
             }
             default:
@@ -273,8 +280,11 @@ public sealed class CheckStep : IStep
         if (Math.Abs(z) <= threshold || change <= minChange) return null;
         return new Failure(rule, batchRows, string.Create(CultureInfo.InvariantCulture,
             $"volume: {batchRows} row(s) against a median of {median:0} over {history.Count} earlier batch(es){(seasonal ? " on the same weekday" : "")} (robust z {z:0.0}, change {change:P0})"),
-            true, [], new { median, mad, z, change, history = history.Count });
+            true, [], new { median, mad, z = Finite(z), change = Finite(change), history = history.Count });
     }
+
+    // JSON has no infinity: a z-score against a history that never varied (MAD 0), or a change from a median of 0, is null.
+    static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     static long? BatchRows(string? details)
     {
@@ -293,7 +303,12 @@ public sealed class CheckStep : IStep
         {
             var row = new Dictionary<string, object?>(StringComparer.Ordinal);
             for (var i = 0; i < reader.FieldCount; i++)
-                row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i) is var v && v is DateOnly or DateTime or decimal or System.Numerics.BigInteger ? Convert.ToString(v, CultureInfo.InvariantCulture) : v;
+            {
+                var v = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                // JSON has no NaN or infinity, and bad data is what a check shows: those are written as text.
+                row[reader.GetName(i)] = v is DateOnly or DateTime or decimal or System.Numerics.BigInteger || (v is double d && !double.IsFinite(d)) || (v is float f && !float.IsFinite(f))
+                    ? Convert.ToString(v, CultureInfo.InvariantCulture) : v;
+            }
             rows.Add(row);
         }
         return rows;

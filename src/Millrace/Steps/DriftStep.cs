@@ -46,14 +46,24 @@ public sealed class DriftStep : IStep
         var model = reader.String(map, "model");
         if (model is null && definition.Inputs.Count != 2) reader.Error(map, "a drift step needs a reference: 'model: name@alias', or a second input (inputs: [batch, reference])");
         if (model is not null && definition.Inputs.Count != 1) reader.Error(map, "with 'model:' a drift step takes one input (the batch)");
+        var malformed = false;
+        if (model is not null && !model.Contains('$', StringComparison.Ordinal))
+        {
+            // As for predict: a malformed reference is a definition error, and the project's model references are checked.
+            try { ModelReference.Parse(model); }
+            catch (FormatException e) { reader.Error(YamlNodeReader.Find(map, "model")!, e.Message); malformed = true; }
+        }
+        var missing = reader.String(map, "on_missing_model") ?? "fail";
+        if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
         var onDrift = reader.String(map, "on_drift") ?? "warn";
         if (onDrift is not ("warn" or "fail")) reader.Error(YamlNodeReader.Find(map, "on_drift")!, $"on_drift must be warn or fail, got '{onDrift}'");
         var threshold = reader.Double(map, "threshold") ?? DriftProfile.DefaultThreshold;
         if (threshold <= 0) reader.Error(YamlNodeReader.Find(map, "threshold")!, "threshold must be positive");
+        if (malformed) return null;
         return new DriftStep
         {
             Model = model, Where = reader.String(map, "where"), Columns = reader.StringList(map, "columns").Select(c => c.Value).ToList(),
-            Threshold = threshold, FailOnDrift = onDrift == "fail", SkipWhenMissing = reader.String(map, "on_missing_model") == "skip",
+            Threshold = threshold, FailOnDrift = onDrift == "fail", SkipWhenMissing = missing == "skip",
         };
     }
 
@@ -65,7 +75,9 @@ public sealed class DriftStep : IStep
         string referenceName;
         if (Model is not null)
         {
-            var modelReference = ModelReference.Parse(context.Expand(Model));
+            ModelReference modelReference;
+            try { modelReference = ModelReference.Parse(context.Expand(Model)); }
+            catch (FormatException e) { throw new StepFailedException(e.Message, e); }
             var version = await new ModelRegistry(context.Store, context.Lake).ResolveAsync(modelReference, ct);
             if (version is null)
             {

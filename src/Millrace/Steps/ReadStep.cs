@@ -288,7 +288,11 @@ public sealed partial class ReadStep : IStep
         var keys = hive ? PartitionKeys(pattern) : [];
         // With an explicit schema the columns are fixed (union_by_name would make DuckDB sniff each file again);
         // partition keys listed in the schema type the key=value folders.
-        var common = $"hive_partitioning = {(hive ? "true" : "false")}, union_by_name = {(Schema is null ? "true" : "false")}, filename = {(Filename ? "true" : "false")}";
+        // DuckDB cannot keep rejected rows while combining files by name: under on_error: quarantine, files without a
+        // schema are read with the first file's columns (a later file's extra columns are not read; one that lacks a
+        // column fails the step).
+        var unionByName = Schema is null && !(QuarantineErrors && format == "csv");
+        var common = $"hive_partitioning = {(hive ? "true" : "false")}, union_by_name = {(unionByName ? "true" : "false")}, filename = {(Filename ? "true" : "false")}";
         var hiveTypes = Schema?.Where(c => keys.Contains(c.Column)).ToList() ?? [];
         if (hiveTypes.Count > 0) common += ", hive_types = {" + string.Join(", ", hiveTypes.Select(c => $"{SqlText.Quote(c.Column)}: {SqlText.Quote(c.Type)}")) + "}";
         var fileColumns = Schema?.Where(c => !keys.Contains(c.Column)).ToList();

@@ -6,8 +6,9 @@ public sealed record DriftResult(string RunId, string Workflow, string StepId, s
 public partial interface IMetadataStore
 {
     /// <summary>
-    /// The recent history of a step: (run date, details JSON) of its succeeded executions, newest run date first,
-    /// excluding <paramref name="excludeRunId"/>. Volume checks read their earlier batch sizes from it.
+    /// The recent history of a step: (run date, details JSON) of its succeeded executions in workflow runs that
+    /// committed (a batch of a run that failed later is processed again by its rerun, and must not count twice),
+    /// newest run date first, excluding <paramref name="excludeRunId"/>. Volume checks read their earlier batch sizes from it.
     /// </summary>
     Task<IReadOnlyList<(DateOnly RunDate, string? DetailsJson)>> GetStepHistoryAsync(string workflow, string stepId, string excludeRunId, int limit, CancellationToken ct);
 

@@ -9,6 +9,7 @@ public abstract partial class SqlMetadataStore
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, null, $"""
             SELECT r.run_date, s.details_json FROM step_runs s JOIN runs r ON r.id = s.run_id
+            JOIN workflow_runs w ON w.run_id = s.run_id AND w.workflow = s.workflow AND w.committed_at IS NOT NULL
             WHERE s.workflow = @w AND s.step_id = @s AND s.status = 'Succeeded' AND r.id <> @exclude
             ORDER BY r.run_date DESC, r.created_at DESC LIMIT {limit}
             """, ("w", workflow), ("s", stepId), ("exclude", excludeRunId));

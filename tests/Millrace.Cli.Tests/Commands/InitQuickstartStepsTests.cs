@@ -44,6 +44,10 @@ public sealed class InitQuickstartStepsTests
         var top = File.ReadAllLines(Path.Combine(root, "lake", "reports", "churn_risk", "dt=2026-01-19", "top_at_risk.csv"));
         Assert.StartsWith("customer_id,region,plan", top[0], StringComparison.Ordinal);
         Assert.True(top.Length > 1, "the top-at-risk report is empty");
+        var page = File.ReadAllText(Path.Combine(root, "lake", "reports", "churn_risk", "2026-01-19", "index.html"));
+        Assert.Contains("<h1>Daily churn risk</h1>", page, StringComparison.Ordinal);
+        Assert.Contains("<svg class=\"chart\"", page, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(root, "lake", "reports", "model_churn", "2026-01-19", "index.html")), "no model report after the last training");
         var predictions = Committed.Query($"SELECT count(*), min(model_version), count(probability) FROM '{Path.Combine(root, "lake", "predictions", "churn", "dt=2026-01-19", "part-0.parquet")}'");
         var fields = predictions.Single().Split(',');
         Assert.True(long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture) > 0);

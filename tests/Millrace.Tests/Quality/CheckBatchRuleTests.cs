@@ -97,7 +97,8 @@ public sealed class CheckBatchRuleTests : IAsyncLifetime
             var anomaly = Assert.Single(anomalies);
             Assert.Equal("freshness(updated_at)", DetailsOf(anomaly).GetProperty("rule").GetString());
             Assert.Equal("updated_at", DetailsOf(anomaly).GetProperty("column").GetString());
-            Assert.Contains($"newest value 2026-03-09 12:00:00Z is older than {maxAge} before the end of run.date {DateOnly.Parse(runDate, System.Globalization.CultureInfo.InvariantCulture).AddDays(1):yyyy-MM-dd}", anomaly.Message);
+            var end = DateOnly.Parse(runDate, System.Globalization.CultureInfo.InvariantCulture).AddDays(1);
+            Assert.Equal($"freshness(updated_at): newest value 2026-03-09 12:00:00Z is older than {maxAge} before the end of run.date {runDate} ({end:yyyy-MM-dd} 00:00)", anomaly.Message);
         }
     }
 

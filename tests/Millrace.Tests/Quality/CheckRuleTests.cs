@@ -114,6 +114,16 @@ public sealed class CheckRuleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unique_counts_two_nulls_as_a_repeat()
+    {
+        _project.CheckWorkflow("id,code\n1,a\n2,\n3,\n4,b\n", "unique: [code]", "quarantine");
+        var run = await _project.RunOkAsync();
+
+        Assert.Equal(2, DetailsOf(await _project.SingleAnomalyAsync(run.Id)).GetProperty("failing_rows").GetInt64());
+        Assert.Equal([1L, 4L], _project.Passed().Select(r => Long(r[0])));
+    }
+
+    [Fact]
     public async Task Unique_passes_when_no_value_repeats() => await PassesAsync("unique: [id]");
 
     [Fact]
@@ -223,6 +233,22 @@ public sealed class CheckRuleTests : IAsyncLifetime
         Assert.Equal(3, (await _project.AnomaliesOfAsync(run.Id)).Count(a => a.Kind == "expectation"));
         var quarantined = _project.QueryLake("SELECT id, _reason FROM {file} ORDER BY id", $"quarantine/checked/{run.Id}/checked.parquet");
         Assert.Equal([(3L, "range(amount, 0..inf)"), (7L, "not_null(region); sql(id <> 7)")], quarantined.Select(r => (Long(r[0]), (string)r[1]!)));
+    }
+
+    [Fact]
+    public async Task Example_rows_with_infinite_or_nan_values_are_recorded()
+    {
+        // The data a check catches is often broken in exactly this way; its examples must not break the check.
+        _project.CheckWorkflow("id,amount,ratio\n1,10,0.5\n2,inf,nan\n3,-inf,0.1\n", "range: { column: amount, min: 0, max: 100 }", "quarantine", schema: "{ id: BIGINT, amount: DOUBLE, ratio: REAL }");
+
+        var run = await _project.RunOkAsync();
+
+        var details = DetailsOf(await _project.SingleAnomalyAsync(run.Id));
+        Assert.Equal(2, details.GetProperty("failing_rows").GetInt64());
+        var examples = details.GetProperty("examples").EnumerateArray().ToDictionary(e => e.GetProperty("id").GetInt64());
+        Assert.Equal(("Infinity", "NaN"), (examples[2].GetProperty("amount").GetString(), examples[2].GetProperty("ratio").GetString()));
+        Assert.Equal("-Infinity", examples[3].GetProperty("amount").GetString());
+        Assert.Equal([1L], _project.Passed().Select(r => Long(r[0])));
     }
 
     [Fact]
