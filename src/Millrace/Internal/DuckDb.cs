@@ -49,6 +49,14 @@ internal static class DuckDb
         }
     }
 
+    /// <summary>Runs a query that returns one value, on the caller's thread (for code already off the request path).</summary>
+    public static T Scalar<T>(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static async Task<T> ScalarAsync<T>(DuckDBConnection connection, string sql, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();

@@ -35,7 +35,7 @@ public static class FeaturePlan
             var encoding = "none";
             if (role == Categorical)
             {
-                var distinct = DuckDb.ScalarAsync<long>(connection, $"SELECT approx_count_distinct({SqlText.Identifier(column.Name)}) FROM {relation}", CancellationToken.None).GetAwaiter().GetResult();
+                var distinct = DuckDb.Scalar<long>(connection, $"SELECT approx_count_distinct({SqlText.Identifier(column.Name)}) FROM {relation}");
                 encoding = distinct <= categoricalThreshold ? "onehot" : "hash";
             }
             features.Add(new FeatureColumn(column.Name, column.Type, role, encoding));

@@ -25,7 +25,7 @@ public static class ModelScorer
     /// </summary>
     public static long Score(MLContext ml, ITransformer model, ModelVersion version, DuckDBConnection connection, string numberedInput, string predictionsTable, int? parallelism = null)
     {
-        var total = Convert.ToInt64(DuckDb.ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM {numberedInput}", CancellationToken.None).GetAwaiter().GetResult());
+        var total = DuckDb.Scalar<long>(connection, $"SELECT COUNT(*) FROM {numberedInput}");
         var labelType = version.Task == ModelTask.Binary ? "BOOLEAN" : "VARCHAR";
         var table = SqlText.Identifier(predictionsTable);
         DuckDb.Execute(connection, $"CREATE TABLE {table} ({RowColumn} BIGINT, score DOUBLE, probability DOUBLE, predicted_label {labelType})");

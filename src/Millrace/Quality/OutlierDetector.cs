@@ -61,7 +61,7 @@ public static class OutlierDetector
         var pca = trainer.Fit(prepare.Transform(training)).Model;
         var subspace = Subspace.Of(pca);
 
-        var total = DuckDb.ScalarAsync<long>(connection, $"SELECT COUNT(*) FROM {numberedInput}", ct).GetAwaiter().GetResult();
+        var total = DuckDb.Scalar<long>(connection, $"SELECT COUNT(*) FROM {numberedInput}");
         DuckDb.Execute(connection, $"CREATE TABLE {SqlText.Identifier(scoresTable)} ({RowColumn} BIGINT, score DOUBLE)");
         // Below ~50,000 rows a second cursor costs more than it saves.
         var chunks = (int)Math.Clamp(Math.Min(Environment.ProcessorCount, total / 50_000), 1, 8);
