@@ -39,6 +39,18 @@ public sealed record ServerOptions
     /// <summary>Timeout of one webhook request.</summary>
     public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often this node records in the store that it is alive (and looks for dead nodes' runs to take over).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node whose last heartbeat is older than this is dead: another node takes over its running runs and resumes
+    /// them. Keep it several heartbeats long, so a slow node is not taken for a dead one.
+    /// </summary>
+    public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>With a shared (PostgreSQL) store: how often the executor looks for runs other nodes queued.</summary>
+    public TimeSpan QueuePollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Logging configuration (console by default when null).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 

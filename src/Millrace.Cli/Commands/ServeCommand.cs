@@ -24,13 +24,18 @@ public static class ServeCommand
         var maxRuns = new Option<int?>("--max-runs") { Description = "Runs executing at once across projects; more wait in the queue (default: half the cores, at least 1)." };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "How long running runs get to finish on Ctrl-C before they are recorded interrupted (default 20s).", DefaultValueFactory = _ => "20s" };
         var noScheduler = new Option<bool>("--no-scheduler") { Description = "Do not fire schedules (runs start only through the API)." };
+        var heartbeat = new Option<string>("--heartbeat") { Description = "How often this node records in the store that it is alive (default 5s).", DefaultValueFactory = _ => "5s" };
+        var nodeTimeout = new Option<string>("--node-timeout") { Description = "A node silent for this long is dead and another node resumes its runs (default 30s).", DefaultValueFactory = _ => "30s" };
         var command = new Command("serve", "Serve projects: REST API (/api/v1), Sparkflows-compatible POST /executePipeline, schedules and the run queue.");
         command.Arguments.Add(projects);
-        foreach (var option in new Option[] { projectFolders, urls, maxRuns, shutdown, noScheduler }) command.Options.Add(option);
+        foreach (var option in new Option[] { projectFolders, urls, maxRuns, shutdown, noScheduler, heartbeat, nodeTimeout }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
-            if (!YamlNodeReader.TryParseDuration(parse.GetValue(shutdown)!, out var shutdownTimeout))
-                throw new CliException($"--shutdown-timeout must be a duration such as 20s or 2m, got '{parse.GetValue(shutdown)}'", CliApp.UsageError);
+            var shutdownTimeout = Duration(parse, shutdown);
+            var heartbeatInterval = Duration(parse, heartbeat);
+            var lease = Duration(parse, nodeTimeout);
+            if (heartbeatInterval <= TimeSpan.Zero || lease < heartbeatInterval * 2)
+                throw new CliException($"--node-timeout ({lease.TotalSeconds:0.###}s) must be at least twice --heartbeat ({heartbeatInterval.TotalSeconds:0.###}s), and the heartbeat above zero", CliApp.UsageError);
             var directories = new List<string>();
             var named = (parse.GetValue(projectFolders) ?? []).Concat(parse.GetValue(projects) ?? []).ToList();
             if (named.Count == 0) directories.Add(context.ProjectDirectory(parse));
@@ -46,6 +51,8 @@ public static class ServeCommand
                 Urls = parse.GetValue(urls)!,
                 MaxConcurrentRuns = parse.GetValue(maxRuns) ?? Math.Max(1, Environment.ProcessorCount / 2),
                 ShutdownTimeout = shutdownTimeout,
+                HeartbeatInterval = heartbeatInterval,
+                NodeTimeout = lease,
                 EnableScheduler = !parse.GetValue(noScheduler),
                 UseConsoleLifetime = false,
                 ConfigureLogging = Logging(parse),
@@ -54,6 +61,11 @@ public static class ServeCommand
         }));
         return command;
     }
+
+    static TimeSpan Duration(ParseResult parse, Option<string> option) =>
+        YamlNodeReader.TryParseDuration(parse.GetValue(option)!, out var value)
+            ? value
+            : throw new CliException($"{option.Name} must be a duration such as 20s or 2m, got '{parse.GetValue(option)}'", CliApp.UsageError);
 
     /// <summary>How the server logs: its own lines at information, the engine's with -v, framework noise only when it matters.</summary>
     internal static Action<ILoggingBuilder> Logging(ParseResult parse) => logging =>

@@ -41,7 +41,18 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     readonly SemaphoreSlim _wake = new(0);
     readonly SemaphoreSlim _submitGate = new(1, 1);
     readonly CancellationTokenSource _stopping = new();
+    readonly DateTimeOffset _nodeStartedAt = DateTimeOffset.UtcNow;
     Task? _loop;
+    Task? _membership;
+
+    /// <summary>Runs a run taken over from a dead node may be resumed in a row before it is left failed (a run that kills its node).</summary>
+    public const int MaxResumes = 3;
+
+    /// <summary>This node's id in the store's cluster table and in the runs it owns.</summary>
+    public static string NodeId => RunOwner.Self;
+
+    /// <summary>True when a hosted project's store is shared with other nodes (PostgreSQL).</summary>
+    bool Clustered => projects.All.Any(h => h.Store.Shared);
 
     /// <summary>Runs waiting to start, across projects.</summary>
     public int QueuedCount { get { lock (_lock) return _pending.Count; } }
@@ -61,7 +72,9 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             if (queued.Count > 0) logger.LogInformation("project {Project}: {Count} queued run(s) picked up", host.Id, queued.Count);
         }
         lock (_lock) _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));
+        await MembershipPassAsync(ct);
         _loop = Task.Run(LoopAsync, CancellationToken.None);
+        _membership = Task.Run(MembershipLoopAsync, CancellationToken.None);
     }
 
     /// <summary>
@@ -126,9 +139,14 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     {
         await _stopping.CancelAsync();
         if (_loop is not null) await _loop;
+        if (_membership is not null) await _membership;
         Task[] running;
         lock (_lock) running = _active.Values.Select(a => a.Task).OfType<Task>().ToArray();
-        if (running.Length == 0) return;
+        if (running.Length == 0)
+        {
+            await LeaveClusterAsync();
+            return;
+        }
         logger.LogInformation("waiting up to {Timeout} for {Count} running run(s) to finish", options.ShutdownTimeout, running.Length);
         var all = Task.WhenAll(running);
         if (await Task.WhenAny(all, Task.Delay(options.ShutdownTimeout)) == all) return;
@@ -144,7 +162,100 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         }
         // The runs stop at their next cancellation point and record themselves; DuckDB queries are interrupted.
         if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(30))) != all)
+        {
             logger.LogError("some runs did not stop within 30s of being interrupted; they are recorded interrupted at the next start");
+            return; // the node's row stays, so that another node takes them over when the heartbeat lapses
+        }
+        await LeaveClusterAsync();
+    }
+
+    async Task LeaveClusterAsync()
+    {
+        foreach (var host in projects.All)
+        {
+            try { await host.Store.RemoveClusterNodeAsync(NodeId, CancellationToken.None); }
+            catch (Exception e) { logger.LogWarning(e, "project {Project}: could not remove this node from the store's node list", host.Id); }
+        }
+    }
+
+    async Task MembershipLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.HeartbeatInterval, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            try
+            {
+                await MembershipPassAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "could not record this node's heartbeat or look for dead nodes; trying again");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records this node's heartbeat in every project's store, then takes over the running runs of nodes whose
+    /// heartbeat lapsed (or whose process is gone from this host): each is marked interrupted and a retry that
+    /// resumes it from its first uncommitted workflow is queued, in one store transaction, so exactly one node takes
+    /// each run over. A dead node without running runs is removed from the list.
+    /// </summary>
+    async Task MembershipPassAsync(CancellationToken ct)
+    {
+        foreach (var host in projects.All)
+        {
+            var now = DateTimeOffset.UtcNow;
+            await host.Store.HeartbeatAsync(NodeId, _nodeStartedAt, now, ct);
+            var dead = (await host.Store.GetClusterNodesAsync(ct))
+                .Where(n => n.Node != NodeId && (now - n.HeartbeatAt > options.NodeTimeout || RunOwner.IsDeadOnThisHost(n.Node)))
+                .ToDictionary(n => n.Node, StringComparer.Ordinal);
+            if (dead.Count == 0) continue;
+            var orphans = (await host.Store.GetRunningRunsAsync(ct)).Where(r => r.Owner is not null && dead.ContainsKey(r.Owner)).ToList();
+            foreach (var (run, owner) in orphans.Where(o => o.Run.ProjectId == host.Id))
+                await TakeOverAsync(host, run, dead[owner!], ct);
+            // Runs of other projects sharing the database are taken over by the nodes that host them.
+            foreach (var node in dead.Keys.Where(n => !orphans.Any(o => o.Owner == n)))
+                await host.Store.RemoveClusterNodeAsync(node, ct);
+        }
+    }
+
+    async Task TakeOverAsync(ProjectHost host, Run run, ClusterNode node, CancellationToken ct)
+    {
+        var attempt = (await host.Store.GetRunRequestAsync(run.Id, ct))?.Attempt ?? 1;
+        var lapse = $"node {node.Node} stopped sending heartbeats (last at {node.HeartbeatAt:u}) while running it";
+        QueuedRun? resume = null;
+        string reason;
+        if (attempt > MaxResumes)
+            reason = $"interrupted: {lapse}; it was already resumed {attempt - 1} times, so it is not resumed again. Retry it by hand with 'millrace retry {run.Id}'";
+        else
+        {
+            try
+            {
+                var retry = host.Runner.Prepare(Runner.ResumeRequest(run), RunStatus.Queued);
+                resume = new QueuedRun(retry, new RunRequestInfo(attempt + 1, null, $"node {NodeId} (run {run.Id} lost its node)"));
+                reason = $"interrupted: {lapse}; node {NodeId} resumes it as run {retry.Id} from its first uncommitted workflow";
+            }
+            catch (RunRequestException e)
+            {
+                reason = $"interrupted: {lapse}; it cannot be resumed with the current definitions ({e.Message})";
+            }
+        }
+        if (!await host.Store.TakeOverRunAsync(run.Id, node.Node, reason, DateTimeOffset.UtcNow, resume, ct)) return;
+        logger.LogWarning("project {Project}: took over run {RunId} of {Target}: {Reason}", host.Id, run.Id, run.Target, reason);
+        if (resume is null) return;
+        lock (_lock) _pending.Add(new Pending(host, resume.Run, resume.Request));
+        Wake();
     }
 
     int CountActiveOrQueued(string projectId, string target)
@@ -166,7 +277,9 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             var wait = TimeSpan.FromSeconds(5);
             try
             {
+                if (Clustered) await PickUpQueuedAsync();
                 wait = await DispatchAsync();
+                if (Clustered && wait > options.QueuePollInterval) wait = options.QueuePollInterval;
             }
             catch (Exception e)
             {
@@ -179,6 +292,23 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             catch (OperationCanceledException)
             {
                 break;
+            }
+        }
+    }
+
+    /// <summary>With a shared store: adds the runs other nodes queued (API calls and schedule fires they took) to the queue.</summary>
+    async Task PickUpQueuedAsync()
+    {
+        foreach (var host in projects.All.Where(h => h.Store.Shared))
+        {
+            var queued = await host.Store.GetQueuedRunsAsync(_stopping.Token);
+            lock (_lock)
+            {
+                var known = _pending.Select(p => p.Run.Id).Concat(_active.Keys).ToHashSet(StringComparer.Ordinal);
+                var added = queued.Where(q => q.Run.ProjectId == host.Id && !known.Contains(q.Run.Id)).Select(q => new Pending(host, q.Run, q.Request)).ToList();
+                if (added.Count == 0) continue;
+                _pending.AddRange(added);
+                _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));
             }
         }
     }
@@ -215,10 +345,13 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         foreach (var active in starting)
         {
             var startedAt = DateTimeOffset.UtcNow;
-            bool claimed;
+            ClaimResult claimed;
             try
             {
-                claimed = await active.Host.Store.ClaimQueuedRunAsync(active.Run.Id, RunOwner.Self, startedAt, CancellationToken.None);
+                // On a shared store the pipeline's max_active counts the runs of every node, checked in the claim's transaction.
+                int? limit = active.Host.Store.Shared && active.Host.Definition.Pipelines.TryGetValue(active.Run.Target, out var pipeline)
+                    ? pipeline.Concurrency.MaxActive : null;
+                claimed = await active.Host.Store.ClaimQueuedRunAsync(active.Run.Id, NodeId, startedAt, limit, CancellationToken.None);
             }
             catch (Exception e)
             {
@@ -230,12 +363,23 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
                 }
                 continue;
             }
-            if (!claimed)
+            if (claimed == ClaimResult.Busy)
             {
-                // Cancelled (or taken by another process) since it was queued.
+                // Other nodes run this pipeline's max_active runs now: it waits its turn.
+                lock (_lock)
+                {
+                    _active.Remove(active.Run.Id);
+                    _pending.Insert(0, new Pending(active.Host, active.Run, active.Request));
+                }
+                continue;
+            }
+            if (claimed == ClaimResult.NotQueued)
+            {
+                // Cancelled (or taken by another node) since it was queued.
                 lock (_lock) _active.Remove(active.Run.Id);
                 continue;
             }
+            logger.LogInformation("project {Project}: node {Node} executes run {RunId} of {Target}", active.Host.Id, NodeId, active.Run.Id, active.Run.Target);
             var run = active.Run with { Status = RunStatus.Running, StartedAt = startedAt };
             active.Task = Task.Run(() => ExecuteAsync(active, run), CancellationToken.None);
         }

@@ -23,11 +23,17 @@ public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone,
 /// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
 /// (<c>catch_up: N</c>). Fire times missed while paused are never run.
 /// </summary>
-public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ILogger<PipelineScheduler> logger) : IJobFactory
+public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, ILogger<PipelineScheduler> logger) : IJobFactory
 {
     readonly ProjectRegistry _projects = projects;
     readonly ILogger _logger = logger;
     const string RunKeyPrefix = "schedule:";
+
+    /// <summary>The Quartz scheduler name every node of a cluster shares (<c>sched_name</c> in the qrtz_ tables).</summary>
+    public const string ClusterName = "millrace";
+
+    /// <summary>True when the schedules live in the clustered job store on PostgreSQL, shared with other nodes.</summary>
+    public bool Clustered { get; private set; }
 
     /// <summary>Who requested a run for a fire time missed while the server was down (<c>catch_up: N</c>).</summary>
     public const string CatchUpRequester = "schedule (catch-up)";
@@ -37,14 +43,43 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     /// <summary>Registers every schedule of every hosted project (catching up where configured) and starts firing.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
+        // The nodes sharing a PostgreSQL store share one clustered Quartz scheduler in the same database (Quartz's own
+        // qrtz_ tables): each fire time fires on exactly one node, and a dead node's fires are taken by the others.
+        var shared = _projects.All.Select(h => h.Store).OfType<PostgresMetadataStore>().FirstOrDefault();
+        if (shared is not null && _projects.All.Select(h => h.Store).OfType<PostgresMetadataStore>().Any(s => s.ConnectionString != shared.ConnectionString))
+            _logger.LogWarning("the hosted projects use different PostgreSQL stores; the clustered scheduler keeps its tables in the first project's database");
         _factory = QuartzSchedulerBuilder.Create(q =>
         {
-            q.ConfigureScheduler(o => o.InstanceName = "millrace-" + Guid.NewGuid().ToString("N")[..8]);
             // A fire that waits behind a burst of others (a thousand schedules on one minute) is late, not missed.
-            q.UseInMemoryStore(o => o.MisfireThreshold = TimeSpan.FromMinutes(1));
+            var misfireThreshold = TimeSpan.FromMinutes(1);
+            if (shared is null)
+            {
+                q.ConfigureScheduler(o => o.InstanceName = "millrace-" + Guid.NewGuid().ToString("N")[..8]);
+                q.UseInMemoryStore(o => o.MisfireThreshold = misfireThreshold);
+            }
+            else
+            {
+                q.ConfigureScheduler(o =>
+                {
+                    o.InstanceName = ClusterName;
+                    o.InstanceId = RunExecutor.NodeId;
+                });
+                q.UsePersistentStore(store =>
+                {
+                    store.UsePostgres(Npgsql.NpgsqlFactory.Instance, shared.ConnectionString);
+                    store.ProvisionSchema();
+                    store.ConfigureStore(o => o.MisfireThreshold = misfireThreshold);
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = options.HeartbeatInterval;
+                        c.CheckinMisfireThreshold = options.NodeTimeout;
+                    });
+                });
+            }
             q.UseDefaultThreadPool(4);
             q.UseJobFactory(this);
         }).Build();
+        Clustered = shared is not null;
         _scheduler = await _factory.GetScheduler(ct);
         foreach (var host in _projects.All) await RegisterAsync(host, ct);
         await _scheduler.Start(ct);
@@ -66,7 +101,11 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     public async Task RegisterAsync(ProjectHost host, CancellationToken ct)
     {
         var scheduler = _scheduler ?? throw new InvalidOperationException("the scheduler is not started");
-        await scheduler.DeleteJobs(GroupMatcher<JobKey>.GroupEquals(host.Id), ct);
+        // Jobs of pipelines that no longer have a schedule go; the others are kept when their trigger is unchanged,
+        // so a node that starts (or reloads) does not reset the triggers the cluster is firing.
+        var wanted = host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(host.Id), ct)).Where(k => !wanted.Contains(k.Name)))
+            await scheduler.DeleteJob(stale, ct);
         var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
         var now = DateTimeOffset.UtcNow;
         foreach (var pipeline in host.Definition.Pipelines.Values)
@@ -80,8 +119,13 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                     _logger.LogInformation("{Project}/{Pipeline}: catching up the fire time {Time:u} missed while the server was down", host.Id, pipeline.Name, missed);
                     await FireAsync(host, pipeline.Name, missed, ct, catchUp: true);
                 }
-            await scheduler.ScheduleJob(Job(host, pipeline), Trigger(host, pipeline, expression, now), default, ct);
+            var existing = await scheduler.GetTrigger(new TriggerKey(pipeline.Name, host.Id), ct) as ICronTrigger;
+            if (existing?.CronExpressionString != expression.CronExpressionString || existing.TimeZone.Id != expression.TimeZone.Id
+                || existing.MisfireInstruction != MisfireInstruction(pipeline))
+                await scheduler.ScheduleJob(Job(host, pipeline), [Trigger(host, pipeline, expression, now)], new ScheduleJobOptions { Replace = true }, ct);
             if (state?.Paused == true) await scheduler.PauseJob(new JobKey(pipeline.Name, host.Id), ct);
+            else if (await scheduler.GetTriggerState(new TriggerKey(pipeline.Name, host.Id), ct) == TriggerState.Paused)
+                await scheduler.ResumeJob(new JobKey(pipeline.Name, host.Id), ct);
             await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
         }
     }
@@ -134,6 +178,8 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
             var result = await executor.SubmitAsync(host, request, new RunRequestInfo(RequestedBy: catchUp ? CatchUpRequester : "schedule"), ct: ct);
             if (!result.Duplicate)
                 _logger.LogInformation("{Project}/{Pipeline}: schedule fired for {Time:u}: run {RunId} {Status}", host.Id, pipelineName, fireTime, result.Run.Id, result.Run.Status);
+            else if (!catchUp)
+                _logger.LogInformation("{Project}/{Pipeline}: the fire for {Time:u} was already recorded as run {RunId} (a recovered fire)", host.Id, pipelineName, fireTime, result.Run.Id);
         }
         catch (RunRequestException e)
         {
@@ -145,13 +191,17 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     static CronExpression Expression(ScheduleDefinition schedule) =>
         CronSchedules.ToQuartz(schedule.Cron, TimeZoneInfo.FindSystemTimeZoneById(schedule.Timezone));
 
+    // RequestRecovery: a fire a node was recording when it died is fired again by another node (its run key makes
+    // the second recording a no-op if the first got through).
     static IJobDetail Job(ProjectHost host, PipelineDefinition pipeline) =>
-        JobBuilder.Create<FireJob>().WithIdentity(pipeline.Name, host.Id).Build();
+        JobBuilder.Create<FireJob>().WithIdentity(pipeline.Name, host.Id).RequestRecovery().Build();
+
+    static CronTriggerMisfireInstruction MisfireInstruction(PipelineDefinition pipeline) =>
+        pipeline.Schedule!.CatchUp > 0 ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing;
 
     static ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
     {
-        var schedule = CronScheduleBuilder.Create(expression).WithMisfireInstruction(
-            pipeline.Schedule!.CatchUp > 0 ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing);
+        var schedule = CronScheduleBuilder.Create(expression).WithMisfireInstruction(MisfireInstruction(pipeline));
         return TriggerBuilder.Create().WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
     }
 

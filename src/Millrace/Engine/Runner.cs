@@ -249,11 +249,17 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         var original = await store.GetRunAsync(runId, ct) ?? throw new RunRequestException($"no run '{runId}'");
         if (original.Status is not (RunStatus.Failed or RunStatus.Cancelled))
             throw new RunRequestException($"run {runId} is {original.Status.ToString().ToLowerInvariant()}; only failed or cancelled runs can be retried (use rerun to run it again)");
-        return new RunRequest(original.Target, OriginalVariables(original), TriggerKind.Retry, ParentRunId: original.Id)
-        {
-            CommittedWorkflows = await CommittedWorkflowsAsync(runId, ct),
-        };
+        return ResumeRequest(original) with { CommittedWorkflows = await CommittedWorkflowsAsync(runId, ct) };
     }
+
+    /// <summary>
+    /// The request that resumes <paramref name="original"/> from its first uncommitted workflow (trigger Retry, the
+    /// same variables and run.date), whatever its status: the server uses it for a run it takes over from a dead
+    /// node, before the run is marked failed. <see cref="ExecuteAsync(Run, IRunObserver?, RunControl?)"/> reads which
+    /// workflows the original committed when the retry starts.
+    /// </summary>
+    public static RunRequest ResumeRequest(Run original) =>
+        new(original.Target, OriginalVariables(original), TriggerKind.Retry, ParentRunId: original.Id);
 
     // Committed by the run, or skipped because an earlier attempt committed it (a retry of a retry).
     async Task<IReadOnlySet<string>> CommittedWorkflowsAsync(string runId, CancellationToken ct) =>

@@ -16,6 +16,14 @@ public partial interface IMetadataStore
     /// </summary>
     Task<bool> ClaimQueuedRunAsync(string runId, string owner, DateTimeOffset startedAt, CancellationToken ct);
 
+    /// <summary>
+    /// Like <see cref="ClaimQueuedRunAsync(string, string, DateTimeOffset, CancellationToken)"/>, and with
+    /// <paramref name="maxActive"/> refuses (<see cref="ClaimResult.Busy"/>) while that many runs of the same project
+    /// and target are Running, counted and claimed in one write transaction: nodes sharing the store together never
+    /// exceed a pipeline's <c>concurrency.max_active</c>.
+    /// </summary>
+    Task<ClaimResult> ClaimQueuedRunAsync(string runId, string owner, DateTimeOffset startedAt, int? maxActive, CancellationToken ct);
+
     /// <summary>Every run still Queued, oldest first, with its request.</summary>
     Task<IReadOnlyList<QueuedRun>> GetQueuedRunsAsync(CancellationToken ct);
 

@@ -18,8 +18,14 @@ public sealed class PostgresMetadataStore : SqlMetadataStore
 
     public PostgresMetadataStore(string connectionString)
     {
-        _dataSource = NpgsqlDataSource.Create(ToConnectionString(connectionString));
+        ConnectionString = ToConnectionString(connectionString);
+        _dataSource = NpgsqlDataSource.Create(ConnectionString);
     }
+
+    /// <summary>The Npgsql connection string (with its password): the clustered scheduler keeps its tables in the same database.</summary>
+    public string ConnectionString { get; }
+
+    public override bool Shared => true;
 
     /// <summary>Opens and migrates the store on <paramref name="connectionString"/> (<c>postgres://…</c> or <c>Host=…</c>).</summary>
     public static async Task<PostgresMetadataStore> OpenAsync(string connectionString, CancellationToken ct)

@@ -95,3 +95,17 @@ public sealed record NotificationDelivery
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? DeliveredAt { get; init; }
 }
+
+/// <summary>What claiming a queued run did.</summary>
+public enum ClaimResult
+{
+    /// <summary>The run is now Running, owned by the caller.</summary>
+    Claimed,
+    /// <summary>The run is no longer queued: cancelled, or claimed by another node.</summary>
+    NotQueued,
+    /// <summary>The pipeline already has its <c>max_active</c> runs running (on any node); the run stays queued.</summary>
+    Busy,
+}
+
+/// <summary>A server node sharing the store, with the last time it said it was alive.</summary>
+public sealed record ClusterNode(string Node, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt);

@@ -12,15 +12,26 @@ public abstract partial class SqlMetadataStore
     {
         await using var connection = await OpenAsync(ct);
         await using var transaction = await BeginWriteAsync(connection, ct);
+        if (await InsertRunRequestAsync(connection, transaction, run, request, ct) is { } existingId)
+        {
+            await transaction.RollbackAsync(ct);
+            return (await QueryRunsAsync(connection, "WHERE id = @id", new Page(0, 1), ct, ("id", existingId))).Single();
+        }
+        await transaction.CommitAsync(ct);
+        return run;
+    }
+
+    /// <summary>
+    /// Inserts a run and its request row in the caller's write transaction; when the run key names an earlier run,
+    /// writes nothing and returns that run's id.
+    /// </summary>
+    async Task<string?> InsertRunRequestAsync(DbConnection connection, DbTransaction transaction, Run run, RunRequestInfo request, CancellationToken ct)
+    {
         if (run.RunKey is not null)
         {
             // The write lock is held, so no other request with this key can slip in between the check and the insert.
             await using var find = Command(connection, transaction, "SELECT id FROM runs WHERE project_id = @p AND target = @t AND run_key = @k", ("p", run.ProjectId), ("t", run.Target), ("k", run.RunKey));
-            if (await find.ExecuteScalarAsync(ct) is string existingId)
-            {
-                await transaction.RollbackAsync(ct);
-                return (await QueryRunsAsync(connection, "WHERE id = @id", new Page(0, 1), ct, ("id", existingId))).Single();
-            }
+            if (await find.ExecuteScalarAsync(ct) is string existingId) return existingId;
         }
         await ExecuteAsync(connection, transaction, """
             INSERT INTO runs (id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date,
@@ -30,17 +41,41 @@ public abstract partial class SqlMetadataStore
         await ExecuteAsync(connection, transaction, """
             INSERT INTO run_requests (run_id, attempt, not_before, requested_by, user_name) VALUES (@run, @attempt, @notBefore, @by, @user)
             """, ct, ("run", run.Id), ("attempt", request.Attempt), ("notBefore", Time(request.NotBefore)), ("by", request.RequestedBy), ("user", request.UserName));
-        await transaction.CommitAsync(ct);
-        return run;
+        return null;
     }
 
-    public async Task<bool> ClaimQueuedRunAsync(string runId, string owner, DateTimeOffset startedAt, CancellationToken ct)
+    public async Task<bool> ClaimQueuedRunAsync(string runId, string owner, DateTimeOffset startedAt, CancellationToken ct) =>
+        await ClaimQueuedRunAsync(runId, owner, startedAt, null, ct) == ClaimResult.Claimed;
+
+    public async Task<ClaimResult> ClaimQueuedRunAsync(string runId, string owner, DateTimeOffset startedAt, int? maxActive, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, null,
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        await using (var status = Command(connection, transaction, "SELECT status FROM runs WHERE id = @id", ("id", runId)))
+            if (await status.ExecuteScalarAsync(ct) is not "Queued")
+            {
+                await transaction.RollbackAsync(ct);
+                return ClaimResult.NotQueued;
+            }
+        if (maxActive is { } limit)
+        {
+            // Under the write lock: no other node can start a run of this pipeline between the count and the claim.
+            await using var count = Command(connection, transaction, """
+                SELECT COUNT(*) FROM runs r JOIN runs q ON q.project_id = r.project_id AND q.target = r.target
+                WHERE q.id = @id AND r.status = 'Running'
+                """, ("id", runId));
+            if (Convert.ToInt64(await count.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) >= limit)
+            {
+                await transaction.RollbackAsync(ct);
+                return ClaimResult.Busy;
+            }
+        }
+        await using var command = Command(connection, transaction,
             "UPDATE runs SET status = 'Running', started_at = @started, owner = @owner WHERE id = @id AND status = 'Queued'",
             ("started", Time(startedAt)), ("owner", owner), ("id", runId));
-        return await command.ExecuteNonQueryAsync(ct) == 1;
+        var claimed = await command.ExecuteNonQueryAsync(ct) == 1;
+        await transaction.CommitAsync(ct);
+        return claimed ? ClaimResult.Claimed : ClaimResult.NotQueued;
     }
 
     public async Task<IReadOnlyList<QueuedRun>> GetQueuedRunsAsync(CancellationToken ct)

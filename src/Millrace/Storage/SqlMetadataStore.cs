@@ -319,6 +319,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     {
         await using var connection = await OpenAsync(ct);
         await using var transaction = await BeginWriteAsync(connection, ct);
+        await CheckStillRunningAsync(connection, transaction, commit.RunId, ct);
         var now = DateTimeOffset.UtcNow;
         foreach (var (version, baseVersion) in commit.DatasetVersions)
         {

@@ -1,0 +1,28 @@
+namespace Millrace.Storage;
+
+/// <summary>What several server nodes sharing one store need: membership by heartbeat, and taking over a dead node's runs.</summary>
+public partial interface IMetadataStore
+{
+    /// <summary>
+    /// True when server nodes on several machines may share this store (PostgreSQL): the server then polls it for
+    /// runs other nodes queued and runs a clustered scheduler. False for the embedded SQLite file.
+    /// </summary>
+    bool Shared { get; }
+
+    /// <summary>Records that <paramref name="node"/> is alive at <paramref name="at"/> (inserting it on its first beat).</summary>
+    Task HeartbeatAsync(string node, DateTimeOffset startedAt, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>Every node that has a heartbeat row, alive or not.</summary>
+    Task<IReadOnlyList<ClusterNode>> GetClusterNodesAsync(CancellationToken ct);
+
+    /// <summary>Removes a node's row (it stopped cleanly, or another node took over its runs).</summary>
+    Task RemoveClusterNodeAsync(string node, CancellationToken ct);
+
+    /// <summary>
+    /// Takes over a run whose node died, in one write transaction: only if the run is still Running and owned by
+    /// <paramref name="deadOwner"/>, marks it (and its running steps and workflows) failed with
+    /// <paramref name="reason"/>, logs the reason, and records <paramref name="resume"/> (a queued retry) when given.
+    /// False when the run had already ended or another node took it over first: then nothing is written.
+    /// </summary>
+    Task<bool> TakeOverRunAsync(string runId, string deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct);
+}

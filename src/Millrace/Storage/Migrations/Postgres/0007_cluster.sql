@@ -1,0 +1,8 @@
+-- The server nodes sharing this store, each with the time it last said it was alive. A node whose heartbeat is
+-- older than the lease is dead: another node takes over its running runs (marks them interrupted and queues their
+-- resumption, in one transaction) and removes its row.
+CREATE TABLE cluster_nodes (
+    node         TEXT PRIMARY KEY,
+    started_at   TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+);
