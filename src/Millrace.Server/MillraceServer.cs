@@ -85,8 +85,9 @@ public static class MillraceServer
         app.UseStatusCodePages();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor) =>
-                TypedResults.Ok(new HealthView("ok", projects.All.Select(p => p.Id).ToList(), executor.QueuedCount, executor.RunningCount)))
-            .WithTags("Health").WithSummary("Liveness: the hosted projects and the executor's queue").Produces<HealthView>();
+                TypedResults.Ok(new HealthView("ok", projects.All.Select(p => p.Id).ToList(), executor.QueuedCount, executor.RunningCount,
+                    RunExecutor.NodeId, projects.All.Any(p => p.Store.Shared))))
+            .WithTags("Health").WithSummary("Liveness: the hosted projects, the executor's queue, this node's id and whether it shares its store with other nodes").Produces<HealthView>();
         SparkflowsEndpoints.Map(app);
         var api = app.MapGroup("/api/v1");
         ProjectEndpoints.Map(api);

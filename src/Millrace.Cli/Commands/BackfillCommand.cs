@@ -16,7 +16,7 @@ namespace Millrace.Cli.Commands;
 /// </summary>
 public static class BackfillCommand
 {
-    const int ConflictAttempts = 5;
+    const int ConflictAttempts = 10;
 
     public static Command Create(CliContext context)
     {
@@ -66,8 +66,14 @@ public static class BackfillCommand
                     var variables = context.Variables.Append(new(BuiltInParameters.RunDate, date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))).ToList();
                     Run run;
                     var attempt = 0;
-                    do run = await runner.RunAsync(new RunRequest(name, variables, TriggerKind.Backfill), null, ct);
-                    while (run.Status == RunStatus.Failed && run.Error?.Contains(CommitConflictException.Marker, StringComparison.Ordinal) == true && ++attempt < ConflictAttempts);
+                    while (true)
+                    {
+                        run = await runner.RunAsync(new RunRequest(name, variables, TriggerKind.Backfill), null, ct);
+                        if (run.Status != RunStatus.Failed || run.Error?.Contains(CommitConflictException.Marker, StringComparison.Ordinal) != true || ++attempt >= ConflictAttempts) break;
+                        // Another date committed the same dataset first: wait a random moment, so the dates that
+                        // collided do not collide again in lockstep, and run this one again on the new version.
+                        await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 200) * attempt), ct);
+                    }
                     lock (results) results.Add(run);
                     if (!context.Interactive)
                         await context.Output.WriteLineAsync($"{date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + run.Error)}");

@@ -95,7 +95,7 @@ public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string?
 public sealed record DeliveryView(string Id, string? RunId, string Event, string Url, string Status, int Attempts, DateTimeOffset? LastAttemptAt,
     int? LastStatusCode, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset? NextAttemptAt);
 
-public sealed record HealthView(string Status, IReadOnlyList<string> Projects, int QueuedRuns, int RunningRuns);
+public sealed record HealthView(string Status, IReadOnlyList<string> Projects, int QueuedRuns, int RunningRuns, string Node, bool Clustered);
 
 /// <summary>Maps the library's records to what the API returns.</summary>
 static class Views
