@@ -80,8 +80,10 @@ public sealed class MergeStep : IStep, IDatasetProducer
         IReadOnlyList<ColumnSchema> batchSchema = inputSchema.Where(c => c.Name != DeleteColumn).ToList();
         var schema = batchSchema;
         var current = await DatasetFiles.BaseVersionAsync(context, Into, ct);
-        // An empty version has no rows to disagree with; otherwise the batch must match, or evolve the schema.
-        if (current is { Rows: > 0 })
+        var batchRows = await DuckDb.CountAsync(connection, input, ct);
+        // An empty version has no rows to disagree with, nor has an empty batch (a header-only CSV read without a
+        // schema gives VARCHAR columns); otherwise the batch must match, or evolve the schema.
+        if (current is { Rows: > 0 } && batchRows > 0)
             schema = await DatasetFiles.ReconcileSchemaAsync(context, Into, current.Schema, batchSchema, EvolveSchema, "set on_schema_change: evolve, or write the dataset anew (write, mode: overwrite)", ct);
         var historySchema = current is { Rows: > 0 } ? current.Schema : schema;
 
@@ -93,7 +95,6 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var deleted = DeleteColumn is null ? "FALSE" : $"coalesce(CAST({SqlText.Identifier(DeleteColumn)} AS BOOLEAN), FALSE)";
 
         // The batch, one row per key: the latest by order_by.
-        var batchRows = await DuckDb.CountAsync(connection, input, ct);
         await DuckDb.ExecuteAsync(connection, $"""
             CREATE TEMP TABLE __batch AS
             SELECT {DatasetFiles.Conform(schema, batchSchema)}, {deleted} AS __deleted{bucketExpression}
@@ -120,9 +121,12 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var history = current?.Files ?? [];
         var affectedFiles = history.Where(f => touched.Contains(DatasetFiles.FolderOf(f))).ToList();
         var keptFiles = history.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
+        var affectedRead = $"read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false)";
+        // The columns the affected files really have: after an evolution, files written before it lack the added
+        // columns (NULL for them), even though the version's schema lists them.
         var existing = affectedFiles.Count == 0
             ? $"(SELECT {string.Join(", ", schema.Select(c => $"CAST(NULL AS {c.Type}) AS {SqlText.Identifier(c.Name)}"))}{(Buckets is null ? "" : $", CAST(NULL AS VARCHAR) AS {BucketColumn}")} WHERE FALSE)"
-            : $"(SELECT {DatasetFiles.Conform(schema, historySchema)}{bucketExpression} FROM read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false))";
+            : $"(SELECT {DatasetFiles.Conform(schema, DuckDb.Describe(connection, affectedRead).Where(c => historySchema.Any(h => h.Name == c.Name)).ToList())}{bucketExpression} FROM {affectedRead})";
         await DuckDb.ExecuteAsync(connection, $"CREATE TEMP TABLE __existing AS SELECT * FROM {existing} e", ct);
 
         var newer = OrderBy is null ? "TRUE" : $"(e.{SqlText.Identifier(OrderBy)} IS NULL OR b.{SqlText.Identifier(OrderBy)} >= e.{SqlText.Identifier(OrderBy)})";

@@ -107,8 +107,11 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var baseVersion = current?.Version;
         var rows = await DuckDb.CountAsync(context.Connection, input, ct);
         const string remedy = "write with mode: overwrite to replace it, or set on_schema_change: evolve";
-        // An empty version has no rows to disagree with: the next write may give the dataset its real schema.
-        if (current is { Rows: > 0 } && Mode != "overwrite")
+        // An empty version has no rows to disagree with: the next write may give the dataset its real schema. An empty
+        // input adds nothing, so it keeps the dataset's schema (a header-only CSV read without a schema is all VARCHAR).
+        if (current is { Rows: > 0 } && Mode != "overwrite" && rows == 0)
+            schema = current.Schema;
+        else if (current is { Rows: > 0 } && Mode != "overwrite")
         {
             var target = await DatasetFiles.ReconcileSchemaAsync(context, name, current.Schema, schema, EvolveSchema, remedy, ct);
             if (!ReferenceEquals(target, current.Schema) || target.Count != schema.Count)

@@ -217,4 +217,51 @@ public sealed class SchemaChangeTests : IAsyncLifetime
         Ingest(Write("append", "sometimes"));
         DefinitionAssert.Single(_project.Check(), "on_schema_change must be fail or evolve, got 'sometimes'");
     }
+
+    [Theory]
+    [MemberData(nameof(Sinks))]
+    public async Task A_header_only_batch_read_without_a_schema_is_no_schema_change(string kind, string sink)
+    {
+        Ingest(sink);
+        Assert.Equal(RunStatus.Succeeded, (await BatchAsync(First)).Status);
+
+        // No rows, so DuckDB reads every column as VARCHAR: an empty batch has nothing to disagree with.
+        var run = await BatchAsync("customer_id,region,spend,dt\n");
+
+        Assert.True(run.Status == RunStatus.Succeeded, $"{kind}: {run.Error}");
+        Assert.Empty(await _project.AnomaliesOfAsync(run.Id));
+        var latest = (await _project.DatasetVersionAsync("customers"))!;
+        Assert.Equal("BIGINT", latest.Schema.Single(c => c.Name == "customer_id").Type);
+        Assert.Equal([(1L, "north", (string?)null), (2L, "south", null)], await RowsWithoutReferralAsync());
+    }
+
+    [Fact]
+    public async Task A_bucketed_merge_after_an_evolution_reads_old_buckets_without_the_new_column()
+    {
+        Ingest(Merge("evolve").Replace("key: [customer_id]", "key: [customer_id]\nbuckets: 8"));
+        Assert.Equal(RunStatus.Succeeded, (await BatchAsync(First)).Status);
+        // A new customer in a bucket of its own: the bucket files of 1 and 2 keep the old columns.
+        var newcomer = Enumerable.Range(3, 100).First(id => Bucket(id) != Bucket(1) && Bucket(id) != Bucket(2));
+        Assert.Equal(RunStatus.Succeeded, (await BatchAsync($"customer_id,region,spend,referral_code,dt\n{newcomer},east,30,R3,2026-01-02\n")).Status);
+
+        // Now a change to customer 1, whose bucket file was written before referral_code existed.
+        var run = await BatchAsync("customer_id,region,spend,referral_code,dt\n1,north,11,R1,2026-01-03\n");
+
+        Assert.True(run.Status == RunStatus.Succeeded, run.Error);
+        Assert.Equal([(1L, "north", "R1"), (2L, "south", null), (newcomer, "east", "R3")], await RowsAsync());
+    }
+
+    /// <summary>The merge's bucket of a one-column key, as the merge step computes it.</summary>
+    static long Bucket(long id)
+    {
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT CAST(md5_number(concat_ws('|', CAST({id} AS VARCHAR))) % 8 AS BIGINT)";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    async Task<IReadOnlyList<(long Id, string? Region, string? Referral)>> RowsWithoutReferralAsync() =>
+        (await _project.QueryDatasetAsync("customers", "SELECT customer_id, region FROM {dataset} ORDER BY customer_id"))
+            .Select(r => (Long(r[0]), (string?)r[1], (string?)null)).ToList();
 }
