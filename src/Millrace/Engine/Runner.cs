@@ -147,7 +147,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             return run;
         }
 
-        var lake = new LakeRoot(project.LakeRoot);
+        var lake = LakeRoot.Open(project);
         var context = new RunContext
         {
             RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,

@@ -122,7 +122,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var keptFiles = history.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
         var existing = affectedFiles.Count == 0
             ? $"(SELECT {string.Join(", ", schema.Select(c => $"CAST(NULL AS {c.Type}) AS {SqlText.Identifier(c.Name)}"))}{(Buckets is null ? "" : $", CAST(NULL AS VARCHAR) AS {BucketColumn}")} WHERE FALSE)"
-            : $"(SELECT {DatasetFiles.Conform(schema, historySchema)}{bucketExpression} FROM read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false))";
+            : $"(SELECT {DatasetFiles.Conform(schema, historySchema)}{bucketExpression} FROM read_parquet({DuckDb.FileList(await context.Lake.FetchAsync(affectedFiles, ct))}, union_by_name = true, hive_partitioning = false))";
         await DuckDb.ExecuteAsync(connection, $"CREATE TEMP TABLE __existing AS SELECT * FROM {existing} e", ct);
 
         var newer = OrderBy is null ? "TRUE" : $"(e.{SqlText.Identifier(OrderBy)} IS NULL OR b.{SqlText.Identifier(OrderBy)} >= e.{SqlText.Identifier(OrderBy)})";

@@ -1,0 +1,204 @@
+using Millrace.Engine;
+using Millrace.Storage;
+using Millrace.Tests.TestSupport;
+
+namespace Millrace.Tests.Lake;
+
+/// <summary>
+/// The S3 lake against a real S3-compatible server (s3rver, started by ./test.sh): incremental reads list the bucket
+/// and take objects by ETag, runs upload before their commit and publish after it, a second node with an empty cache
+/// reads what the first committed, and gc cleans the bucket. Each test has its own bucket.
+/// </summary>
+public sealed class S3LakeTests : IAsyncLifetime
+{
+    const string Ingest = """
+        name: ingest
+        steps:
+          - id: new_events
+            type: read
+            path: raw/events/*.csv
+            incremental: true
+            schema: { event_id: BIGINT, customer: VARCHAR, amount: DOUBLE }
+          - id: history
+            type: merge
+            input: new_events
+            into: events
+            key: [event_id]
+          - id: export
+            type: write
+            input: new_events
+            path: predictions/new_events/dt=${run.date}/events.csv
+        """;
+
+    const string Summarize = """
+        name: summarize
+        steps:
+          - id: totals
+            type: sql
+            inputs: [events]
+            sql: SELECT customer, count(*) AS events, sum(amount) AS amount FROM events GROUP BY customer ORDER BY customer
+          - id: store_totals
+            type: write
+            input: totals
+            dataset: totals
+          - id: out
+            type: write
+            input: totals
+            path: predictions/totals/dt=${run.date}/
+            format: csv
+        """;
+
+    static readonly string[] Batches =
+    [
+        "event_id,customer,amount\n1,a,10.5\n2,b,3\n3,a,1\n",
+        "event_id,customer,amount\n4,c,7\n2,b,4\n",
+        "event_id,customer,amount\n5,a,2\n6,d,8.25\n",
+    ];
+
+    S3TestBucket? _bucket;
+    readonly List<TestProject> _projects = [];
+
+    S3TestBucket Bucket => _bucket!;
+
+    public async Task InitializeAsync() => _bucket = S3TestBucket.Endpoint is null ? null : await S3TestBucket.CreateAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var project in _projects) await project.DisposeAsync();
+        _bucket?.Dispose();
+    }
+
+    /// <summary>A project (a "node") on this test's bucket; <paramref name="store"/> shares another node's SQLite store.</summary>
+    TestProject Node(string? store = null)
+    {
+        var project = new TestProject(projectYaml: $"id: s3lake\n{Bucket.LakeYaml()}{(store is null ? "" : $"store: sqlite:{store}\n")}");
+        project.Workflow("ingest", Ingest).Workflow("summarize", Summarize).Pipeline("daily", "workflows: [ingest, summarize]\n");
+        _projects.Add(project);
+        return project;
+    }
+
+    static string StorePath(TestProject node) => Path.Combine(node.Directory, ".millrace", "millrace.db");
+
+    static string CachePath(TestProject node, string relative) => Path.Combine(node.Directory, ".millrace", "lake-cache", relative);
+
+    static async Task<Run> RunOnAsync(TestProject node, IMetadataStore store, string target, string date) =>
+        await new Runner(node.Open(), store) { DuckDbThreads = 2 }.RunAsync(new RunRequest(target, [new("run.date", date)]));
+
+    static void Succeeded(Run run) => Assert.True(run.Status == RunStatus.Succeeded, $"run {run.Id} {run.Status}: {run.Error}");
+
+    [SkippableFact]
+    public async Task Incremental_read_takes_new_objects_once_and_detects_a_rewritten_object_by_its_etag()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var node = Node();
+        await Bucket.PutAsync("lake/raw/events/a.csv", Batches[0]);
+
+        var first = await node.RunAsync("ingest", ("run.date", "2026-01-01"));
+        Succeeded(first);
+        Assert.Equal(3, (await node.StepRunAsync(first.Id, "new_events")).Rows);
+        var watermark = await (await node.StoreAsync()).GetWatermarkAsync("ingest", "new_events", CancellationToken.None);
+        Assert.False(string.IsNullOrEmpty(watermark["raw/events/a.csv"].ETag));
+
+        // A fresh cache: the next run downloads only the new object, not the one already taken.
+        Directory.Delete(Path.Combine(node.Directory, ".millrace", "lake-cache"), recursive: true);
+        await Bucket.PutAsync("lake/raw/events/b.csv", Batches[1]);
+        var second = await node.RunAsync("ingest", ("run.date", "2026-01-02"));
+        Succeeded(second);
+        Assert.Equal(2, (await node.StepRunAsync(second.Id, "new_events")).Rows);
+        Assert.True(File.Exists(CachePath(node, "raw/events/b.csv")));
+        Assert.False(File.Exists(CachePath(node, "raw/events/a.csv")));
+
+        // The same bytes written again keep their ETag: not a new file.
+        await Bucket.PutAsync("lake/raw/events/a.csv", Batches[0]);
+        var same = await node.RunAsync("ingest", ("run.date", "2026-01-03"));
+        Succeeded(same);
+        Assert.Equal(0, (await node.StepRunAsync(same.Id, "new_events")).Rows);
+
+        // New bytes: a new ETag, a rewritten_file anomaly, and (on_rewrite: reprocess) the object is read again.
+        await Bucket.PutAsync("lake/raw/events/a.csv", Batches[2]);
+        var rewritten = await node.RunAsync("ingest", ("run.date", "2026-01-04"));
+        Succeeded(rewritten);
+        Assert.Equal(2, (await node.StepRunAsync(rewritten.Id, "new_events")).Rows);
+        var anomaly = Assert.Single(await (await node.StoreAsync()).FindAnomaliesAsync(rewritten.Id, new Page(0, 10), CancellationToken.None));
+        Assert.Equal("rewritten_file", anomaly.Kind);
+        Assert.Contains("raw/events/a.csv changed after run", anomaly.Message, StringComparison.Ordinal);
+        Assert.Contains("etag", anomaly.Message, StringComparison.Ordinal);
+        var events = await node.QueryDatasetAsync("events", "SELECT event_id FROM {dataset} ORDER BY event_id", version: null);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], events.Select(r => Convert.ToInt64(r[0])).ToArray());
+    }
+
+    [SkippableFact]
+    public async Task A_pipeline_on_an_S3_lake_commits_what_the_same_pipeline_commits_on_a_local_lake()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var s3 = Node();
+        await using var local = new TestProject(projectYaml: "id: s3lake\n");
+        local.Workflow("ingest", Ingest).Workflow("summarize", Summarize).Pipeline("daily", "workflows: [ingest, summarize]\n");
+        for (var day = 0; day < 2; day++)
+        {
+            await Bucket.PutAsync($"lake/raw/events/{day}.csv", Batches[day]);
+            local.LakeFile($"raw/events/{day}.csv", Batches[day]);
+            var date = $"2026-01-0{day + 1}";
+            Succeeded(await s3.RunAsync("daily", ("run.date", date)));
+            Succeeded(await local.RunAsync("daily", ("run.date", date)));
+        }
+
+        foreach (var dataset in new[] { "events", "totals" })
+            Assert.Equal(
+                await local.QueryDatasetAsync(dataset, "SELECT * FROM {dataset} ORDER BY ALL"),
+                await s3.QueryDatasetAsync(dataset, "SELECT * FROM {dataset} ORDER BY ALL"));
+        foreach (var output in new[] { "predictions/totals/dt=2026-01-02/part-0.csv", "predictions/new_events/dt=2026-01-02/events.csv" })
+            Assert.Equal(await File.ReadAllTextAsync(local.LakePath(output)), await Bucket.GetAsync($"lake/{output}"));
+
+        var keys = await Bucket.KeysAsync();
+        Assert.DoesNotContain(keys, k => k.StartsWith("lake/_staging/", StringComparison.Ordinal));
+        var totals = (await s3.DatasetVersionAsync("totals"))!;
+        Assert.All(totals.Files, f => Assert.Contains($"lake/{f}", keys));
+    }
+
+    [SkippableFact]
+    public async Task A_second_node_with_an_empty_cache_reads_what_the_first_node_committed()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var first = Node();
+        var store = await first.StoreAsync();
+        var second = Node(store: StorePath(first));
+        await Bucket.PutAsync("lake/raw/events/0.csv", Batches[0]);
+        Succeeded(await RunOnAsync(first, store, "ingest", "2026-01-01"));
+
+        Assert.False(Directory.Exists(CachePath(second, "datasets")));
+        Succeeded(await RunOnAsync(second, store, "summarize", "2026-01-01"));
+        // The first node's store holds the version; its cache fetches the second node's files from the bucket.
+        Assert.Equal([["a", 2L, 11.5], ["b", 1L, 3.0]], await first.QueryDatasetAsync("totals", "SELECT customer, events, amount FROM {dataset} ORDER BY customer"));
+
+        // The watermark is in the shared store: the second node does not take the first node's object again.
+        await Bucket.PutAsync("lake/raw/events/1.csv", Batches[1]);
+        var ingest = await RunOnAsync(second, store, "ingest", "2026-01-02");
+        Succeeded(ingest);
+        Assert.Equal(2, (await store.GetStepRunsAsync(ingest.Id, CancellationToken.None)).Single(s => s.StepId == "new_events").Rows);
+        Succeeded(await RunOnAsync(first, store, "summarize", "2026-01-02"));
+        Assert.Equal([["a", 2L, 11.5], ["b", 1L, 4.0], ["c", 1L, 7.0]], await first.QueryDatasetAsync("totals", "SELECT customer, events, amount FROM {dataset} ORDER BY customer"));
+    }
+
+    [SkippableFact]
+    public async Task Gc_removes_unreferenced_objects_and_dead_staging_from_the_bucket_and_keeps_committed_ones()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var node = Node();
+        await Bucket.PutAsync("lake/raw/events/0.csv", Batches[0]);
+        Succeeded(await node.RunAsync("daily", ("run.date", "2026-01-01")));
+        var committed = await Bucket.KeysAsync("lake/datasets/");
+        // What a run killed before its commit leaves in the bucket: an unlisted dataset part and a staging folder.
+        await Bucket.PutAsync("lake/datasets/events/part-20260101-000000-dead00-history-0.parquet", "orphan");
+        await Bucket.PutAsync("lake/_staging/20260101-000000-dead00/ingest/export/events.csv", "staged");
+
+        var report = await new GarbageCollector(node.Open(), await node.StoreAsync()).CollectAsync(dryRun: false, CancellationToken.None);
+
+        Assert.Equal(1, report.DatasetFiles);
+        Assert.Equal(1, report.StagingFolders);
+        Assert.Equal(committed, await Bucket.KeysAsync("lake/datasets/"));
+        Assert.Empty(await Bucket.KeysAsync("lake/_staging/"));
+        Assert.Contains("lake/raw/events/0.csv", await Bucket.KeysAsync("lake/raw/"));
+        Assert.Equal(2, (await node.QueryDatasetAsync("totals", "SELECT * FROM {dataset}")).Count);
+    }
+}
