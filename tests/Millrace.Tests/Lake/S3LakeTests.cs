@@ -201,4 +201,81 @@ public sealed class S3LakeTests : IAsyncLifetime
         Assert.Contains("lake/raw/events/0.csv", await Bucket.KeysAsync("lake/raw/"));
         Assert.Equal(2, (await node.QueryDatasetAsync("totals", "SELECT * FROM {dataset}")).Count);
     }
+
+    const string TrainFields = """
+        model: churn
+        task: binary
+        label: churned
+        features: [tickets, region]
+        options: { iterations: 20 }
+        """;
+
+    const string Score = """
+        name: score
+        steps:
+          - id: data
+            type: read
+            path: raw/customers.csv
+          - id: scored
+            type: predict
+            input: data
+            model: churn@champion
+          - id: out
+            type: write
+            input: scored
+            path: predictions/churn/dt=${run.date}/
+        """;
+
+    [SkippableFact]
+    public async Task A_model_trained_on_one_node_scores_on_another_node_as_on_a_local_lake()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var first = Node();
+        var store = await first.StoreAsync();
+        var second = Node(store: StorePath(first));
+        await using var local = new TestProject(projectYaml: "id: s3lake\n");
+        await Bucket.PutAsync("lake/raw/customers.csv", LearningData.Customers());
+        local.LakeFile("raw/customers.csv", LearningData.Customers());
+        foreach (var node in new[] { first, second, local }) node.TrainWorkflow("train", "raw/customers.csv", TrainFields).Workflow("score", Score);
+
+        Succeeded(await RunOnAsync(first, store, "train", "2026-01-01"));
+        Succeeded(await RunOnAsync(second, store, "score", "2026-01-01"));
+        Succeeded(await local.RunAsync("train", ("run.date", "2026-01-01")));
+        Succeeded(await local.RunAsync("score", ("run.date", "2026-01-01")));
+
+        Assert.Contains("lake/models/churn/v1/model.zip", await Bucket.KeysAsync("lake/models/"));
+        Assert.True(File.Exists(CachePath(second, "models/churn/v1/model.zip")), "the second node fetched the model into its cache");
+        const string Scores = "SELECT * EXCLUDE (run_id) FROM read_parquet('{0}') ORDER BY ALL";
+        Assert.Equal(
+            TestProject.Query(string.Format(System.Globalization.CultureInfo.InvariantCulture, Scores, local.LakePath("predictions/churn/dt=2026-01-01/part-0.parquet"))),
+            TestProject.Query(string.Format(System.Globalization.CultureInfo.InvariantCulture, Scores, CachePath(second, "predictions/churn/dt=2026-01-01/part-0.parquet"))));
+        Assert.Contains("lake/predictions/churn/dt=2026-01-01/part-0.parquet", await Bucket.KeysAsync("lake/predictions/"));
+    }
+
+    [SkippableFact]
+    public async Task Quarantined_rows_of_an_S3_landing_zone_are_published_to_the_bucket()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var node = Node();
+        node.Workflow("orders", """
+            name: orders
+            steps:
+              - id: orders
+                type: read
+                path: raw/orders/*.csv
+                schema: { order_id: BIGINT, amount: DOUBLE }
+                incremental: true
+                on_error: quarantine
+            """);
+        await Bucket.PutAsync("lake/raw/orders/day1.csv", "order_id,amount\n1,10\nthree,30\n4,40\n");
+
+        var run = await node.RunAsync("orders", ("run.date", "2026-01-01"));
+
+        Succeeded(run);
+        Assert.Equal(2, (await node.StepRunAsync(run.Id, "orders")).Rows);
+        var key = $"lake/quarantine/orders/{run.Id}/orders.parquet";
+        Assert.Equal([key], await Bucket.KeysAsync("lake/quarantine/"));
+        var rows = TestProject.Query($"SELECT file, line, original_line FROM read_parquet('{CachePath(node, key["lake/".Length..])}')");
+        Assert.Equal([("raw/orders/day1.csv", 3L, "three,30")], rows.Select(r => ((string)r[0]!, Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture), (string)r[2]!)));
+    }
 }
