@@ -183,6 +183,11 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         {
             status = RunStatus.Cancelled;
         }
+        catch (LakeStorageException e)
+        {
+            // Rolling earlier commits forward needs the lake; without it nothing of this run started.
+            (status, error) = (RunStatus.Failed, e.Message);
+        }
         if (status == RunStatus.Cancelled)
         {
             if (control?.StopStatus is { } stopStatus) (status, error) = (stopStatus, control.StopReason);

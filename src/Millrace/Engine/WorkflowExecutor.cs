@@ -45,7 +45,15 @@ public sealed class WorkflowExecutor(RunContext run)
                     FaultInjection.Hit($"{workflow.Name}.commit.before");
                     await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
                     FaultInjection.Hit($"{workflow.Name}.commit.after");
-                    await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+                    try
+                    {
+                        await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+                    }
+                    catch (LakeStorageException e)
+                    {
+                        // Committed is committed: the files wait in the bucket's staging for the next run or gc to publish.
+                        await run.LogAsync("warn", workflow.Name, null, $"committed, but publishing its files failed ({e.Message}); the next run of the project or 'millrace gc' publishes them", CancellationToken.None);
+                    }
                     TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId, workflow.Name));
                     TryDeleteDirectoryIfEmpty(Path.Combine(run.Lake.StagingRoot, run.RunId));
                 }

@@ -278,4 +278,17 @@ public sealed class S3LakeTests : IAsyncLifetime
         var rows = TestProject.Query($"SELECT file, line, original_line FROM read_parquet('{CachePath(node, key["lake/".Length..])}')");
         Assert.Equal([("raw/orders/day1.csv", 3L, "three,30")], rows.Select(r => ((string)r[0]!, Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture), (string)r[2]!)));
     }
+
+    [SkippableFact]
+    public async Task A_missing_bucket_fails_the_step_with_what_to_do()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        await using var node = new TestProject(projectYaml: $"id: s3lake\n{Bucket.LakeYaml().Replace(Bucket.Name, Bucket.Name + "-missing", StringComparison.Ordinal)}");
+        node.Workflow("ingest", Ingest);
+
+        var run = await node.RunAsync("ingest", ("run.date", "2026-01-01"));
+
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal($"step 'new_events': S3 lake: cannot list s3://{Bucket.Name}-missing/lake/raw/events/: the bucket '{Bucket.Name}-missing' does not exist; create it or correct 'lake:' in millrace.yaml", run.Error);
+    }
 }
