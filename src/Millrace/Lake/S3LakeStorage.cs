@@ -87,7 +87,7 @@ public sealed class S3LakeStorage : ILakeStorage
             foreach (var item in response.S3Objects ?? [])
             {
                 if (item.Key.EndsWith('/')) continue; // a "folder" marker some tools create, not a file
-                files.Add(new LakeFile(item.Key[skip..], item.Size ?? 0, new DateTimeOffset(DateTime.SpecifyKind(item.LastModified ?? default, DateTimeKind.Utc).ToUniversalTime(), TimeSpan.Zero), item.ETag?.Trim('"')));
+                files.Add(new LakeFile(item.Key[skip..], item.Size ?? 0, new DateTimeOffset(Utc(item.LastModified), TimeSpan.Zero), item.ETag?.Trim('"')));
             }
             request.ContinuationToken = response.IsTruncated == true ? response.NextContinuationToken : null;
         }
@@ -98,9 +98,12 @@ public sealed class S3LakeStorage : ILakeStorage
 
     public Task FetchAsync(IReadOnlyCollection<LakeFile> files, CancellationToken ct) =>
         Parallel.ForEachAsync(files.Where(f => !IsCached(f)), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
-            async (file, token) => await DownloadAsync(file.Path, file.ETag, token));
+            async (file, token) => await DownloadAsync(file.Path, file, token));
 
-    // The cache holds a listed file when it has its size and time (set from the object's LastModified on download).
+    static DateTime Utc(DateTime? time) => time is not { } value ? DateTime.UnixEpoch
+        : value.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(value, DateTimeKind.Utc) : value.ToUniversalTime();
+
+    // The cache holds a listed file when it has its size and listed time (given to the file when it was downloaded).
     bool IsCached(LakeFile file)
     {
         var local = new FileInfo(Local(file.Path));
@@ -112,14 +115,18 @@ public sealed class S3LakeStorage : ILakeStorage
             async (path, token) => await DownloadAsync(path, null, token));
 
     /// <summary>Downloads an object into the cache through a temporary file, so a reader never sees half a file.</summary>
-    async Task DownloadAsync(string path, string? etag, CancellationToken ct, string? target = null)
+    /// <remarks>
+    /// A listed file is downloaded only as listed (its ETag must still match) and keeps the listed time, to which
+    /// <see cref="IsCached"/> compares (a GET's Last-Modified has whole seconds, a listing may not).
+    /// </remarks>
+    async Task DownloadAsync(string path, LakeFile? listed, CancellationToken ct, string? target = null)
     {
         var local = target ?? Local(path);
         Directory.CreateDirectory(Path.GetDirectoryName(local)!);
         var temporary = Path.Combine(Path.GetDirectoryName(local)!, $".{Path.GetFileName(local)}.{Guid.NewGuid():n}.download");
         try
         {
-            using (var response = await CallAsync(() => _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = Key(path), EtagToMatch = etag is null ? null : $"\"{etag}\"" }, ct), $"download {Uri(path)}"))
+            using (var response = await CallAsync(() => _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = Key(path), EtagToMatch = listed?.ETag is { } etag ? $"\"{etag}\"" : null }, ct), $"download {Uri(path)}"))
             {
                 await using (var output = File.Create(temporary))
                 await using (var body = response.ResponseStream)
@@ -127,7 +134,7 @@ public sealed class S3LakeStorage : ILakeStorage
                 var length = new FileInfo(temporary).Length;
                 if (length != response.ContentLength)
                     throw new LakeStorageException($"download of {Uri(path)} is incomplete: {length} of {response.ContentLength} bytes; run again");
-                File.SetLastWriteTimeUtc(temporary, DateTime.SpecifyKind(response.LastModified ?? DateTime.UtcNow, DateTimeKind.Utc).ToUniversalTime());
+                File.SetLastWriteTimeUtc(temporary, listed?.Modified.UtcDateTime ?? Utc(response.LastModified));
             }
             File.Move(temporary, local, overwrite: true);
         }

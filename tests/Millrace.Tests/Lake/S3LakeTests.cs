@@ -291,4 +291,28 @@ public sealed class S3LakeTests : IAsyncLifetime
         Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Equal($"step 'new_events': S3 lake: cannot list s3://{Bucket.Name}-missing/lake/raw/events/: the bucket '{Bucket.Name}-missing' does not exist; create it or correct 'lake:' in millrace.yaml", run.Error);
     }
+
+    [SkippableFact]
+    public async Task A_listed_object_already_in_the_cache_is_not_downloaded_again_and_a_changed_one_is()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var lake = Millrace.Lake.LakeRoot.Open(Node().Open());
+        var cached = Path.Combine(lake.Root, "raw", "x.csv");
+        async Task FetchAsync() => await lake.Storage.FetchAsync(await lake.Storage.ListAsync("raw/", CancellationToken.None), CancellationToken.None);
+        await Bucket.PutAsync("lake/raw/x.csv", "a\n1\n");
+
+        await FetchAsync();
+        Assert.Equal("a\n1\n", await File.ReadAllTextAsync(cached));
+
+        // Mark the cached copy, keeping its size and time: the next fetch must take it as current and leave it alone.
+        var time = File.GetLastWriteTimeUtc(cached);
+        await File.WriteAllTextAsync(cached, "a\n2\n");
+        File.SetLastWriteTimeUtc(cached, time);
+        await FetchAsync();
+        Assert.Equal("a\n2\n", await File.ReadAllTextAsync(cached));
+
+        await Bucket.PutAsync("lake/raw/x.csv", "a\n33\n");
+        await FetchAsync();
+        Assert.Equal("a\n33\n", await File.ReadAllTextAsync(cached));
+    }
 }
