@@ -1,5 +1,6 @@
 using Millrace.Engine;
 using Millrace.Storage;
+using Millrace.Tests.Reports;
 using Millrace.Tests.TestSupport;
 
 namespace Millrace.Tests.Lake;
@@ -314,5 +315,28 @@ public sealed class S3LakeTests : IAsyncLifetime
         await Bucket.PutAsync("lake/raw/x.csv", "a\n33\n");
         await FetchAsync();
         Assert.Equal("a\n33\n", await File.ReadAllTextAsync(cached));
+    }
+
+    [SkippableFact]
+    public async Task A_report_compares_with_the_previous_date_another_node_published_and_renders_as_on_a_local_lake()
+    {
+        Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
+        var first = Node();
+        var store = await first.StoreAsync();
+        var second = Node(store: StorePath(first));
+        await using var local = ReportTestSupport.SalesProject();
+        await Bucket.PutAsync("lake/raw/sales.csv", ReportTestSupport.SalesCsv());
+        foreach (var node in new[] { first, second }) node.Workflow("sales", ReportTestSupport.SalesWorkflow.Replace("name: daily", "name: sales", StringComparison.Ordinal));
+
+        Succeeded(await RunOnAsync(first, store, "sales", "2026-01-03"));
+        Succeeded(await RunOnAsync(second, store, "sales", "2026-01-04"));
+        await local.RunForDateAsync("daily", "2026-01-03");
+        await local.RunForDateAsync("daily", "2026-01-04");
+
+        // The second node never saw 2026-01-03 in its cache: the KPI history came from the bucket.
+        var kpis = Millrace.Reports.KpiHistory.Deserialize(await Bucket.GetAsync("lake/reports/sales/2026-01-04/kpis.json"))!;
+        Assert.Equal(new DateOnly(2026, 1, 3), kpis.PreviousDate);
+        Assert.Equal((63.0, 57.0), (kpis.Kpis.Single(k => k.Label == "Orders").Value, kpis.Kpis.Single(k => k.Label == "Orders").Previous));
+        Assert.Equal(local.ReportFile("sales", "2026-01-04"), await Bucket.GetAsync("lake/reports/sales/2026-01-04/index.html"));
     }
 }
