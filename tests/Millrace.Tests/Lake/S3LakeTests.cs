@@ -78,7 +78,12 @@ public sealed class S3LakeTests : IAsyncLifetime
         return project;
     }
 
-    static string StorePath(TestProject node) => Path.Combine(node.Directory, ".millrace", "millrace.db");
+    /// <summary>Two nodes on this test's bucket sharing the first one's store (each with its own project folder and cache).</summary>
+    async Task<(TestProject First, TestProject Second, IMetadataStore Store)> TwoNodesAsync()
+    {
+        var first = Node();
+        return (first, Node(store: Path.Combine(first.Directory, ".millrace", "millrace.db")), await first.StoreAsync());
+    }
 
     static string CachePath(TestProject node, string relative) => Path.Combine(node.Directory, ".millrace", "lake-cache", relative);
 
@@ -161,9 +166,7 @@ public sealed class S3LakeTests : IAsyncLifetime
     public async Task A_second_node_with_an_empty_cache_reads_what_the_first_node_committed()
     {
         Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
-        var first = Node();
-        var store = await first.StoreAsync();
-        var second = Node(store: StorePath(first));
+        var (first, second, store) = await TwoNodesAsync();
         await Bucket.PutAsync("lake/raw/events/0.csv", Batches[0]);
         Succeeded(await RunOnAsync(first, store, "ingest", "2026-01-01"));
 
@@ -231,9 +234,7 @@ public sealed class S3LakeTests : IAsyncLifetime
     public async Task A_model_trained_on_one_node_scores_on_another_node_as_on_a_local_lake()
     {
         Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
-        var first = Node();
-        var store = await first.StoreAsync();
-        var second = Node(store: StorePath(first));
+        var (first, second, store) = await TwoNodesAsync();
         await using var local = new TestProject(projectYaml: "id: s3lake\n");
         await Bucket.PutAsync("lake/raw/customers.csv", LearningData.Customers());
         local.LakeFile("raw/customers.csv", LearningData.Customers());
@@ -321,9 +322,7 @@ public sealed class S3LakeTests : IAsyncLifetime
     public async Task A_report_compares_with_the_previous_date_another_node_published_and_renders_as_on_a_local_lake()
     {
         Skip.If(S3TestBucket.Endpoint is null, "MILLRACE_TEST_S3 is not set");
-        var first = Node();
-        var store = await first.StoreAsync();
-        var second = Node(store: StorePath(first));
+        var (first, second, store) = await TwoNodesAsync();
         await using var local = ReportTestSupport.SalesProject();
         await Bucket.PutAsync("lake/raw/sales.csv", ReportTestSupport.SalesCsv());
         foreach (var node in new[] { first, second }) node.Workflow("sales", ReportTestSupport.SalesWorkflow.Replace("name: daily", "name: sales", StringComparison.Ordinal));
