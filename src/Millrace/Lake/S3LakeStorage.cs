@@ -180,9 +180,9 @@ public sealed class S3LakeStorage : ILakeStorage
             }
             await PutAsync(File.Exists(Local(from)) ? Local(from) : Local(to), to, ct);
         }
-        catch (AmazonServiceException e)
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
         {
-            throw new LakeStorageException($"S3 lake: cannot copy {Uri(from)} to {Uri(to)}: {e.Message}", e);
+            throw new LakeStorageException($"S3 lake: cannot copy {Uri(from)} to {Uri(to)}: {e.Message.Trim()}", e);
         }
         await CallAsync(() => _client.DeleteObjectAsync(_bucket, Key(from), ct), $"delete {Uri(from)}");
         // The cache follows: this node's staged copy becomes the cached final file; another node's stale copy goes.
@@ -197,21 +197,12 @@ public sealed class S3LakeStorage : ILakeStorage
         return true;
     }
 
+    // A listing rather than a HEAD: a HEAD's 404 has no body, so a missing key and a missing bucket (a node configured
+    // with the wrong bucket) look alike, and the latter must fail, not pass for "already published".
     async Task<bool> ExistsAsync(string path, CancellationToken ct)
     {
-        try
-        {
-            await _client.GetObjectMetadataAsync(_bucket, Key(path), ct);
-            return true;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-        {
-            return false;
-        }
-        catch (AmazonServiceException e)
-        {
-            throw new LakeStorageException($"S3 lake: cannot read {Uri(path)}: {e.Message}", e);
-        }
+        var response = await CallAsync(() => _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = Key(path), MaxKeys = 1 }, ct), $"list {Uri(path)}");
+        return response.S3Objects?.Any(o => o.Key == Key(path)) == true;
     }
 
     public async Task DeleteAsync(IReadOnlyCollection<string> paths, CancellationToken ct)

@@ -57,6 +57,16 @@ public sealed class S3RollForwardTests
         Assert.Empty(await bucket.KeysAsync("lake/exports/"));
         var stagedBytes = await bucket.GetAsync(staged);
 
+        // A node configured with a bucket that does not exist fails; it never takes the staged files for published.
+        using (var misconfigured = new TempDirectory())
+        {
+            misconfigured.Write("millrace.yaml", $"id: rollforward\n{bucket.LakeYaml().Replace(bucket.Name, bucket.Name + "-typo", StringComparison.Ordinal)}store: sqlite:{store}\n");
+            var failed = await Shell.RunAsync("gc", "-p", misconfigured.Path);
+            Assert.True(failed.ExitCode == 1, failed.ToString());
+            Assert.Contains($"the bucket '{bucket.Name}-typo' does not exist", failed.Error, StringComparison.Ordinal);
+            Assert.Equal([staged], await bucket.KeysAsync("lake/_staging/"));
+        }
+
         // The second node's next command rolls the commit forward from the bucket (its own cache never saw the file).
         var gc = await Shell.RunAsync("gc", "-p", second.Path);
 
