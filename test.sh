@@ -66,6 +66,30 @@ ensure_chromium() {
   log "$("$browser" --version 2>/dev/null || echo chromium) at $browser"
 }
 
+# s3rver: an S3-compatible server (npm) for the S3 lake tests, installed into .tools/ when missing, on loopback with
+# its data in a temp folder; its default credentials are S3RVER/S3RVER.
+ensure_s3rver() {
+  local bin="$here/.tools/s3rver/node_modules/.bin/s3rver" data port pid
+  if [ ! -x "$bin" ]; then
+    command -v npm >/dev/null 2>&1 || { log "no npm: the S3 lake tests will be skipped"; return 0; }
+    log "installing s3rver into .tools/s3rver"
+    npm install --prefix "$here/.tools/s3rver" --no-audit --no-fund s3rver@3 >/dev/null 2>&1 \
+      || { log "could not install s3rver: the S3 lake tests will be skipped"; return 0; }
+  fi
+  data=$(mktemp -d /tmp/millrace-s3.XXXXXX)
+  port=$(free_port 54568) || { log "no free port for s3rver"; return 0; }
+  "$bin" --directory "$data" --address 127.0.0.1 --port "$port" --silent >"$data.log" 2>&1 &
+  pid=$!
+  cleanup_actions+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $data $data.log")
+  for _ in $(seq 1 50); do
+    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { log "s3rver exited (see $data.log): the S3 lake tests will be skipped"; return 0; }
+    sleep 0.2
+  done
+  export MILLRACE_TEST_S3="http://127.0.0.1:$port"
+  log "s3rver on 127.0.0.1:$port"
+}
+
 # Fonts: report charts draw their text in DejaVu Sans; without it ScottPlot draws no text and the report step fails.
 if ! fc-list 2>/dev/null | grep -q "DejaVu Sans" && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   log "installing fonts-dejavu-core (chart text)"
@@ -74,7 +98,7 @@ fi
 
 # Servers: each ensure_* function installs its server when missing, starts it on loopback and exports the
 # variable its tests look for; tests whose server is missing report themselves skipped.
-servers=(postgres chromium)
+servers=(postgres chromium s3rver)
 for server in "${servers[@]}"; do "ensure_$server"; done
 
 if ! command -v dotnet >/dev/null 2>&1; then

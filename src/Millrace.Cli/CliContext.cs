@@ -78,12 +78,12 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
             await Error.WriteLineAsync($"error: {e.Message}");
             return e.ExitCode;
         }
-        catch (Exception e) when (e is NotSupportedException or Parameters.ParameterException or Lake.LakePathException)
+        catch (Exception e) when (e is NotSupportedException or Parameters.ParameterException or Lake.LakePathException or Lake.LakeStorageException)
         {
             await Error.WriteLineAsync($"error: {e.Message}");
             return CliApp.Failure;
         }
-        catch (Exception e) when (e is NotSupportedException or Parameters.ParameterException or Lake.LakePathException)
+        catch (Exception e) when (e is NotSupportedException or Parameters.ParameterException or Lake.LakePathException or Lake.LakeStorageException)
         {
             await Error.WriteLineAsync($"error: {e.Message}");
             return CliApp.Failure;

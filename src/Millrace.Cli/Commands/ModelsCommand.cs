@@ -110,7 +110,7 @@ public static class ModelsCommand
         {
             var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
-            var registry = new ModelRegistry(store, new LakeRoot(project.LakeRoot));
+            var registry = new ModelRegistry(store, LakeRoot.Open(project));
             var model = parse.GetValue(name)!;
             var target = parse.GetValue(version);
             try
@@ -136,7 +136,7 @@ public static class ModelsCommand
         {
             var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
-            var registry = new ModelRegistry(store, new LakeRoot(project.LakeRoot));
+            var registry = new ModelRegistry(store, LakeRoot.Open(project));
             try
             {
                 var (from, to) = await registry.RollbackAsync(parse.GetValue(name)!, Actor(), ct);

@@ -94,7 +94,7 @@ public static class ModelEndpoints
             .RequireRole(TokenRole.Viewer).WithTags("Models").WithSummary("Score JSON rows with the champion of ?projectId= (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, new LakeRoot(host.Definition.LakeRoot));
+    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, LakeRoot.Open(host.Definition));
 
     static async Task<ModelView> ModelAsync(IMetadataStore store, string name, CancellationToken ct)
     {
@@ -135,11 +135,15 @@ public static class ModelEndpoints
         if (model is null) return Problems.NotFound($"model {reference} does not exist in project '{host.Id}'");
         var unknown = rows.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).Distinct().Where(n => model.Features.All(f => f.Name != n)).ToList();
 
-        var loaded = Loaded.GetOrAdd((host.Id, model.Name, model.Version), _ => new Lazy<(MLContext, ITransformer)>(() =>
+        var key = (host.Id, model.Name, model.Version);
+        if (!Loaded.TryGetValue(key, out var cached))
         {
+            // Loaded (on an S3 lake, fetched) outside the cache's lock; two first requests at once both load, one is kept.
             var ml = new MLContext(seed: 0);
-            return (ml, registry.Load(ml, model));
-        })).Value;
+            var transformer = await registry.LoadAsync(ml, model, http.RequestAborted);
+            cached = Loaded.GetOrAdd(key, new Lazy<(MLContext, ITransformer)>(() => (ml, transformer)));
+        }
+        var loaded = cached.Value;
 
         var folder = Path.Combine(Path.GetTempPath(), "millrace-predict");
         Directory.CreateDirectory(folder);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
+using Millrace.Lake;
 using Millrace.Reports;
 using Millrace.Server.Hosting;
 
@@ -30,6 +31,16 @@ static partial class ReportPages
 
     static string Root(ProjectHost host) => Path.Combine(host.Definition.LakeRoot, "reports");
 
+    /// <summary>
+    /// On an S3 lake the pages are served from this node's cache: brings the published files under
+    /// <paramref name="prefix"/> into it first (only files that are missing or changed are downloaded).
+    /// </summary>
+    static async Task SyncAsync(ProjectHost host, string prefix, CancellationToken ct)
+    {
+        var lake = LakeRoot.Open(host.Definition);
+        if (lake.Storage.IsRemote) await lake.Storage.FetchAsync(await lake.Storage.ListAsync(prefix, ct), ct);
+    }
+
     /// <summary>The report folders that have at least one published page.</summary>
     public static IReadOnlyList<ReportFolder> Folders(ProjectHost host)
     {
@@ -55,9 +66,10 @@ static partial class ReportPages
 
     static bool IsDate(string text) => DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
 
-    public static Task<UiPage> ListAsync(UiRequest request)
+    public static async Task<UiPage> ListAsync(UiRequest request)
     {
         var host = request.Host;
+        await SyncAsync(host, "reports/", request.Http.RequestAborted);
         var rows = Folders(host).Select(f =>
         {
             var latest = f.Dates[0];
@@ -72,14 +84,15 @@ static partial class ReportPages
             <h1>Reports</h1>
             {UiLayout.Table(["Report", "Title", "Latest", "Published", "Latest KPIs"], rows, "No report published yet: a report step publishes reports/<name>/<run.date>/index.html when its run commits.", "reports")}
             """);
-        return Task.FromResult(new UiPage("Reports", body, Section: "reports"));
+        return new UiPage("Reports", body, Section: "reports");
     }
 
-    public static Task<UiPage> HistoryAsync(UiRequest request, string name)
+    public static async Task<UiPage> HistoryAsync(UiRequest request, string name)
     {
         var host = request.Host;
+        if (NamePattern().IsMatch(name)) await SyncAsync(host, $"reports/{name}/", request.Http.RequestAborted);
         var folder = NamePattern().IsMatch(name) ? Folders(host).FirstOrDefault(f => f.Name == name) : null;
-        if (folder is null) return Task.FromResult(PipelinePages.NotFound($"No published report '{name}' in project '{host.Id}'.", host.Id));
+        if (folder is null) return PipelinePages.NotFound($"No published report '{name}' in project '{host.Id}'.", host.Id);
         var rows = folder.Dates.Select(date =>
         {
             var snapshot = Snapshot(host, name, date);
@@ -98,23 +111,24 @@ static partial class ReportPages
             <h2>History</h2>
             {UiLayout.Table(["Run date", "Title", "KPIs", "Run", "Files"], rows, "Nothing published.", "history")}
             """);
-        return Task.FromResult(new UiPage($"Report {name}", body, Section: "reports"));
+        return new UiPage($"Report {name}", body, Section: "reports");
     }
 
     /// <summary>Serves a published file: the report page itself (no file name) or a file beside it (a table's CSV).</summary>
-    public static Task<UiFile> FileAsync(UiRequest request, string name, string date, string? file)
+    public static async Task<UiFile> FileAsync(UiRequest request, string name, string date, string? file)
     {
         var host = request.Host;
         UiFile Missing() => new(null, PipelinePages.NotFound($"No published file reports/{name}/{date}/{file ?? Index} in project '{host.Id}'.", host.Id));
         if (!NamePattern().IsMatch(name) || !IsDate(date) || (file is not null && (!FilePattern().IsMatch(file) || file.Contains("..", StringComparison.Ordinal))))
-            return Task.FromResult(Missing());
+            return Missing();
         // The page's relative links (its tables' CSV files) resolve against its folder, so that needs the trailing slash.
         if (file is null && !(request.Http.Request.Path.Value ?? "").EndsWith('/'))
-            return Task.FromResult(new UiFile(Results.Redirect(UiUrls.ReportRun(host.Id, name, date)), null));
+            return new UiFile(Results.Redirect(UiUrls.ReportRun(host.Id, name, date)), null);
+        await SyncAsync(host, $"reports/{name}/{date}/", request.Http.RequestAborted);
         var root = Path.GetFullPath(Root(host));
         var path = Path.GetFullPath(Path.Combine(root, name, date, file ?? Index));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path) || LeavesRoot(path, root))
-            return Task.FromResult(Missing());
+            return Missing();
         var contentType = Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".html" => "text/html; charset=utf-8",
@@ -125,7 +139,7 @@ static partial class ReportPages
             ".txt" => "text/plain; charset=utf-8",
             _ => "application/octet-stream",
         };
-        return Task.FromResult(new UiFile(Results.File(path, contentType, fileDownloadName: contentType == "application/octet-stream" ? Path.GetFileName(path) : null), null));
+        return new UiFile(Results.File(path, contentType, fileDownloadName: contentType == "application/octet-stream" ? Path.GetFileName(path) : null), null);
     }
 
     /// <summary>True when the file or a folder on its way is a link that points outside the reports folder.</summary>

@@ -83,7 +83,7 @@ public static class DatasetFiles
 
     /// <summary>Row count of a list of dataset files, from Parquet metadata.</summary>
     public static async Task<long> CountAsync(StepContext context, IReadOnlyList<string> files, CancellationToken ct) =>
-        files.Count == 0 ? 0 : await DuckDb.ScalarAsync<long>(context.Connection, $"SELECT COUNT(*) FROM read_parquet({DuckDb.FileList(files.Select(context.Lake.Resolve))})", ct);
+        files.Count == 0 ? 0 : await DuckDb.ScalarAsync<long>(context.Connection, $"SELECT COUNT(*) FROM read_parquet({DuckDb.FileList(await context.Lake.FetchAsync(files, ct))})", ct);
 
     /// <summary>
     /// Compares the batch's schema with the dataset's current version. The same: returns it. Different: records a

@@ -17,7 +17,7 @@ public static partial class ProjectLoader
     /// <summary>The project file name.</summary>
     public const string ProjectFileName = "millrace.yaml";
 
-    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "landing", "store", "parameters", "notify"];
+    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "lake_options", "landing", "store", "parameters", "notify"];
     static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
     static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify", "retrain_when"];
 
@@ -43,6 +43,7 @@ public static partial class ProjectLoader
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         string id = Path.GetFileName(directory), name = id, lake = "./lake", landing = "raw";
         string? store = null, description = null;
+        S3LakeLocation? s3Lake = null;
         IReadOnlyDictionary<string, ParameterDefinition> projectParameters = new Dictionary<string, ParameterDefinition>();
         IReadOnlyList<NotifyDefinition> projectNotify = [];
 
@@ -56,7 +57,7 @@ public static partial class ProjectLoader
             if (!IsIdentifierOrDashed(id)) reader.Error(YamlNodeReader.Find(root, "id") ?? root, $"project id '{id}' may use letters, digits, '_' and '-' only");
             name = reader.String(root, "name") ?? id;
             description = reader.String(root, "description");
-            lake = reader.String(root, "lake") ?? lake;
+            (lake, s3Lake) = ReadLake(reader, root, lake);
             landing = (reader.String(root, "landing") ?? landing).Trim('/');
             if (landing.Length == 0 || landing.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(landing))
                 reader.Error(YamlNodeReader.Find(root, "landing") ?? root, $"landing must be a folder inside the lake such as raw, got '{landing}'");
@@ -93,6 +94,7 @@ public static partial class ProjectLoader
             Landing = landing,
             Directory = directory,
             Lake = lake,
+            S3Lake = s3Lake,
             Store = store,
             Parameters = projectParameters,
             Notify = projectNotify,

@@ -10,44 +10,54 @@ public sealed record GarbageReport(int InterruptedRuns, int DatasetFiles, int St
 /// <summary>
 /// Removes what crashed or failed runs left behind: dataset files no committed version lists, staging folders and
 /// DuckDB spill folders of runs that are not running. Runs whose process died are first marked interrupted, and
-/// committed files still in staging are published (rolled forward), never deleted.
+/// committed files still in staging are published (rolled forward), never deleted. On an S3 lake the same rules apply
+/// to the bucket (the counts are the bucket's) and to the local cache.
 /// </summary>
 public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore store)
 {
     public async Task<GarbageReport> CollectAsync(bool dryRun, CancellationToken ct)
     {
         var interrupted = dryRun ? 0 : await new Runner(project, store).RecoverInterruptedAsync(ct);
-        var lake = new LakeRoot(project.LakeRoot);
+        var lake = LakeRoot.Open(project);
         if (!dryRun) await Publisher.PublishAsync(store, lake, null, ct);
         var live = (await store.GetRunningRunsAsync(ct)).Select(r => r.Run.Id).ToHashSet(StringComparer.Ordinal);
         var referenced = await store.GetReferencedDatasetFilesAsync(ct);
-        long bytes = 0;
-        int files = 0, staging = 0, temp = 0;
+        bool Orphaned(LakeFile file) => file.Path.EndsWith(".parquet", StringComparison.Ordinal) && !referenced.Contains(file.Path)
+            && !live.Any(id => Path.GetFileName(file.Path).Contains(id, StringComparison.Ordinal));
 
-        var datasets = Path.Combine(lake.Root, "datasets");
-        if (Directory.Exists(datasets))
-            foreach (var file in Directory.EnumerateFiles(datasets, "*.parquet", SearchOption.AllDirectories))
-            {
-                var relative = lake.ToRelative(file);
-                if (referenced.Contains(relative) || live.Any(id => Path.GetFileName(file).Contains(id, StringComparison.Ordinal))) continue;
-                bytes += new FileInfo(file).Length;
-                files++;
-                if (!dryRun) File.Delete(file);
-            }
-
-        foreach (var (root, count) in new[] { (lake.StagingRoot, 0), (Path.Combine(project.StateDirectory, "tmp"), 1) })
+        // The local folder: the lake itself, or the cache of an S3 lake (whose files are counted in the bucket below).
+        var local = new LocalLakeStorage(lake.Root);
+        var orphans = (await local.ListAsync("datasets/", ct)).Where(Orphaned).ToList();
+        if (!dryRun) await local.DeleteAsync(orphans.Select(f => f.Path).ToList(), ct);
+        var stagingFolders = new HashSet<string>(StringComparer.Ordinal);
+        var (temp, tempBytes) = (0, 0L);
+        foreach (var (root, isStaging) in new[] { (lake.StagingRoot, true), (Path.Combine(project.StateDirectory, "tmp"), false) })
         {
             if (!Directory.Exists(root)) continue;
             foreach (var folder in Directory.EnumerateDirectories(root))
             {
                 if (live.Contains(Path.GetFileName(folder))) continue;
-                bytes += Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-                if (count == 0) staging++; else temp++;
+                var size = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+                if (isStaging) { stagingFolders.Add(Path.GetFileName(folder)); if (!lake.Storage.IsRemote) tempBytes += size; }
+                else { temp++; tempBytes += size; }
                 if (!dryRun) Directory.Delete(folder, recursive: true);
             }
         }
+        var datasetFiles = orphans.Count;
+        var bytes = tempBytes + (lake.Storage.IsRemote ? 0 : orphans.Sum(f => f.Size));
+
+        if (lake.Storage.IsRemote)
+        {
+            var remoteOrphans = (await lake.Storage.ListAsync("datasets/", ct)).Where(Orphaned).ToList();
+            var remoteStaging = (await lake.Storage.ListAsync("_staging/", ct)).Where(f => !live.Contains(f.Path.Split('/')[1])).ToList();
+            if (!dryRun) await lake.Storage.DeleteAsync([.. remoteOrphans.Select(f => f.Path), .. remoteStaging.Select(f => f.Path)], ct);
+            datasetFiles = remoteOrphans.Count;
+            stagingFolders.UnionWith(remoteStaging.Select(f => f.Path.Split('/')[1]));
+            bytes += remoteOrphans.Sum(f => f.Size) + remoteStaging.Sum(f => f.Size);
+        }
+        var datasets = Path.Combine(lake.Root, "datasets");
         if (!dryRun && Directory.Exists(datasets)) RemoveEmptyFolders(datasets);
-        return new GarbageReport(interrupted, files, staging, temp, bytes);
+        return new GarbageReport(interrupted, datasetFiles, stagingFolders.Count, temp, bytes);
     }
 
     static void RemoveEmptyFolders(string root)

@@ -5,7 +5,8 @@ namespace Millrace.Engine;
 
 /// <summary>
 /// Moves committed output files from the staging folder to their final lake path. It runs after each commit and at
-/// the start of each run, so a crash between the commit and the move is rolled forward, never lost.
+/// the start of each run, so a crash between the commit and the move is rolled forward, never lost. On an S3 lake the
+/// staged files are in the bucket (uploaded before the commit), so any node rolls forward any node's commit.
 /// </summary>
 public static class Publisher
 {
@@ -14,14 +15,11 @@ public static class Publisher
         foreach (var (fileRunId, file) in await store.GetUnpublishedFilesAsync(ct))
         {
             if (runId is not null && fileRunId != runId) continue;
-            var staging = lake.Resolve(file.StagingPath);
-            var final = lake.Resolve(file.FinalPath);
-            if (File.Exists(staging))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-                File.Move(staging, final, overwrite: true);
-            }
-            // A missing staging file was moved before a crash that came ahead of this mark.
+            lake.Resolve(file.StagingPath);
+            lake.Resolve(file.FinalPath);
+            // A missing staging file was moved before a crash that came ahead of this mark (or, on an S3 lake, by
+            // another node rolling the same commit forward).
+            await lake.Storage.MoveAsync(file.StagingPath, file.FinalPath, ct);
             await store.MarkPublishedAsync(fileRunId, file.StagingPath, ct);
         }
     }

@@ -147,7 +147,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             return run;
         }
 
-        var lake = new LakeRoot(project.LakeRoot);
+        var lake = LakeRoot.Open(project);
         var context = new RunContext
         {
             RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,
@@ -182,6 +182,11 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             status = RunStatus.Cancelled;
+        }
+        catch (LakeStorageException e)
+        {
+            // Rolling earlier commits forward needs the lake; without it nothing of this run started.
+            (status, error) = (RunStatus.Failed, e.Message);
         }
         if (status == RunStatus.Cancelled)
         {

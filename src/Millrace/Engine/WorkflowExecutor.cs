@@ -38,19 +38,34 @@ public sealed class WorkflowExecutor(RunContext run)
                 if (ct.IsCancellationRequested) status = RunStatus.Cancelled;
                 else
                 {
+                    // On an S3 lake the run's files go to the bucket first: dataset parts to their keys (no version lists
+                    // them yet), staged outputs under _staging/<run>/, from where any node can publish them once committed.
+                    await run.Lake.Storage.UploadAsync(FilesToUpload(commit), ct);
                     // Once the commit starts it completes: a half-made commit is what the store transaction prevents.
                     FaultInjection.Hit($"{workflow.Name}.commit.before");
                     await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
                     FaultInjection.Hit($"{workflow.Name}.commit.after");
-                    await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+                    try
+                    {
+                        await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+                    }
+                    catch (LakeStorageException e)
+                    {
+                        // Committed is committed: the files wait in the bucket's staging for the next run or gc to publish.
+                        await run.LogAsync("warn", workflow.Name, null, $"committed, but publishing its files failed ({e.Message}); the next run of the project or 'millrace gc' publishes them", CancellationToken.None);
+                    }
                     TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId, workflow.Name));
                     TryDeleteDirectoryIfEmpty(Path.Combine(run.Lake.StagingRoot, run.RunId));
                 }
             }
         }
-        catch (CommitConflictException e)
+        catch (Exception e) when (e is CommitConflictException or LakeStorageException)
         {
             (status, error) = (RunStatus.Failed, e.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            status = RunStatus.Cancelled; // cancelled while uploading, before the commit
         }
         finally
         {
@@ -58,7 +73,7 @@ public sealed class WorkflowExecutor(RunContext run)
             TryDeleteDirectoryIfEmpty(Path.GetDirectoryName(tempDirectory)!);
         }
 
-        if (status != RunStatus.Succeeded) Discard(commit);
+        if (status != RunStatus.Succeeded) await DiscardAsync(commit);
         await run.Store.SaveWorkflowRunAsync(new WorkflowRun
         {
             RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = status, StartedAt = started, EndedAt = DateTimeOffset.UtcNow,
@@ -199,12 +214,29 @@ public sealed class WorkflowExecutor(RunContext run)
             var view = SqlText.Identifier(input);
             var sql = committed.Files.Count == 0
                 ? $"CREATE TABLE {view} ({string.Join(", ", committed.Schema.Select(c => $"{SqlText.Identifier(c.Name)} {c.Type}"))})"
-                : $"CREATE VIEW {view} AS SELECT * FROM read_parquet({DuckDb.FileList(committed.Files.Select(run.Lake.Resolve))}, union_by_name = true, hive_partitioning = false)";
+                : $"CREATE VIEW {view} AS SELECT * FROM read_parquet({DuckDb.FileList(await FetchAsync(committed, ct))}, union_by_name = true, hive_partitioning = false)";
             await DuckDb.ExecuteAsync(database, sql, ct);
         }
     }
 
-    void Discard(CommitBuilder commit)
+    /// <summary>The version's files in the local lake folder, fetched into the cache first on an S3 lake.</summary>
+    async Task<IReadOnlyList<string>> FetchAsync(DatasetVersion version, CancellationToken ct)
+    {
+        try
+        {
+            return await run.Lake.FetchAsync(version.Files, ct);
+        }
+        catch (LakeStorageException e)
+        {
+            throw new StepFailedException($"dataset '{version.Dataset}' v{version.Version}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Lake-relative paths of every file the commit needs in the lake: written dataset parts and staged outputs.</summary>
+    IReadOnlyList<string> FilesToUpload(CommitBuilder commit) =>
+        [.. commit.WrittenFiles.Select(run.Lake.ToRelative), .. commit.StagedFiles.Select(f => f.StagingPath)];
+
+    async Task DiscardAsync(CommitBuilder commit)
     {
         // Files of a run that did not commit are invisible (no version lists them); removing them now saves a gc.
         foreach (var file in commit.WrittenFiles)
@@ -212,6 +244,9 @@ public sealed class WorkflowExecutor(RunContext run)
             try { File.Delete(file); } catch (IOException) { /* gc removes it later */ }
         }
         TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId));
+        if (!run.Lake.Storage.IsRemote) return;
+        try { await run.Lake.Storage.DeleteAsync(FilesToUpload(commit), CancellationToken.None); }
+        catch (LakeStorageException) { /* gc removes them later */ }
     }
 
     static void TryDeleteDirectoryIfEmpty(string path)

@@ -3,8 +3,11 @@ using System.Text.RegularExpressions;
 
 namespace Millrace.Lake;
 
-/// <summary>A file the lake holds: its lake-relative path, size and last write time (what identifies a version of it).</summary>
-public sealed record LakeFile(string Path, long Size, DateTimeOffset Modified);
+/// <summary>
+/// A file the lake holds: its lake-relative path, size and last write time, and on an S3 lake its ETag. The ETag, when
+/// there is one, identifies a version of the file; otherwise the size and time do.
+/// </summary>
+public sealed record LakeFile(string Path, long Size, DateTimeOffset Modified, string? ETag = null);
 
 /// <summary>
 /// Lists lake files matching a glob: <c>*</c> and <c>?</c> within a path segment, <c>**</c> across segments,
@@ -14,6 +17,28 @@ public sealed record LakeFile(string Path, long Size, DateTimeOffset Modified);
 /// </summary>
 public static class LakeGlob
 {
+    /// <summary>
+    /// Lists the files matching <paramref name="pattern"/> where the lake lives: the local folder, or for an S3 lake
+    /// the bucket (ListObjectsV2 under the longest prefix without wildcards; nothing is downloaded).
+    /// </summary>
+    public static async Task<IReadOnlyList<LakeFile>> MatchAsync(LakeRoot lake, string pattern, CancellationToken ct)
+    {
+        if (!lake.Storage.IsRemote) return Match(lake, pattern);
+        var relative = lake.ToRelative(lake.Resolve(pattern));
+        if (relative == ".") relative = "";
+        var segments = relative.Split('/');
+        var fixedCount = segments.TakeWhile(s => !HasWildcard(s)).Count();
+        if (fixedCount == segments.Length)
+        {
+            var listed = await lake.Storage.ListAsync(relative, ct);
+            var exact = listed.Where(f => f.Path == relative).ToList();
+            return exact.Count > 0 ? exact : Filter(listed, relative, "**/*");
+        }
+        var baseFolder = string.Join('/', segments.Take(fixedCount));
+        return Filter(await lake.Storage.ListAsync(baseFolder.Length == 0 ? "" : baseFolder + "/", ct), baseFolder, string.Join('/', segments.Skip(fixedCount)));
+    }
+
+    /// <summary>Lists the files matching <paramref name="pattern"/> in the local lake folder.</summary>
     public static IReadOnlyList<LakeFile> Match(LakeRoot lake, string pattern)
     {
         var absolute = lake.Resolve(pattern);
@@ -33,14 +58,20 @@ public static class LakeGlob
 
     static IReadOnlyList<LakeFile> List(LakeRoot lake, string baseDirectory, string remainder)
     {
-        var regex = new Regex("^" + ToRegex(remainder) + "$", RegexOptions.CultureInvariant);
         var depthLimited = !remainder.Contains("**", StringComparison.Ordinal);
         var depth = remainder.Split('/').Length;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden, MaxRecursionDepth = depthLimited ? depth : int.MaxValue };
-        return Directory.EnumerateFiles(baseDirectory, "*", options)
-            .Select(f => (File: f, Relative: Path.GetRelativePath(baseDirectory, f).Replace('\\', '/')))
-            .Where(f => regex.IsMatch(f.Relative) && !IsHiddenOrInternal(f.Relative))
-            .Select(f => ToLakeFile(lake, new FileInfo(f.File)))
+        return Filter(Directory.EnumerateFiles(baseDirectory, "*", options).Select(f => ToLakeFile(lake, new FileInfo(f))), lake.ToRelative(baseDirectory), remainder);
+    }
+
+    /// <summary>The files under <paramref name="baseFolder"/> whose path below it matches the glob <paramref name="remainder"/>, sorted.</summary>
+    static IReadOnlyList<LakeFile> Filter(IEnumerable<LakeFile> files, string baseFolder, string remainder)
+    {
+        var regex = new Regex("^" + ToRegex(remainder) + "$", RegexOptions.CultureInvariant);
+        var skip = baseFolder is "" or "." ? 0 : baseFolder.Length + 1;
+        return files
+            .Where(f => skip == 0 || (f.Path.Length > skip && f.Path.StartsWith(baseFolder + "/", StringComparison.Ordinal)))
+            .Where(f => regex.IsMatch(f.Path[skip..]) && !IsHiddenOrInternal(f.Path[skip..]))
             .OrderBy(f => f.Path, StringComparer.Ordinal)
             .ToList();
     }

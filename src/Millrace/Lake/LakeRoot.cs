@@ -1,22 +1,46 @@
+using Millrace.Definitions;
+
 namespace Millrace.Lake;
 
 /// <summary>A lake path that would leave the lake root (<c>../</c>, an absolute path, a drive); names the path.</summary>
 public sealed class LakePathException(string message) : Exception(message);
 
 /// <summary>
-/// The lake on local disk: every path a definition names is relative to this root and is refused if it would leave
-/// it. Millrace reads the landing zone and writes only under datasets/, predictions/, models/, reports/ and _staging/.
+/// The lake as DuckDB sees it, a local folder: every path a definition names is relative to this root and is refused
+/// if it would leave it. Millrace reads the landing zone and writes only under datasets/, predictions/, models/,
+/// reports/ and _staging/. For an S3 lake the folder is a cache of the bucket, and <see cref="Storage"/> moves files
+/// between the two.
 /// </summary>
 public sealed class LakeRoot
 {
-    public LakeRoot(string root)
+    /// <summary>A lake at <paramref name="root"/>; <paramref name="storage"/> makes it the cache of remote storage (local when null).</summary>
+    public LakeRoot(string root, Func<string, ILakeStorage>? storage = null)
     {
         Root = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
         Directory.CreateDirectory(Root);
+        Storage = storage?.Invoke(Root) ?? new LocalLakeStorage(Root);
     }
 
-    /// <summary>Absolute path of the lake root.</summary>
+    /// <summary>The project's lake: its folder, or for <c>lake: s3://…</c> the bucket seen through the local cache.</summary>
+    public static LakeRoot Open(ProjectDefinition project) =>
+        project.S3Lake is { } s3 ? new LakeRoot(project.LakeRoot, cache => new S3LakeStorage(s3, cache)) : new LakeRoot(project.LakeRoot);
+
+    /// <summary>Absolute path of the lake root (for an S3 lake, of its local cache).</summary>
     public string Root { get; }
+
+    /// <summary>Where the lake's files live: the local folder, or S3.</summary>
+    public ILakeStorage Storage { get; }
+
+    /// <summary>
+    /// Resolves committed lake files that never change (dataset parts, model versions) to absolute paths, fetching
+    /// the ones the cache lacks first when the lake is remote.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FetchAsync(IReadOnlyCollection<string> relative, CancellationToken ct)
+    {
+        var absolute = relative.Select(Resolve).ToList();
+        await Storage.FetchImmutableAsync(relative, ct);
+        return absolute;
+    }
 
     /// <summary>The folder where runs stage output files until their commit makes them visible.</summary>
     public string StagingRoot => Path.Combine(Root, "_staging");

@@ -40,10 +40,26 @@ public sealed class ModelRegistry(IMetadataStore store, LakeRoot lake)
     public async Task<ModelVersion?> ResolveAsync(ModelReference reference, CancellationToken ct) =>
         await store.GetModelVersionAsync(reference.Name, reference.Version, reference.Version is null ? reference.Alias : null, ct);
 
-    /// <summary>Loads the ML.NET model of a version from the lake.</summary>
-    public ITransformer Load(MLContext ml, ModelVersion version)
+    /// <summary>Loads the ML.NET model of a version from the lake (on an S3 lake, fetched into the cache first).</summary>
+    public async Task<ITransformer> LoadAsync(MLContext ml, ModelVersion version, CancellationToken ct) =>
+        LoadFile(ml, version, await FetchAsync(lake, version, ct));
+
+    /// <summary>The local path of a version's model file, fetched into the cache when the lake is remote; a clear error when it is missing.</summary>
+    internal static async Task<string> FetchAsync(LakeRoot lake, ModelVersion version, CancellationToken ct)
     {
-        var path = lake.Resolve(version.Path);
+        try
+        {
+            return (await lake.FetchAsync([version.Path], ct))[0];
+        }
+        catch (LakeStorageException e)
+        {
+            throw new StepFailedException($"model {version.Name}@v{version.Version} is registered but its file {version.Path} could not be read from the lake: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Loads a model file; a clear error when it is missing.</summary>
+    internal static ITransformer LoadFile(MLContext ml, ModelVersion version, string path)
+    {
         if (!File.Exists(path)) throw new StepFailedException($"model {version.Name}@v{version.Version} is registered but its file {version.Path} is missing from the lake");
         using var stream = File.OpenRead(path);
         return ml.Model.Load(stream, out _);

@@ -201,7 +201,7 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
         {
             FeaturePlan.CheckInput(version.Features, schema, $"{version.Name}@v{version.Version}");
             var ml = new MLContext(seed: 0);
-            var model = Load(ml, version);
+            var model = await LoadAsync(ml, version, ct);
             ModelScorer.Number(context.Connection, input, $"__roc_input_{context.Step.Id}");
             await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, numbered, scoresTable), ct);
             scores = $"SELECT s.probability AS p, CAST(i.{SqlText.Identifier(labelColumn)} AS BOOLEAN) AS y FROM {numbered} i JOIN {SqlText.Identifier(scoresTable)} s USING ({ModelScorer.RowColumn})";
@@ -248,14 +248,12 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
     }
 
     /// <summary>Loads a version's ML.NET model: from the lake, or from this run's staging folder when the run registers it.</summary>
-    ITransformer Load(MLContext ml, ModelVersion version)
+    async Task<ITransformer> LoadAsync(MLContext ml, ModelVersion version, CancellationToken ct)
     {
-        var path = context.Lake.Resolve(version.Path);
-        if (!File.Exists(path) && context.Commit.StagedFiles.FirstOrDefault(f => f.FinalPath == version.Path) is { } staged)
-            path = context.Lake.Resolve(staged.StagingPath);
-        if (!File.Exists(path)) throw new StepFailedException($"model {version.Name}@v{version.Version} is registered but its file {version.Path} is missing from the lake");
-        using var stream = File.OpenRead(path);
-        return ml.Model.Load(stream, out _);
+        var path = context.Commit.StagedFiles.FirstOrDefault(f => f.FinalPath == version.Path) is { } staged
+            ? context.Lake.Resolve(staged.StagingPath)
+            : await ModelRegistry.FetchAsync(context.Lake, version, ct);
+        return ModelRegistry.LoadFile(ml, version, path);
     }
 
     async Task<ReportSection> DriftSectionAsync(string model, double threshold, CancellationToken ct)

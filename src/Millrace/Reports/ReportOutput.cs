@@ -35,8 +35,20 @@ internal sealed class ReportOutput
     /// <summary>Absolute staging folder of this step.</summary>
     public string Staging { get; }
 
-    /// <summary>The absolute folder of every run of this report (<c>reports/&lt;name&gt;</c>), for the KPI history.</summary>
-    public string ReportFolder => _context.Lake.Resolve($"reports/{Name}");
+    /// <summary>
+    /// The absolute folder of every run of this report (<c>reports/&lt;name&gt;</c>), for the KPI history. On an S3
+    /// lake the published runs' <c>kpis.json</c> files are brought into the cache first (they change when a date is rerun).
+    /// </summary>
+    public async Task<string> HistoryFolderAsync(CancellationToken ct)
+    {
+        var folder = $"reports/{Name}";
+        if (_context.Lake.Storage.IsRemote)
+        {
+            var snapshots = (await _context.Lake.Storage.ListAsync(folder + "/", ct)).Where(f => Path.GetFileName(f.Path) == KpiHistory.FileName).ToList();
+            await _context.Lake.Storage.FetchAsync(snapshots, ct);
+        }
+        return _context.Lake.Resolve(folder);
+    }
 
     public string StagingPath(string fileName) => Path.Combine(Staging, fileName);
 

@@ -121,7 +121,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var history = current?.Files ?? [];
         var affectedFiles = history.Where(f => touched.Contains(DatasetFiles.FolderOf(f))).ToList();
         var keptFiles = history.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
-        var affectedRead = $"read_parquet({DuckDb.FileList(affectedFiles.Select(context.Lake.Resolve))}, union_by_name = true, hive_partitioning = false)";
+        var affectedRead = $"read_parquet({DuckDb.FileList(await context.Lake.FetchAsync(affectedFiles, ct))}, union_by_name = true, hive_partitioning = false)";
         // The columns the affected files really have: after an evolution, files written before it lack the added
         // columns (NULL for them), even though the version's schema lists them.
         var existing = affectedFiles.Count == 0

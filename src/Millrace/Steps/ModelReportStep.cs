@@ -85,7 +85,7 @@ public sealed class ModelReportStep : IStep
 
         var output = new ReportOutput(context, Name ?? $"model_{reference.Name}", ReportOutput.RunDateOf(context));
         var problems = new List<string>();
-        var previous = KpiHistory.FindPrevious(output.ReportFolder, output.RunDate, problems);
+        var previous = KpiHistory.FindPrevious(await output.HistoryFolderAsync(ct), output.RunDate, problems);
         foreach (var problem in problems) await context.LogAsync($"skipped an unreadable KPI history file: {problem}", ct, "warn");
         var builder = new ModelReportBuilder(context, output, previous);
         var title = Title is null ? $"Model {reference.Name}" : context.Expand(Title);

@@ -95,7 +95,7 @@ public sealed class PredictStep : IStep
         FeaturePlan.CheckInput(version.Features, DuckDb.Describe(context.Connection, input), $"{version.Name}@v{version.Version}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var ml = new MLContext(seed: 0);
-        var model = registry.Load(ml, version);
+        var model = await registry.LoadAsync(ml, version, ct);
         var loadMs = clock.ElapsedMilliseconds;
         var numbered = $"__score_input_{context.Step.Id}";
         var predictions = $"__score_output_{context.Step.Id}";

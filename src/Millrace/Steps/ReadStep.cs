@@ -118,7 +118,7 @@ public sealed partial class ReadStep : IStep
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
     {
         var pattern = context.Expand(Path);
-        var files = LakeGlob.Match(context.Lake, pattern).ToList();
+        var files = (await LakeGlob.MatchAsync(context.Lake, pattern, ct)).ToList();
         var details = new Dictionary<string, object?>();
         if (Since is not null || Until is not null)
         {
@@ -135,14 +135,14 @@ public sealed partial class ReadStep : IStep
         {
             var watermark = await context.Store.GetWatermarkAsync(context.Workflow, context.Step.Id, ct);
             committedBefore = files.Where(f => watermark.ContainsKey(f.Path)).ToList();
-            var rewritten = files.Where(f => watermark.TryGetValue(f.Path, out var w) && (w.Size != f.Size || w.Modified != f.Modified)).ToList();
+            var rewritten = files.Where(f => watermark.TryGetValue(f.Path, out var w) && Changed(w, f)).ToList();
             var fresh = files.Where(f => !watermark.ContainsKey(f.Path)).ToList();
             foreach (var file in rewritten)
             {
                 var before = watermark[file.Path];
                 await context.ReportAnomalyAsync("rewritten_file", OnRewrite == "fail" ? AnomalySeverity.Error : AnomalySeverity.Warning, OnRewrite,
-                    $"{file.Path} changed after run {before.RunId} committed it ({before.Size} bytes at {before.Modified:u} -> {file.Size} bytes at {file.Modified:u})",
-                    new { file = file.Path, committed_size = before.Size, size = file.Size, committed_modified = before.Modified, modified = file.Modified, committed_by = before.RunId }, ct);
+                    $"{file.Path} changed after run {before.RunId} committed it ({Identity(before.Size, before.Modified, before.ETag)} -> {Identity(file.Size, file.Modified, file.ETag)})",
+                    new { file = file.Path, committed_size = before.Size, size = file.Size, committed_modified = before.Modified, modified = file.Modified, committed_etag = before.ETag, etag = file.ETag, committed_by = before.RunId }, ct);
             }
             if (rewritten.Count > 0 && OnRewrite == "fail")
                 throw new StepFailedException($"{rewritten.Count} committed file(s) were rewritten in place, e.g. {rewritten[0].Path}; on_rewrite: fail stops here (set reprocess or ignore)");
@@ -150,7 +150,7 @@ public sealed partial class ReadStep : IStep
             files = OnRewrite == "reprocess" ? [.. fresh, .. rewritten] : fresh;
             files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
             context.Commit.AddWatermarks(files.Concat(OnRewrite == "ignore" ? rewritten : [])
-                .Select(f => new WatermarkFile(context.Workflow, context.Step.Id, f.Path, f.Size, f.Modified, context.RunId)));
+                .Select(f => new WatermarkFile(context.Workflow, context.Step.Id, f.Path, f.Size, f.Modified, context.RunId, f.ETag)));
             details["files_committed_before"] = watermark.Count;
             details["rewritten"] = rewritten.Select(f => f.Path).ToList();
         }
@@ -165,6 +165,7 @@ public sealed partial class ReadStep : IStep
         if (files.Count == 0 && Incremental && committedBefore is { Count: > 0 })
         {
             // Nothing new: an empty table shaped like the files taken before.
+            await context.Lake.Storage.FetchAsync([committedBefore[^1]], ct);
             var shape = context.Lake.Resolve(committedBefore[^1].Path);
             await DuckDb.ExecuteAsync(context.Connection, $"CREATE TABLE {context.OutputTable} AS {Source(Format ?? FormatOf(shape), [shape], pattern)} LIMIT 0", ct);
             details["files"] = Array.Empty<string>();
@@ -178,13 +179,15 @@ public sealed partial class ReadStep : IStep
         }
         if (files.Count == 0)
         {
-            if (!AllowEmpty) throw new StepFailedException($"no files match '{pattern}' under the lake root {context.Lake.Root}; set allow_empty: true if that can happen");
+            if (!AllowEmpty) throw new StepFailedException($"no files match '{pattern}' under the lake root {context.Lake.Storage.Location}; set allow_empty: true if that can happen");
             if (Schema is null) throw new StepFailedException($"no files match '{pattern}' and there is no 'schema' to make an empty table from");
             await DuckDb.ExecuteAsync(context.Connection, EmptyTable(context.OutputTable, pattern), ct);
             return new StepResult(0, new Dictionary<string, object?> { ["files"] = Array.Empty<string>() });
         }
 
         var format = Format ?? FormatOf(files[0].Path);
+        // On an S3 lake DuckDB reads the local cache: only the files this read takes are downloaded.
+        await context.Lake.Storage.FetchAsync(files, ct);
         var absolute = files.Select(f => context.Lake.Resolve(f.Path)).ToList();
         var delimiter = format == "csv" ? Delimiter ?? await SniffDelimiterAsync(context.Connection, absolute[0], ct) : null;
         var source = Source(format, absolute, pattern, delimiter);
@@ -209,6 +212,15 @@ public sealed partial class ReadStep : IStep
         if (QuarantineErrors && format == "csv") await QuarantineRejectsAsync(context, details, ct);
         return new StepResult(rows, details);
     }
+
+    /// <summary>
+    /// Whether a listed file differs from the version a watermark took: by ETag when both have one (an S3 lake, where
+    /// an object copied again with the same bytes is the same file), else by size and time.
+    /// </summary>
+    static bool Changed(WatermarkFile taken, LakeFile listed) =>
+        taken.ETag is not null && listed.ETag is not null ? taken.ETag != listed.ETag : taken.Size != listed.Size || taken.Modified != listed.Modified;
+
+    static string Identity(long size, DateTimeOffset modified, string? etag) => $"{size} bytes at {modified:u}{(etag is null ? "" : $", etag {etag}")}";
 
     // The rejects tables are per connection; the token keeps their names apart from other steps' in the same run.
     string StepToken => Math.Abs(Path.GetHashCode(StringComparison.Ordinal)).ToString(System.Globalization.CultureInfo.InvariantCulture);

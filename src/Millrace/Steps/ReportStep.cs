@@ -60,7 +60,7 @@ public sealed class ReportStep : IStep
         }
         var output = new ReportOutput(context, Name ?? context.Step.Id, ReportOutput.RunDateOf(context));
         var problems = new List<string>();
-        var previous = KpiHistory.FindPrevious(output.ReportFolder, output.RunDate, problems);
+        var previous = KpiHistory.FindPrevious(await output.HistoryFolderAsync(ct), output.RunDate, problems);
         foreach (var problem in problems) await context.LogAsync($"skipped an unreadable KPI history file: {problem}", ct, "warn");
 
         var builder = new ReportBuilder(context, output, previous);

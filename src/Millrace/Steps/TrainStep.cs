@@ -254,7 +254,7 @@ public sealed class TrainStep : IStep, IModelProducer
         {
             return (true, $"{PromoteAlias} v{champion.Version} cannot score this data ({e.Message}); the new version replaces it", null);
         }
-        var championModel = registry.Load(ml, champion);
+        var championModel = await registry.LoadAsync(ml, champion, ct);
         var columns = ModelBuilder.ViewColumns(champion.Features, Task, Label, hasLabel: true);
         Dictionary<string, double> championMetrics;
         if (Validation == "kfold")

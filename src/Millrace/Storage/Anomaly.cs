@@ -22,5 +22,5 @@ public sealed record Anomaly
     public required DateTimeOffset CreatedAt { get; init; }
 }
 
-/// <summary>A file an incremental read committed: its identity is path, size and modification time.</summary>
-public sealed record WatermarkFile(string Workflow, string StepId, string Path, long Size, DateTimeOffset Modified, string RunId);
+/// <summary>A file an incremental read committed: its identity is its path and, on an S3 lake, its ETag; else its size and modification time.</summary>
+public sealed record WatermarkFile(string Workflow, string StepId, string Path, long Size, DateTimeOffset Modified, string RunId, string? ETag = null);

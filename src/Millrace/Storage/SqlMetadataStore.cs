@@ -350,18 +350,22 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         {
             // Another run committed this very file (same size and time) since this run listed it: taking it again
             // would ingest it twice.
-            await using (var check = Command(connection, transaction,
-                "SELECT run_id FROM watermark_files WHERE workflow = @w AND step_id = @s AND path = @p AND size = @size AND modified = @modified",
-                ("w", mark.Workflow), ("s", mark.StepId), ("p", mark.Path), ("size", mark.Size), ("modified", Time(mark.Modified))))
+            await using (var check = mark.ETag is null
+                ? Command(connection, transaction,
+                    "SELECT run_id FROM watermark_files WHERE workflow = @w AND step_id = @s AND path = @p AND size = @size AND modified = @modified",
+                    ("w", mark.Workflow), ("s", mark.StepId), ("p", mark.Path), ("size", mark.Size), ("modified", Time(mark.Modified)))
+                : Command(connection, transaction,
+                    "SELECT run_id FROM watermark_files WHERE workflow = @w AND step_id = @s AND path = @p AND etag = @etag",
+                    ("w", mark.Workflow), ("s", mark.StepId), ("p", mark.Path), ("etag", mark.ETag)))
                 if (await check.ExecuteScalarAsync(ct) is string other && other != commit.RunId)
                     throw new CommitConflictException($"file {mark.Path} was already committed by run {other} while run {commit.RunId} was running; nothing was committed");
             await ExecuteAsync(connection, transaction, """
-                INSERT INTO watermark_files (workflow, step_id, path, size, modified, run_id, committed_at)
-                VALUES (@workflow, @step, @path, @size, @modified, @run, @at)
+                INSERT INTO watermark_files (workflow, step_id, path, size, modified, run_id, committed_at, etag)
+                VALUES (@workflow, @step, @path, @size, @modified, @run, @at, @etag)
                 ON CONFLICT (workflow, step_id, path) DO UPDATE SET size = excluded.size, modified = excluded.modified,
-                    run_id = excluded.run_id, committed_at = excluded.committed_at
+                    run_id = excluded.run_id, committed_at = excluded.committed_at, etag = excluded.etag
                 """, ct, ("workflow", mark.Workflow), ("step", mark.StepId), ("path", mark.Path), ("size", mark.Size),
-                ("modified", Time(mark.Modified)), ("run", mark.RunId), ("at", Time(now)));
+                ("modified", Time(mark.Modified)), ("run", mark.RunId), ("at", Time(now)), ("etag", mark.ETag));
         }
         await CommitModelsAsync(connection, transaction, commit, now, ct);
         foreach (var file in commit.StagedFiles)
@@ -398,13 +402,14 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, null,
-            "SELECT path, size, modified, run_id FROM watermark_files WHERE workflow = @w AND step_id = @s", ("w", workflow), ("s", stepId));
+            "SELECT path, size, modified, run_id, etag FROM watermark_files WHERE workflow = @w AND step_id = @s", ("w", workflow), ("s", stepId));
         await using var reader = await command.ExecuteReaderAsync(ct);
         var result = new Dictionary<string, WatermarkFile>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct))
         {
             var path = reader.GetString(0);
-            result[path] = new WatermarkFile(workflow, stepId, path, Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture), ParseTime(reader.GetString(2)), reader.GetString(3));
+            result[path] = new WatermarkFile(workflow, stepId, path, Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture), ParseTime(reader.GetString(2)), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4));
         }
         return result;
     }

@@ -175,7 +175,7 @@ public sealed class ModelRegistryTests : IAsyncLifetime
         await RegisterAsync(1, promoted: true);
         var version = (await _registry.ResolveAsync(ModelReference.Parse("churn"), None))!;
 
-        var error = Assert.Throws<StepFailedException>(() => _registry.Load(new MLContext(0), version));
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => _registry.LoadAsync(new MLContext(0), version, None));
 
         Assert.Equal("model churn@v1 is registered but its file models/churn/v1/model.zip is missing from the lake", error.Message);
     }

@@ -73,7 +73,8 @@ public sealed class TestProject : IAsyncDisposable
     {
         var committed = await DatasetVersionAsync(dataset, version) ?? throw new InvalidOperationException($"dataset '{dataset}' has no version");
         Assert.NotEmpty(committed.Files);
-        var files = "[" + string.Join(", ", committed.Files.Select(f => SqlText.Quote(LakePath(f)))) + "]";
+        // The project's lake: the folder, or for an S3 lake its cache, into which the files are fetched first.
+        var files = "[" + string.Join(", ", (await Millrace.Lake.LakeRoot.Open(Open()).FetchAsync(committed.Files, CancellationToken.None)).Select(SqlText.Quote)) + "]";
         return Query(selectFromDataset.Replace("{dataset}", $"read_parquet({files}, union_by_name = true)", StringComparison.Ordinal));
     }
 
