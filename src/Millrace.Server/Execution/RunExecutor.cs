@@ -41,7 +41,15 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     readonly SemaphoreSlim _wake = new(0);
     readonly SemaphoreSlim _submitGate = new(1, 1);
     readonly CancellationTokenSource _stopping = new();
+    // The heartbeat goes on while running runs drain at shutdown, so that peers do not take them over.
+    readonly CancellationTokenSource _leaving = new();
     readonly DateTimeOffset _nodeStartedAt = DateTimeOffset.UtcNow;
+    // Each peer's last heartbeat value and when this node first saw it, by this node's clock: a node is dead when its
+    // value has not changed for NodeTimeout here, so the nodes' clocks need not agree.
+    readonly Dictionary<(string Project, string Node), (DateTimeOffset Value, DateTimeOffset SeenAt)> _heartbeats = [];
+
+    /// <summary>The words every takeover reason has (the run's error), by which a node knows its run was taken over.</summary>
+    public const string TakeOverMarker = "stopped sending heartbeats";
     Task? _loop;
     Task? _membership;
 
@@ -63,16 +71,18 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     /// <summary>Marks runs whose process died as interrupted, loads the queued runs of every project and starts the loop.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
+        // First the runs of server nodes that died (this node's earlier process after a crash, or a peer): taken over
+        // and resumed. Then runs of other processes that died on this host (CLI runs): recorded interrupted.
+        await MembershipPassAsync(ct);
         foreach (var host in projects.All)
         {
             var recovered = await host.Runner.RecoverInterruptedAsync(ct);
             if (recovered > 0) logger.LogWarning("project {Project}: {Count} run(s) whose process died were recorded as interrupted", host.Id, recovered);
             var queued = await host.Store.GetQueuedRunsAsync(ct);
-            lock (_lock) _pending.AddRange(queued.Select(q => new Pending(host, q.Run, q.Request)));
+            lock (_lock) foreach (var q in queued) AddPending(new Pending(host, q.Run, q.Request));
             if (queued.Count > 0) logger.LogInformation("project {Project}: {Count} queued run(s) picked up", host.Id, queued.Count);
         }
         lock (_lock) _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));
-        await MembershipPassAsync(ct);
         _loop = Task.Run(LoopAsync, CancellationToken.None);
         _membership = Task.Run(MembershipLoopAsync, CancellationToken.None);
     }
@@ -106,7 +116,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
                 await host.Store.AppendLogAsync(recorded.Id, DateTimeOffset.UtcNow, "warn", null, null, recorded.Error!, CancellationToken.None);
                 return new SubmitResult(recorded, Duplicate: false);
             }
-            lock (_lock) _pending.Add(new Pending(host, recorded, info));
+            lock (_lock) AddPending(new Pending(host, recorded, info));
         }
         finally
         {
@@ -139,17 +149,26 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     {
         await _stopping.CancelAsync();
         if (_loop is not null) await _loop;
-        if (_membership is not null) await _membership;
+        try
+        {
+            if (await DrainAsync()) await LeaveClusterAsync();
+        }
+        finally
+        {
+            await _leaving.CancelAsync();
+            if (_membership is not null) await _membership;
+        }
+    }
+
+    /// <summary>Lets running runs finish within the shutdown timeout, then interrupts them; false if some never stopped.</summary>
+    async Task<bool> DrainAsync()
+    {
         Task[] running;
         lock (_lock) running = _active.Values.Select(a => a.Task).OfType<Task>().ToArray();
-        if (running.Length == 0)
-        {
-            await LeaveClusterAsync();
-            return;
-        }
+        if (running.Length == 0) return true;
         logger.LogInformation("waiting up to {Timeout} for {Count} running run(s) to finish", options.ShutdownTimeout, running.Length);
         var all = Task.WhenAll(running);
-        if (await Task.WhenAny(all, Task.Delay(options.ShutdownTimeout)) == all) return;
+        if (await Task.WhenAny(all, Task.Delay(options.ShutdownTimeout)) == all) return true;
         List<Active> interrupted;
         lock (_lock) interrupted = [.. _active.Values];
         foreach (var active in interrupted)
@@ -161,12 +180,10 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
                 $"or POST /api/v1/projects/{active.Host.Id}/runs/{active.Run.Id}/retry");
         }
         // The runs stop at their next cancellation point and record themselves; DuckDB queries are interrupted.
-        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(30))) != all)
-        {
-            logger.LogError("some runs did not stop within 30s of being interrupted; they are recorded interrupted at the next start");
-            return; // the node's row stays, so that another node takes them over when the heartbeat lapses
-        }
-        await LeaveClusterAsync();
+        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(30))) == all) return true;
+        // The node's row stays, so that another node (or this one's next start) takes them over.
+        logger.LogError("some runs did not stop within 30s of being interrupted; another node, or this node's next start, takes them over");
+        return false;
     }
 
     async Task LeaveClusterAsync()
@@ -180,11 +197,11 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
 
     async Task MembershipLoopAsync()
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!_leaving.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(options.HeartbeatInterval, _stopping.Token);
+                await Task.Delay(options.HeartbeatInterval, _leaving.Token);
             }
             catch (OperationCanceledException)
             {
@@ -192,9 +209,9 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             }
             try
             {
-                await MembershipPassAsync(_stopping.Token);
+                await MembershipPassAsync(_leaving.Token);
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (_leaving.IsCancellationRequested)
             {
                 break;
             }
@@ -213,27 +230,50 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     /// </summary>
     async Task MembershipPassAsync(CancellationToken ct)
     {
+        // Heartbeats first, each project on its own: one store that is down must not silence the others.
         foreach (var host in projects.All)
         {
-            var now = DateTimeOffset.UtcNow;
-            await host.Store.HeartbeatAsync(NodeId, _nodeStartedAt, now, ct);
-            var dead = (await host.Store.GetClusterNodesAsync(ct))
-                .Where(n => n.Node != NodeId && (now - n.HeartbeatAt > options.NodeTimeout || RunOwner.IsDeadOnThisHost(n.Node)))
-                .ToDictionary(n => n.Node, StringComparer.Ordinal);
-            if (dead.Count == 0) continue;
-            var orphans = (await host.Store.GetRunningRunsAsync(ct)).Where(r => r.Owner is not null && dead.ContainsKey(r.Owner)).ToList();
-            foreach (var (run, owner) in orphans.Where(o => o.Run.ProjectId == host.Id))
-                await TakeOverAsync(host, run, dead[owner!], ct);
-            // Runs of other projects sharing the database are taken over by the nodes that host them.
-            foreach (var node in dead.Keys.Where(n => !orphans.Any(o => o.Owner == n)))
-                await host.Store.RemoveClusterNodeAsync(node, ct);
+            try { await host.Store.HeartbeatAsync(NodeId, _nodeStartedAt, DateTimeOffset.UtcNow, ct); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "project {Project}: could not record this node's heartbeat", host.Id); }
         }
+        if (_stopping.IsCancellationRequested) return; // draining: no new work, takeovers included
+        foreach (var host in projects.All)
+        {
+            try { await TakeOverDeadNodesAsync(host, ct); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "project {Project}: could not look for dead nodes' runs", host.Id); }
+        }
+    }
+
+    async Task TakeOverDeadNodesAsync(ProjectHost host, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var dead = new Dictionary<string, ClusterNode>(StringComparer.Ordinal);
+        foreach (var node in (await host.Store.GetClusterNodesAsync(ct)).Where(n => n.Node != NodeId))
+        {
+            var key = (host.Id, node.Node);
+            lock (_heartbeats)
+                if (!_heartbeats.TryGetValue(key, out var seen) || seen.Value != node.HeartbeatAt) _heartbeats[key] = (node.HeartbeatAt, now);
+            var silentFor = now - _heartbeats[key].SeenAt;
+            if (silentFor > options.NodeTimeout || RunOwner.IsDeadOnThisHost(node.Node)) dead[node.Node] = node;
+        }
+        if (dead.Count == 0) return;
+        var orphans = (await host.Store.GetRunningRunsAsync(ct)).Where(r => r.Owner is not null && dead.ContainsKey(r.Owner)).ToList();
+        // Runs of other projects sharing the database are taken over by the nodes that host them.
+        foreach (var (run, owner) in orphans.Where(o => o.Run.ProjectId == host.Id))
+        {
+            try { await TakeOverAsync(host, run, dead[owner!], ct); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "project {Project}: could not take over run {RunId}", host.Id, run.Id); }
+        }
+        // A dead node's row goes once it owns no running run, and only if it did not beat again meanwhile.
+        foreach (var node in dead.Values)
+            if (await host.Store.RemoveDeadNodeAsync(node.Node, node.HeartbeatAt, ct))
+                lock (_heartbeats) _heartbeats.Remove((host.Id, node.Node));
     }
 
     async Task TakeOverAsync(ProjectHost host, Run run, ClusterNode node, CancellationToken ct)
     {
         var attempt = (await host.Store.GetRunRequestAsync(run.Id, ct))?.Attempt ?? 1;
-        var lapse = $"node {node.Node} stopped sending heartbeats (last at {node.HeartbeatAt:u}) while running it";
+        var lapse = $"node {node.Node} {TakeOverMarker} (last at {node.HeartbeatAt:u} by its clock) while running it";
         QueuedRun? resume = null;
         string reason;
         if (attempt > MaxResumes)
@@ -254,8 +294,15 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         if (!await host.Store.TakeOverRunAsync(run.Id, node.Node, reason, DateTimeOffset.UtcNow, resume, ct)) return;
         logger.LogWarning("project {Project}: took over run {RunId} of {Target}: {Reason}", host.Id, run.Id, run.Target, reason);
         if (resume is null) return;
-        lock (_lock) _pending.Add(new Pending(host, resume.Run, resume.Request));
+        lock (_lock) AddPending(new Pending(host, resume.Run, resume.Request));
         Wake();
+    }
+
+    /// <summary>Queues a run unless this node already has it queued or running (call under the lock).</summary>
+    void AddPending(Pending pending)
+    {
+        if (_active.ContainsKey(pending.Run.Id) || _pending.Any(p => p.Run.Id == pending.Run.Id)) return;
+        _pending.Add(pending);
     }
 
     int CountActiveOrQueued(string projectId, string target)
@@ -304,11 +351,9 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             var queued = await host.Store.GetQueuedRunsAsync(_stopping.Token);
             lock (_lock)
             {
-                var known = _pending.Select(p => p.Run.Id).Concat(_active.Keys).ToHashSet(StringComparer.Ordinal);
-                var added = queued.Where(q => q.Run.ProjectId == host.Id && !known.Contains(q.Run.Id)).Select(q => new Pending(host, q.Run, q.Request)).ToList();
-                if (added.Count == 0) continue;
-                _pending.AddRange(added);
-                _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));
+                var before = _pending.Count;
+                foreach (var q in queued.Where(q => q.Run.ProjectId == host.Id)) AddPending(new Pending(host, q.Run, q.Request));
+                if (_pending.Count != before) _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));
             }
         }
     }
@@ -319,6 +364,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         var now = DateTimeOffset.UtcNow;
         var wait = TimeSpan.FromSeconds(5);
         var starting = new List<Active>();
+        var stale = new HashSet<string>(StringComparer.Ordinal);
         lock (_lock)
         {
             var busy = _active.Values.GroupBy(a => (a.Host.Id, a.Run.Target)).ToDictionary(g => g.Key, g => g.Count());
@@ -330,6 +376,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
                     if (notBefore - now < wait) wait = notBefore - now;
                     continue;
                 }
+                if (_active.ContainsKey(pending.Run.Id)) { stale.Add(pending.Run.Id); continue; } // already running here
                 var key = (pending.Host.Id, pending.Run.Target);
                 var limit = pending.Host.Definition.Pipelines.TryGetValue(pending.Run.Target, out var pipeline) ? pipeline.Concurrency.MaxActive : int.MaxValue;
                 if (busy.GetValueOrDefault(key) >= limit) continue;
@@ -339,7 +386,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
                 starting.Add(active);
             }
             var ids = starting.Select(a => a.Run.Id).ToHashSet(StringComparer.Ordinal);
-            _pending.RemoveAll(p => ids.Contains(p.Run.Id));
+            _pending.RemoveAll(p => ids.Contains(p.Run.Id) || stale.Contains(p.Run.Id));
         }
 
         foreach (var active in starting)
@@ -402,9 +449,16 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         }
         finally
         {
-            lock (_lock) _active.Remove(run.Id);
+            lock (_lock)
+                if (_active.TryGetValue(run.Id, out var current) && current == active) _active.Remove(run.Id);
             active.Control.Dispose();
             Wake();
+        }
+        if (result.Error?.Contains(TakeOverMarker, StringComparison.Ordinal) == true)
+        {
+            // Another node took the run over (this node's heartbeat lapsed) and resumes it: no retry, no notice from here.
+            logger.LogWarning("run {RunId} was taken over by another node while it ran here; its resumption finishes it", run.Id);
+            return;
         }
         try
         {

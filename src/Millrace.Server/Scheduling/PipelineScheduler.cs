@@ -29,6 +29,9 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     readonly ILogger _logger = logger;
     const string RunKeyPrefix = "schedule:";
 
+    /// <summary>A fire that waits behind a burst of others (a thousand schedules on one minute) is late, not missed.</summary>
+    static readonly TimeSpan MisfireThreshold = TimeSpan.FromMinutes(1);
+
     /// <summary>The Quartz scheduler name every node of a cluster shares (<c>sched_name</c> in the qrtz_ tables).</summary>
     public const string ClusterName = "millrace";
 
@@ -50,12 +53,10 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
             _logger.LogWarning("the hosted projects use different PostgreSQL stores; the clustered scheduler keeps its tables in the first project's database");
         _factory = QuartzSchedulerBuilder.Create(q =>
         {
-            // A fire that waits behind a burst of others (a thousand schedules on one minute) is late, not missed.
-            var misfireThreshold = TimeSpan.FromMinutes(1);
             if (shared is null)
             {
                 q.ConfigureScheduler(o => o.InstanceName = "millrace-" + Guid.NewGuid().ToString("N")[..8]);
-                q.UseInMemoryStore(o => o.MisfireThreshold = misfireThreshold);
+                q.UseInMemoryStore(o => o.MisfireThreshold = MisfireThreshold);
             }
             else
             {
@@ -68,7 +69,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 {
                     store.UsePostgres(Npgsql.NpgsqlFactory.Instance, shared.ConnectionString);
                     store.ProvisionSchema();
-                    store.ConfigureStore(o => o.MisfireThreshold = misfireThreshold);
+                    store.ConfigureStore(o => o.MisfireThreshold = MisfireThreshold);
                     store.UseClustering(c =>
                     {
                         c.CheckinInterval = options.HeartbeatInterval;
@@ -120,8 +121,10 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                     await FireAsync(host, pipeline.Name, missed, ct, catchUp: true);
                 }
             var existing = await scheduler.GetTrigger(new TriggerKey(pipeline.Name, host.Id), ct) as ICronTrigger;
+            // A kept trigger long overdue (the whole cluster was down) would misfire into one extra fire "now";
+            // the catch-up above already ran what catch_up asks for, so it starts afresh instead.
             if (existing?.CronExpressionString != expression.CronExpressionString || existing.TimeZone.Id != expression.TimeZone.Id
-                || existing.MisfireInstruction != MisfireInstruction(pipeline))
+                || existing.MisfireInstruction != MisfireInstruction(pipeline) || existing.NextFireTimeUtc < now - MisfireThreshold)
                 await scheduler.ScheduleJob(Job(host, pipeline), [Trigger(host, pipeline, expression, now)], new ScheduleJobOptions { Replace = true }, ct);
             if (state?.Paused == true) await scheduler.PauseJob(new JobKey(pipeline.Name, host.Id), ct);
             else if (await scheduler.GetTriggerState(new TriggerKey(pipeline.Name, host.Id), ct) == TriggerState.Paused)

@@ -197,7 +197,15 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         }
 
         run = run with { Status = status, EndedAt = DateTimeOffset.UtcNow, Error = error };
-        await store.UpdateRunAsync(run, CancellationToken.None);
+        if (!await store.FinishRunAsync(run, CancellationToken.None))
+        {
+            // Another node took the run over while it ran (this node's heartbeat lapsed): its record stands, and its
+            // resumption does the rest. Nothing this run committed after the takeover became visible (commits check).
+            var taken = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
+            await context.LogAsync("warn", null, null, $"run {run.Id} ended here as {status.ToString().ToLowerInvariant()}, but another node had taken it over: {taken.Error}", CancellationToken.None);
+            observer.RunFinished(taken);
+            return taken;
+        }
         await context.LogAsync(status == RunStatus.Succeeded ? "info" : "error", null, null,
             $"run {run.Id} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
         observer.RunFinished(run);
@@ -284,18 +292,15 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
     public async Task<int> RecoverInterruptedAsync(CancellationToken ct)
     {
         var marked = 0;
+        // On a shared store, the runs of server nodes are left to the servers: they take them over and resume them.
+        var nodes = store.Shared ? (await store.GetClusterNodesAsync(ct)).Select(n => n.Node).ToHashSet(StringComparer.Ordinal) : [];
         foreach (var (stale, owner) in await store.GetRunningRunsAsync(ct))
         {
-            if (!RunOwner.IsDeadOnThisHost(owner)) continue;
+            if (!RunOwner.IsDeadOnThisHost(owner) || nodes.Contains(owner!)) continue;
             var pid = owner!.Split('|')[1];
             var message = $"interrupted: the process that ran it (pid {pid}) exited before the run finished; its uncommitted work is not visible. Resume with 'millrace retry {stale.Id}'";
-            foreach (var step in (await store.GetStepRunsAsync(stale.Id, ct)).Where(s => s.Status == RunStatus.Running))
-                await store.SaveStepRunAsync(step with { Status = RunStatus.Failed, Error = "interrupted", EndedAt = DateTimeOffset.UtcNow }, ct);
-            foreach (var workflowRun in (await store.GetWorkflowRunsAsync(stale.Id, ct)).Where(w => w.Status == RunStatus.Running))
-                await store.SaveWorkflowRunAsync(workflowRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow }, ct);
-            await store.UpdateRunAsync(stale with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = message }, ct);
-            await store.AppendLogAsync(stale.Id, DateTimeOffset.UtcNow, "error", null, null, message, ct);
-            marked++;
+            // Conditional on the run still being Running under that owner: two processes recovering at once mark it once.
+            if (await store.TakeOverRunAsync(stale.Id, owner, message, DateTimeOffset.UtcNow, null, ct)) marked++;
         }
         return marked;
     }

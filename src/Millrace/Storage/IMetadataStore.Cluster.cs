@@ -15,8 +15,20 @@ public partial interface IMetadataStore
     /// <summary>Every node that has a heartbeat row, alive or not.</summary>
     Task<IReadOnlyList<ClusterNode>> GetClusterNodesAsync(CancellationToken ct);
 
-    /// <summary>Removes a node's row (it stopped cleanly, or another node took over its runs).</summary>
+    /// <summary>Removes a node's row (it stopped cleanly).</summary>
     Task RemoveClusterNodeAsync(string node, CancellationToken ct);
+
+    /// <summary>
+    /// Removes a dead node's row, atomically: only while its heartbeat is still <paramref name="heartbeatAt"/> (it did
+    /// not come back) and it owns no Running run (all were taken over). False when it kept the row.
+    /// </summary>
+    Task<bool> RemoveDeadNodeAsync(string node, DateTimeOffset heartbeatAt, CancellationToken ct);
+
+    /// <summary>
+    /// Records a run's end (status, end time, error) only if the run is still Running: false, with nothing written,
+    /// when another node took it over meanwhile (the takeover's record stands).
+    /// </summary>
+    Task<bool> FinishRunAsync(Run run, CancellationToken ct);
 
     /// <summary>
     /// Takes over a run whose node died, in one write transaction: only if the run is still Running and owned by

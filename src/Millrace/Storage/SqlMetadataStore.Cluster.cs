@@ -32,6 +32,31 @@ public abstract partial class SqlMetadataStore
         await ExecuteAsync(connection, null, "DELETE FROM cluster_nodes WHERE node = @node", ct, ("node", node));
     }
 
+    public async Task<bool> RemoveDeadNodeAsync(string node, DateTimeOffset heartbeatAt, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        await using var command = Command(connection, transaction, """
+            DELETE FROM cluster_nodes WHERE node = @node AND heartbeat_at = @at
+              AND NOT EXISTS (SELECT 1 FROM runs WHERE owner = @node AND status = 'Running')
+            """, ("node", node), ("at", Time(heartbeatAt)));
+        var removed = await command.ExecuteNonQueryAsync(ct) == 1;
+        await transaction.CommitAsync(ct);
+        return removed;
+    }
+
+    public async Task<bool> FinishRunAsync(Run run, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        await using var command = Command(connection, transaction,
+            "UPDATE runs SET status = @status, ended_at = @ended, error = @error WHERE id = @id AND status = 'Running'",
+            ("status", run.Status.ToString()), ("ended", Time(run.EndedAt)), ("error", run.Error), ("id", run.Id));
+        var finished = await command.ExecuteNonQueryAsync(ct) == 1;
+        await transaction.CommitAsync(ct);
+        return finished;
+    }
+
     public async Task<bool> TakeOverRunAsync(string runId, string deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

@@ -22,7 +22,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
     const int Pipelines = 5;
     const int FiresPerPipeline = 10;
     const int EverySeconds = 2;
-    static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
 
     [GeneratedRegex(@"serving \d+ project\(s\) on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex Serving();
@@ -76,7 +76,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
 
             // Kill the first node with SIGKILL while it executes a run, a third into the window.
             await Delay(first.AddSeconds(EverySeconds * 3) - DateTimeOffset.UtcNow);
-            var killed = await KillMidRunAsync(directory.Path, victim, TimeSpan.FromSeconds(20));
+            var (killed, lastHeartbeat) = await KillMidRunAsync(directory.Path, victim, TimeSpan.FromSeconds(30));
             var killedAt = DateTimeOffset.UtcNow;
             await dropping;
 
@@ -104,7 +104,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
             output.WriteLine($"fire times in the window: {Pipelines} pipelines x {FiresPerPipeline} = {Pipelines * FiresPerPipeline}; runs recorded for them: {window.Count}");
             output.WriteLine($"runs executed: {executions.Count} ({executions.Count(e => e.Node == victim)} on the killed node, {executions.Count(e => e.Node == survivor)} on the survivor); executed twice: {executions.Count - executions.Select(e => e.Run).Distinct().Count()}");
             output.WriteLine($"killed mid-run: {string.Join(", ", killed)}; resumed by the survivor as: {string.Join(", ", resumed.Select(r => $"{r.Id} ({r.Status})"))}");
-            output.WriteLine($"taken over after: {string.Join(", ", resumed.Select(r => $"{(r.CreatedAt - killedAt).TotalSeconds:0.0}s"))} (node timeout {Lease.TotalSeconds}s)");
+            output.WriteLine($"taken over after: {string.Join(", ", resumed.Select(r => $"{(r.CreatedAt - killedAt).TotalSeconds:0.0}s"))} (node timeout {Lease.TotalSeconds}s; last heartbeat {(killedAt - lastHeartbeat).TotalSeconds:0.0}s before the kill)");
             output.WriteLine($"fires Quartz delivered again after the kill (recorded once, by run key): {nodes.Sum(n => Regex.Count(n.Output, "a recovered fire"))}");
             output.WriteLine($"rows landed: {landed.Rows.Values.Sum(v => v.Count)}");
 
@@ -125,8 +125,8 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
                 Assert.Equal(RunStatus.Succeeded, resumption.Status);
                 Assert.Contains(executions, e => e.Run == resumption.Id && e.Node == survivor);
                 // Found dead by its lapsed heartbeat (the nodes are different hosts to each other): not before the
-                // timeout (less the last heartbeat's age), and not long after it.
-                Assert.InRange(resumption.CreatedAt - killedAt, Lease - TimeSpan.FromSeconds(1), Lease + TimeSpan.FromSeconds(12));
+                // timeout after its last heartbeat, and not long after it.
+                Assert.InRange(resumption.CreatedAt - lastHeartbeat, Lease, Lease + TimeSpan.FromSeconds(15));
             }
             // Every other run of the window succeeded.
             Assert.All(window.Where(r => !killed.Contains(r.Id)), r => Assert.Equal(RunStatus.Succeeded, r.Status));
@@ -159,20 +159,31 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
 
     static Task Delay(TimeSpan wait) => wait > TimeSpan.Zero ? Task.Delay(wait) : Task.CompletedTask;
 
-    /// <summary>Waits for a run the node executes, then SIGKILLs the node; returns the runs it owned at that moment.</summary>
-    static async Task<IReadOnlyList<string>> KillMidRunAsync(string projectDirectory, Node node, TimeSpan within)
+    /// <summary>
+    /// Waits for a run the node executes, freezes the node (SIGSTOP) so the run cannot finish meanwhile, and kills it
+    /// with SIGKILL if it still owns a run (else lets it go on and waits for the next). Returns the runs it owned and
+    /// its last heartbeat.
+    /// </summary>
+    static async Task<(IReadOnlyList<string> Runs, DateTimeOffset LastHeartbeat)> KillMidRunAsync(string projectDirectory, Node node, TimeSpan within)
     {
         var project = Project.Open(projectDirectory);
         await using var store = await MetadataStores.OpenAsync(project, CancellationToken.None);
+        async Task<List<string>> OwnedAsync() =>
+            (await store.GetRunningRunsAsync(CancellationToken.None)).Where(r => node.Owns(r.Owner)).Select(r => r.Run.Id).ToList();
         var limit = Stopwatch.StartNew();
         while (limit.Elapsed < within)
         {
-            var owned = (await store.GetRunningRunsAsync(CancellationToken.None)).Where(r => node.Owns(r.Owner)).Select(r => r.Run.Id).ToList();
-            if (owned.Count > 0)
+            if ((await OwnedAsync()).Count > 0)
             {
-                node.Kill();
-                // What it owned when it died (a run that finished in between is not an orphan).
-                return (await store.GetRunningRunsAsync(CancellationToken.None)).Where(r => node.Owns(r.Owner)).Select(r => r.Run.Id).ToList();
+                await node.SignalAsync("STOP");
+                var owned = await OwnedAsync();
+                if (owned.Count > 0)
+                {
+                    node.Kill();
+                    var last = (await store.GetClusterNodesAsync(CancellationToken.None)).Single(n => node.Owns(n.Node)).HeartbeatAt;
+                    return (owned, last);
+                }
+                await node.SignalAsync("CONT");
             }
             await Task.Delay(10);
         }
@@ -291,6 +302,12 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
         {
             while (await reader.ReadLineAsync() is { } line)
                 lock (_output) _output.AppendLine(line);
+        }
+
+        public async Task SignalAsync(string signal)
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
         }
 
         public void Kill()

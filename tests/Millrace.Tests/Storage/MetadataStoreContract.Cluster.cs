@@ -79,4 +79,35 @@ public abstract partial class MetadataStoreContract
         Assert.Contains("no longer running", e.Message, StringComparison.Ordinal);
         Assert.Null(await Store.GetDatasetVersionAsync("events", null, None));
     }
+
+    [SkippableFact]
+    public async Task A_dead_nodes_row_goes_only_while_its_heartbeat_is_unchanged_and_it_owns_no_running_run()
+    {
+        await Store.HeartbeatAsync("node-dead", C0, C0, None);
+        await Store.CreateRunAsync(NewRun("orphan"), None);
+        await Store.SetRunOwnerAsync("orphan", "node-dead", None);
+
+        Assert.False(await Store.RemoveDeadNodeAsync("node-dead", C0, None));
+        Assert.True(await Store.TakeOverRunAsync("orphan", "node-dead", "interrupted", C0.AddSeconds(40), null, None));
+        await Store.HeartbeatAsync("node-dead", C0, C0.AddSeconds(41), None);      // it was only slow: it beat again
+        Assert.False(await Store.RemoveDeadNodeAsync("node-dead", C0, None));
+        Assert.True(await Store.RemoveDeadNodeAsync("node-dead", C0.AddSeconds(41), None));
+        Assert.Empty(await Store.GetClusterNodesAsync(None));
+    }
+
+    [SkippableFact]
+    public async Task A_run_records_its_end_only_while_it_is_still_running()
+    {
+        await Store.CreateRunAsync(NewRun("mine"), None);
+        await Store.CreateRunAsync(NewRun("taken"), None);
+        await Store.SetRunOwnerAsync("taken", "node-slow", None);
+        Assert.True(await Store.TakeOverRunAsync("taken", "node-slow", "interrupted: taken over", C0, null, None));
+
+        Assert.True(await Store.FinishRunAsync(NewRun("mine") with { Status = RunStatus.Succeeded, EndedAt = C0.AddSeconds(5) }, None));
+        Assert.False(await Store.FinishRunAsync(NewRun("taken") with { Status = RunStatus.Failed, EndedAt = C0.AddSeconds(6), Error = "commit conflict" }, None));
+
+        Assert.Equal((RunStatus.Succeeded, C0.AddSeconds(5)), ((await Store.GetRunAsync("mine", None))!.Status, (await Store.GetRunAsync("mine", None))!.EndedAt));
+        var taken = (await Store.GetRunAsync("taken", None))!;
+        Assert.Equal((RunStatus.Failed, "interrupted: taken over"), (taken.Status, taken.Error));
+    }
 }
