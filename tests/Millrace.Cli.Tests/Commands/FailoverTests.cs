@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Millrace.Cli.Tests.TestSupport;
 using Millrace.Definitions;
 using Millrace.Storage;
+using Millrace.Tests.TestSupport;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -30,11 +31,16 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
     [GeneratedRegex(@"node (\S+) executes run (\S+) of")]
     private static partial Regex Executes();
 
-    [SkippableFact]
-    public async Task Two_nodes_fire_each_schedule_once_and_the_survivor_resumes_the_killed_nodes_runs()
+    /// <summary>The lakes the nodes share: one folder both use, or an S3 bucket with a cache folder per node.</summary>
+    public static TheoryData<string> Lakes => ["folder", "s3"];
+
+    [SkippableTheory]
+    [MemberData(nameof(Lakes))]
+    public async Task Two_nodes_fire_each_schedule_once_and_the_survivor_resumes_the_killed_nodes_runs(string lake)
     {
         var server = Environment.GetEnvironmentVariable("MILLRACE_TEST_POSTGRES");
         Skip.If(server is null, "MILLRACE_TEST_POSTGRES is not set: ./test.sh starts PostgreSQL on loopback and sets it");
+        using var bucket = lake == "s3" ? await S3TestBucket.CreateAsync() : null;
         var database = "millrace_failover_" + Guid.NewGuid().ToString("N")[..10];
         await using (var admin = new NpgsqlConnection(server))
         {
@@ -42,17 +48,24 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
             await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
             await create.ExecuteNonQueryAsync();
         }
+        // A project folder per node and one for the test to read with: on a folder lake they all point at one lake;
+        // on S3 each has its own cache of the bucket.
         using var directory = new TempDirectory();
+        using var nodeA = new TempDirectory();
+        using var nodeB = new TempDirectory();
         var nodes = new List<Node>();
         try
         {
             var store = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-            WriteProject(directory, store);
-            var landed = new Landing(directory);
-            landed.Drop(); // something to ingest from the first fire on
+            var lakeYaml = bucket?.LakeYaml() ?? $"lake: '{Path.Combine(directory.Path, "lake")}'\n";
+            foreach (var folder in new[] { directory, nodeA, nodeB }) WriteProject(folder, store, lakeYaml);
+            var landed = new Landing(bucket is null
+                ? (key, content) => { WriteLanded(Path.Combine(directory.Path, key), content); return Task.CompletedTask; }
+                : bucket.PutAsync);
+            await landed.DropAsync(); // something to ingest from the first fire on
 
-            nodes.Add(await Node.StartAsync(directory.Path, "node-a"));
-            nodes.Add(await Node.StartAsync(directory.Path, "node-b"));
+            nodes.Add(await Node.StartAsync(nodeA.Path, "node-a"));
+            nodes.Add(await Node.StartAsync(nodeB.Path, "node-b"));
             var (victim, survivor) = (nodes[0], nodes[1]);
 
             // The window: the next 10 fire times of every pipeline, starting a little after both nodes are up.
@@ -69,7 +82,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
             {
                 while (DateTimeOffset.UtcNow < windowEnd && !landing.IsCancellationRequested)
                 {
-                    landed.Drop();
+                    await landed.DropAsync();
                     await Task.Delay(150);
                 }
             });
@@ -154,6 +167,14 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Writes a landed file aside and renames it into place, as a landing tool does, so a listing never sees half of it.</summary>
+    static void WriteLanded(string path, string content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path + ".tmp", content);
+        File.Move(path + ".tmp", path);
+    }
+
     static List<Run> Window(IReadOnlyList<Run> runs, IReadOnlyList<string> keys) =>
         runs.Where(r => r.RunKey is not null && keys.Contains(r.RunKey)).ToList();
 
@@ -197,9 +218,9 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
         return true;
     }
 
-    static void WriteProject(TempDirectory directory, string store)
+    static void WriteProject(TempDirectory directory, string store, string lake)
     {
-        directory.Write("millrace.yaml", $"id: failover\nstore: '{store}'\n");
+        directory.Write("millrace.yaml", $"id: failover\nstore: '{store}'\n{lake}");
         for (var i = 1; i <= Pipelines; i++)
         {
             directory.Write($"workflows/w{i}.yaml", $$"""
@@ -235,21 +256,17 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
     }
 
     /// <summary>Drops small CSV files into the landing zone, round robin over the pipelines, and remembers every row.</summary>
-    sealed class Landing(TempDirectory directory)
+    sealed class Landing(Func<string, string, Task> put)
     {
         long _next = 1;
         int _files;
         public Dictionary<int, List<long>> Rows { get; } = Enumerable.Range(1, Pipelines).ToDictionary(i => i, _ => new List<long>());
 
-        public void Drop()
+        public async Task DropAsync()
         {
             var pipeline = _files % Pipelines + 1;
             var ids = Enumerable.Range(0, 20).Select(_ => _next++).ToList();
-            var path = Path.Combine(directory.Path, "lake", "raw", $"p{pipeline}", $"f{_files++:D5}.csv");
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            // Written aside and renamed, as a landing tool does, so a listing never sees half a file.
-            File.WriteAllText(path + ".tmp", "event_id,amount\n" + string.Join("\n", ids.Select(id => $"{id},{id * 0.5}")) + "\n");
-            File.Move(path + ".tmp", path);
+            await put($"lake/raw/p{pipeline}/f{_files++:D5}.csv", "event_id,amount\n" + string.Join("\n", ids.Select(id => $"{id},{id * 0.5}")) + "\n");
             lock (Rows) Rows[pipeline].AddRange(ids);
         }
     }

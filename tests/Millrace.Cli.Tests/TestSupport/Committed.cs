@@ -14,7 +14,9 @@ public static class Committed
         await using var store = await MetadataStores.OpenAsync(project, CancellationToken.None);
         var version = await store.GetDatasetVersionAsync(dataset, null, CancellationToken.None);
         if (version is null || version.Files.Count == 0) return [];
-        var files = string.Join(", ", version.Files.Select(f => "'" + Path.Combine(project.LakeRoot, f).Replace("'", "''") + "'"));
+        // The project's lake: the folder, or for an S3 lake its cache, into which the files are fetched first.
+        var local = await Millrace.Lake.LakeRoot.Open(project).FetchAsync(version.Files, CancellationToken.None);
+        var files = string.Join(", ", local.Select(f => "'" + f.Replace("'", "''") + "'"));
         return Query($"SELECT * FROM read_parquet([{files}]) ORDER BY {orderBy}");
     }
 
