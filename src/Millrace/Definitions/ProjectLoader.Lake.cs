@@ -62,7 +62,7 @@ public static partial class ProjectLoader
         reader.RejectUnknownKeys(options, ["endpoint", "region", "force_path_style", "cache"], "'lake_options'");
         var endpoint = ExpandEnvironment(reader, YamlNodeReader.Find(options, "endpoint"), reader.String(options, "endpoint"));
         if (endpoint is not null && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-            reader.Error(YamlNodeReader.Find(options, "endpoint")!, $"lake_options.endpoint must be an http or https URL such as http://127.0.0.1:9000, got '{endpoint}'");
+            reader.Error(YamlNodeReader.Find(options, "endpoint")!, $"lake_options.endpoint must be an http or https URL such as http://127.0.0.1:9000, got '{RedactUserInfo(endpoint)}'");
         var region = ExpandEnvironment(reader, YamlNodeReader.Find(options, "region"), reader.String(options, "region"));
         var cache = ExpandEnvironment(reader, YamlNodeReader.Find(options, "cache"), reader.String(options, "cache"));
         return (lake, new S3LakeLocation(bucket, prefix, endpoint, region, reader.Bool(options, "force_path_style"), cache));
@@ -81,5 +81,13 @@ public static partial class ProjectLoader
             reader.Error(node, e.Message);
             return null;
         }
+    }
+
+    /// <summary>An endpoint as it may be shown in a message: without a user name or password written into it.</summary>
+    static string RedactUserInfo(string endpoint)
+    {
+        var at = endpoint.IndexOf('@', StringComparison.Ordinal);
+        var scheme = endpoint.IndexOf("://", StringComparison.Ordinal);
+        return at < 0 ? endpoint : (scheme >= 0 && scheme < at ? endpoint[..(scheme + 3)] : "") + "…@" + endpoint[(at + 1)..];
     }
 }

@@ -20,10 +20,17 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
         var interrupted = dryRun ? 0 : await new Runner(project, store).RecoverInterruptedAsync(ct);
         var lake = LakeRoot.Open(project);
         if (!dryRun) await Publisher.PublishAsync(store, lake, null, ct);
+        // The bucket is listed before the store is read: a run that uploads after the listing is not seen at all, and
+        // one that uploaded before it is still running, or has committed, when the store is read below.
+        var remoteDatasets = lake.Storage.IsRemote ? await lake.Storage.ListAsync("datasets/", ct) : [];
+        var remoteStagingFiles = lake.Storage.IsRemote ? await lake.Storage.ListAsync("_staging/", ct) : [];
         var live = (await store.GetRunningRunsAsync(ct)).Select(r => r.Run.Id).ToHashSet(StringComparer.Ordinal);
+        // Committed files not yet published (a publish that failed, a node that died) are rolled forward, never deleted.
+        var unpublished = (await store.GetUnpublishedFilesAsync(ct)).Select(f => f.RunId).ToHashSet(StringComparer.Ordinal);
         var referenced = await store.GetReferencedDatasetFilesAsync(ct);
         bool Orphaned(LakeFile file) => file.Path.EndsWith(".parquet", StringComparison.Ordinal) && !referenced.Contains(file.Path)
             && !live.Any(id => Path.GetFileName(file.Path).Contains(id, StringComparison.Ordinal));
+        bool Kept(string runId) => live.Contains(runId) || unpublished.Contains(runId);
 
         // The local folder: the lake itself, or the cache of an S3 lake (whose files are counted in the bucket below).
         var local = new LocalLakeStorage(lake.Root);
@@ -36,7 +43,7 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
             if (!Directory.Exists(root)) continue;
             foreach (var folder in Directory.EnumerateDirectories(root))
             {
-                if (live.Contains(Path.GetFileName(folder))) continue;
+                if (Kept(Path.GetFileName(folder))) continue;
                 var size = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
                 if (isStaging) { stagingFolders.Add(Path.GetFileName(folder)); if (!lake.Storage.IsRemote) tempBytes += size; }
                 else { temp++; tempBytes += size; }
@@ -48,8 +55,8 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
 
         if (lake.Storage.IsRemote)
         {
-            var remoteOrphans = (await lake.Storage.ListAsync("datasets/", ct)).Where(Orphaned).ToList();
-            var remoteStaging = (await lake.Storage.ListAsync("_staging/", ct)).Where(f => !live.Contains(f.Path.Split('/')[1])).ToList();
+            var remoteOrphans = remoteDatasets.Where(Orphaned).ToList();
+            var remoteStaging = remoteStagingFiles.Where(f => !Kept(f.Path.Split('/')[1])).ToList();
             if (!dryRun) await lake.Storage.DeleteAsync([.. remoteOrphans.Select(f => f.Path), .. remoteStaging.Select(f => f.Path)], ct);
             datasetFiles = remoteOrphans.Count;
             stagingFolders.UnionWith(remoteStaging.Select(f => f.Path.Split('/')[1]));

@@ -12,6 +12,8 @@ public static class Publisher
 {
     public static async Task PublishAsync(IMetadataStore store, LakeRoot lake, string? runId, CancellationToken ct)
     {
+        // An older commit left unpublished (its node died, or its publish failed) never goes over a newer commit's file.
+        await store.MarkSupersededFilesAsync(ct);
         foreach (var (fileRunId, file) in await store.GetUnpublishedFilesAsync(ct))
         {
             if (runId is not null && fileRunId != runId) continue;

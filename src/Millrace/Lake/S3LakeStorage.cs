@@ -74,7 +74,18 @@ public sealed class S3LakeStorage : ILakeStorage
 
     string Uri(string path) => $"s3://{_bucket}/{Key(path)}";
 
-    string Local(string path) => Path.Combine(_cache, path);
+    // A key the bucket holds is only trusted as a path inside the cache: no empty, '.' or '..' segment.
+    string Local(string path)
+    {
+        if (!IsSafe(path)) throw new LakeStorageException($"S3 lake: refusing the object {Uri(path)}: its key has an empty, '.' or '..' segment");
+        return Path.Combine(_cache, path);
+    }
+
+    internal static bool IsSafe(string path) => path.Length > 0 && path.Split('/').All(segment => segment is not ("" or "." or ".."));
+
+    // The ETag a cached landing file was downloaded at, next to it (landing files may change in place; size and
+    // time alone cannot tell a same-size rewrite within a second).
+    static string EtagFile(string local) => Path.Combine(Path.GetDirectoryName(local)!, $".{Path.GetFileName(local)}.etag");
 
     public async Task<IReadOnlyList<LakeFile>> ListAsync(string prefix, CancellationToken ct)
     {
@@ -87,6 +98,7 @@ public sealed class S3LakeStorage : ILakeStorage
             foreach (var item in response.S3Objects ?? [])
             {
                 if (item.Key.EndsWith('/')) continue; // a "folder" marker some tools create, not a file
+                if (!IsSafe(item.Key[skip..])) continue; // not a lake path (empty, '.' or '..' segments): never brought into the cache
                 files.Add(new LakeFile(item.Key[skip..], item.Size ?? 0, new DateTimeOffset(Utc(item.LastModified), TimeSpan.Zero), item.ETag?.Trim('"')));
             }
             request.ContinuationToken = response.IsTruncated == true ? response.NextContinuationToken : null;
@@ -107,7 +119,9 @@ public sealed class S3LakeStorage : ILakeStorage
     bool IsCached(LakeFile file)
     {
         var local = new FileInfo(Local(file.Path));
-        return local.Exists && local.Length == file.Size && local.LastWriteTimeUtc == file.Modified.UtcDateTime;
+        if (!local.Exists || local.Length != file.Size || local.LastWriteTimeUtc != file.Modified.UtcDateTime) return false;
+        var etag = EtagFile(local.FullName);
+        return file.ETag is null || (File.Exists(etag) && File.ReadAllText(etag) == file.ETag);
     }
 
     public Task FetchImmutableAsync(IReadOnlyCollection<string> paths, CancellationToken ct) =>
@@ -137,6 +151,7 @@ public sealed class S3LakeStorage : ILakeStorage
                 File.SetLastWriteTimeUtc(temporary, listed?.Modified.UtcDateTime ?? Utc(response.LastModified));
             }
             File.Move(temporary, local, overwrite: true);
+            if (listed?.ETag is { } downloaded) File.WriteAllText(EtagFile(local), downloaded);
         }
         finally
         {
@@ -169,6 +184,9 @@ public sealed class S3LakeStorage : ILakeStorage
         {
             // The source exists, yet the copy did not find it: some S3-compatible servers (s3rver) do not decode the
             // '/' the SDK escapes in x-amz-copy-source. Copy through this node instead: its staged file, or a download.
+            // Another node may have published it (and deleted the staged object) meanwhile: then there is nothing
+            // left to do, and uploading this node's copy could land over a newer commit's file.
+            if (!await ExistsAsync(from, ct)) return false;
             if (!File.Exists(Local(from)))
             {
                 try { await DownloadAsync(from, null, ct, Local(to)); }

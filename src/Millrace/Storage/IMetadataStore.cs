@@ -57,5 +57,11 @@ public partial interface IMetadataStore : IAsyncDisposable
 
     /// <summary>Staged files of committed workflows that were not yet moved to their final path (after a crash).</summary>
     Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Marks published, without publishing them, the unpublished files a later commit (by commit time) also writes to
+    /// the same final path: rolling them forward would put an older output over a newer one. Returns how many.
+    /// </summary>
+    Task<int> MarkSupersededFilesAsync(CancellationToken ct);
     Task MarkPublishedAsync(string runId, string stagingPath, CancellationToken ct);
 }

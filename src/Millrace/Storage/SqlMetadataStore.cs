@@ -379,10 +379,32 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         await transaction.CommitAsync(ct);
     }
 
+    public async Task<int> MarkSupersededFilesAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        await using var command = Command(connection, transaction, """
+            UPDATE published_files SET published_at = @at
+            WHERE published_at IS NULL AND EXISTS (
+                SELECT 1 FROM published_files later
+                JOIN workflow_runs wl ON wl.run_id = later.run_id AND wl.workflow = later.workflow
+                JOIN workflow_runs wo ON wo.run_id = published_files.run_id AND wo.workflow = published_files.workflow
+                WHERE later.final_path = published_files.final_path AND wl.committed_at > wo.committed_at)
+            """, ("at", Time(DateTimeOffset.UtcNow)));
+        var superseded = await command.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
+        return superseded;
+    }
+
     public async Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, null, "SELECT run_id, staging_path, final_path FROM published_files WHERE published_at IS NULL ORDER BY run_id, staging_path");
+        // In commit order, so that when two commits publish one path, the later one's file is the one left there.
+        await using var command = Command(connection, null, """
+            SELECT p.run_id, p.staging_path, p.final_path FROM published_files p
+            LEFT JOIN workflow_runs w ON w.run_id = p.run_id AND w.workflow = p.workflow
+            WHERE p.published_at IS NULL ORDER BY w.committed_at, p.run_id, p.staging_path
+            """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var result = new List<(string, StagedFile)>();
         while (await reader.ReadAsync(ct)) result.Add((reader.GetString(0), new StagedFile(reader.GetString(1), reader.GetString(2))));

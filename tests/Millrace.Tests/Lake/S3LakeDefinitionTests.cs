@@ -51,3 +51,18 @@ public sealed class S3LakeDefinitionTests
         Assert.Throws<Millrace.Lake.LakePathException>(() => lake.Resolve("s3://other-bucket/x.csv"));
     }
 }
+
+/// <summary>Which object keys an S3 lake takes for lake paths: never one that would leave or alias the cache.</summary>
+public sealed class S3KeySafetyTests
+{
+    [Theory]
+    [InlineData("raw/events/a.csv", true)]
+    [InlineData("datasets/x/dt=2026-01-01/part-0.parquet", true)]
+    [InlineData("reports/a/../../../../home/svc/.bashrc", false)]
+    [InlineData("raw//a.csv", false)]
+    [InlineData("raw/./a.csv", false)]
+    [InlineData("", false)]
+    [InlineData("raw/..", false)]
+    public void Only_keys_without_empty_dot_or_dot_dot_segments_are_lake_paths(string key, bool safe) =>
+        Assert.Equal(safe, Millrace.Lake.S3LakeStorage.IsSafe(key));
+}

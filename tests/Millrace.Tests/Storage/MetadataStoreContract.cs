@@ -377,6 +377,29 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
         Assert.Empty(await Store.GetUnpublishedFilesAsync(None));
     }
 
+    [SkippableFact]
+    public async Task An_older_commits_unpublished_file_is_superseded_by_a_later_commit_to_the_same_path()
+    {
+        foreach (var run in new[] { "run-2", "run-1" })
+        {
+            await Store.CreateRunAsync(NewRun(run), None);
+            await Store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run, Workflow = "w", Position = 0, Status = RunStatus.Running }, None);
+        }
+        // run-2 commits first, run-1 after it (run ids do not tell commit order): run-1's export is the newer one.
+        var older = new StagedFile("_staging/run-2/w/out/x.csv", "exports/x.csv");
+        var newer = new StagedFile("_staging/run-1/w/out/x.csv", "exports/x.csv");
+        var other = new StagedFile("_staging/run-2/w/out/y.csv", "exports/y.csv");
+        await Store.CommitAsync(new WorkflowCommit("run-2", "w", [], [older, other]), None);
+        await Task.Delay(20);
+        await Store.CommitAsync(new WorkflowCommit("run-1", "w", [], [newer]), None);
+
+        Assert.Equal([("run-2", older), ("run-2", other), ("run-1", newer)], await Store.GetUnpublishedFilesAsync(None));
+        Assert.Equal(1, await Store.MarkSupersededFilesAsync(None));
+
+        Assert.Equal([("run-2", other), ("run-1", newer)], await Store.GetUnpublishedFilesAsync(None));
+        Assert.Equal(0, await Store.MarkSupersededFilesAsync(None));
+    }
+
     // ---- watermarks and anomalies ----
 
     [SkippableFact]
