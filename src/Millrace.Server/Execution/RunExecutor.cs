@@ -100,7 +100,8 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         {
             if (applyOverlapPolicy && host.Definition.Pipelines.TryGetValue(run.Target, out var pipeline) && pipeline.Concurrency.OnOverlap == OverlapPolicy.Skip)
             {
-                var busy = CountActiveOrQueued(host.Id, run.Target);
+                // On a shared store every node's queued and running runs count (they are all in the store).
+                var busy = host.Store.Shared ? await host.Store.CountActiveRunsAsync(host.Id, run.Target, ct) : CountActiveOrQueued(host.Id, run.Target);
                 if (busy >= pipeline.Concurrency.MaxActive)
                     run = run with
                     {
@@ -138,7 +139,10 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         // Stopped outside the lock: cancellation callbacks run inline and must not meet the executor's own lock.
         if (running is not null && (running.Control.Stop(RunStatus.Cancelled, $"cancelled by {by}") || running.Control.StopStatus is not null))
             return CancelOutcome.Stopping;
-        return await host.Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct) ? CancelOutcome.CancelledQueued : CancelOutcome.NotActive;
+        if (await host.Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct)) return CancelOutcome.CancelledQueued;
+        // Running on another node sharing the store: it picks the request up within a second and stops the run.
+        return host.Store.Shared && await host.Store.RequestCancelAsync(runId, $"cancelled by {by} (through node {NodeId})", ct)
+            ? CancelOutcome.Stopping : CancelOutcome.NotActive;
     }
 
     /// <summary>
@@ -343,14 +347,29 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         }
     }
 
-    /// <summary>With a shared store: adds the runs other nodes queued (API calls and schedule fires they took) to the queue.</summary>
+    /// <summary>
+    /// With a shared store: adds the runs other nodes queued (API calls and schedule fires they took) to the queue, and
+    /// stops the runs executing here that another node was asked to cancel.
+    /// </summary>
     async Task PickUpQueuedAsync()
     {
         foreach (var host in projects.All.Where(h => h.Store.Shared))
         {
+            foreach (var (runId, reason) in await host.Store.GetCancelRequestsAsync(NodeId, _stopping.Token))
+            {
+                Active? active;
+                lock (_lock) active = _active.GetValueOrDefault(runId);
+                active?.Control.Stop(RunStatus.Cancelled, reason);
+            }
+            // What this node had queued before the read: of those, the ones no longer queued in the store were
+            // claimed by another node or cancelled, and leave the queue (runs queued after the read are kept).
+            HashSet<string> known;
+            lock (_lock) known = _pending.Where(p => p.Host == host).Select(p => p.Run.Id).ToHashSet(StringComparer.Ordinal);
             var queued = await host.Store.GetQueuedRunsAsync(_stopping.Token);
             lock (_lock)
             {
+                var stillQueued = queued.Select(q => q.Run.Id).ToHashSet(StringComparer.Ordinal);
+                _pending.RemoveAll(p => p.Host == host && known.Contains(p.Run.Id) && !stillQueued.Contains(p.Run.Id));
                 var before = _pending.Count;
                 foreach (var q in queued.Where(q => q.Run.ProjectId == host.Id)) AddPending(new Pending(host, q.Run, q.Request));
                 if (_pending.Count != before) _pending.Sort((a, b) => a.Run.CreatedAt.CompareTo(b.Run.CreatedAt));

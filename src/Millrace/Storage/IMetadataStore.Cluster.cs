@@ -37,4 +37,16 @@ public partial interface IMetadataStore
     /// False when the run had already ended or another node took it over first: then nothing is written.
     /// </summary>
     Task<bool> TakeOverRunAsync(string runId, string deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct);
+
+    /// <summary>
+    /// Asks the node that executes <paramref name="runId"/> to cancel it (the owner polls for requests): false when the
+    /// run is not Running.
+    /// </summary>
+    Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken ct);
+
+    /// <summary>The Running runs owned by <paramref name="owner"/> that another node asked to cancel, with the reason.</summary>
+    Task<IReadOnlyList<(string RunId, string Reason)>> GetCancelRequestsAsync(string owner, CancellationToken ct);
+
+    /// <summary>Runs of a project's target that are Queued or Running, on any node.</summary>
+    Task<int> CountActiveRunsAsync(string projectId, string target, CancellationToken ct);
 }

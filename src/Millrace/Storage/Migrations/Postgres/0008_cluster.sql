@@ -6,3 +6,6 @@ CREATE TABLE cluster_nodes (
     started_at   TEXT NOT NULL,
     heartbeat_at TEXT NOT NULL
 );
+
+-- A cancel asked on one node for a run another node executes: the owner polls for it and stops the run.
+ALTER TABLE runs ADD COLUMN cancel_requested TEXT NULL;

@@ -1,0 +1,102 @@
+using System.Net;
+using Millrace.Storage;
+using Millrace.Server.Tests.TestSupport;
+using Npgsql;
+
+namespace Millrace.Server.Tests;
+
+/// <summary>
+/// Two servers sharing one PostgreSQL store act as one: a run queued on a node that does not execute runs is executed
+/// by the other, a cancel sent to either node stops the run wherever it executes, <c>on_overlap: skip</c> counts the
+/// runs of both, and both report themselves clustered. Needs <c>MILLRACE_TEST_POSTGRES</c> (./test.sh starts a
+/// server); skipped without it.
+/// </summary>
+public sealed class ClusterTests : IAsyncLifetime
+{
+    readonly string _gate = TestSteps.NewGate();
+    readonly string _database = "millrace_cluster_" + Guid.NewGuid().ToString("N")[..10];
+    static string? Server => Environment.GetEnvironmentVariable("MILLRACE_TEST_POSTGRES");
+    ProjectFolder? _project;
+    TestServer? _worker;
+    TestServer? _front;
+
+    public async Task InitializeAsync()
+    {
+        if (Server is null) return;
+        await using (var admin = new NpgsqlConnection(Server))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var store = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString;
+        _project = new ProjectFolder("cluster", $"id: cluster\nstore: '{store}'\n")
+            .Workflow("waiting", $"name: waiting\nsteps:\n  - id: wait\n    type: gate\n    gate: {_gate}\n")
+            .Pipeline("blocked", "name: blocked\nworkflows: [waiting]\n")
+            .Pipeline("single", "name: single\nworkflows: [waiting]\nconcurrency: { max_active: 1, on_overlap: skip }\n");
+        // The worker executes runs; the front only takes requests (it runs none), as an API node in front of workers.
+        _worker = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false });
+        _front = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false, MaxConcurrentRuns = 0 });
+    }
+
+    public async Task DisposeAsync()
+    {
+        TestSteps.Open(_gate);
+        if (_front is not null) await _front.DisposeAsync();
+        if (_worker is not null) await _worker.DisposeAsync();
+        _project?.Dispose();
+        if (Server is null) return;
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(Server);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [SkippableFact]
+    public async Task A_run_requested_on_one_node_runs_on_the_other_and_a_cancel_sent_to_the_first_stops_it()
+    {
+        Skip.If(Server is null, "MILLRACE_TEST_POSTGRES is not set: ./test.sh starts PostgreSQL on loopback and sets it");
+        var front = _front!.Client(await _front.TokenAsync("cluster", TokenRole.Admin));
+
+        var (accepted, run) = await front.PostAsync("/api/v1/projects/cluster/pipelines/blocked/runs", "{}");
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        await TestServer.EventuallyAsync(() => Task.FromResult(TestSteps.Reached(_gate) > 0), TimeSpan.FromSeconds(20), "the worker starts the run the front queued");
+        Assert.True(_worker!.Host("cluster").Store.Shared);
+
+        var (cancel, outcome) = await front.PostAsync(run.GetProperty("statusUrl").GetString() + "/cancel", "");
+
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        Assert.Equal("stopping", outcome.GetProperty("outcome").GetString());
+        var stopped = await TestServer.WaitForRunAsync(front, run.GetProperty("statusUrl").GetString()!, TimeSpan.FromSeconds(30));
+        Assert.Equal("cancelled", stopped.Status());
+        Assert.StartsWith("cancelled by token:", stopped.GetProperty("run").GetProperty("error").GetString());
+        Assert.Contains("(through node", stopped.GetProperty("run").GetProperty("error").GetString());
+    }
+
+    [SkippableFact]
+    public async Task On_overlap_skip_counts_the_runs_of_every_node()
+    {
+        Skip.If(Server is null, "MILLRACE_TEST_POSTGRES is not set: ./test.sh starts PostgreSQL on loopback and sets it");
+        var worker = _worker!.Client(await _worker.TokenAsync("cluster", TokenRole.Admin));
+        var front = _front!.Client(await _front.TokenAsync("cluster", TokenRole.Admin));
+        var (_, first) = await worker.PostAsync("/api/v1/projects/cluster/pipelines/single/runs", "{}");
+        await TestServer.EventuallyAsync(() => Task.FromResult(TestSteps.Reached(_gate) > 0), TimeSpan.FromSeconds(20), "the first run starts");
+
+        var (_, second) = await front.PostAsync("/api/v1/projects/cluster/pipelines/single/runs", "{}");
+
+        var skipped = await front.GetJsonAsync(second.GetProperty("statusUrl").GetString()!);
+        Assert.Equal("skipped", skipped.Status());
+        Assert.Contains("already has 1 run(s) queued or running", skipped.GetProperty("run").GetProperty("error").GetString());
+        TestSteps.Open(_gate);
+        Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(worker, first.GetProperty("statusUrl").GetString()!, TimeSpan.FromSeconds(30))).Status());
+    }
+
+    [SkippableFact]
+    public async Task Both_nodes_report_themselves_clustered()
+    {
+        Skip.If(Server is null, "MILLRACE_TEST_POSTGRES is not set: ./test.sh starts PostgreSQL on loopback and sets it");
+        foreach (var server in new[] { _worker!, _front! })
+            Assert.True((await server.Anonymous.GetJsonAsync("/healthz")).GetProperty("clustered").GetBoolean());
+    }
+}
