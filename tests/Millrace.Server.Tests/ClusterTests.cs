@@ -1,7 +1,7 @@
 using System.Net;
 using Millrace.Storage;
 using Millrace.Server.Tests.TestSupport;
-using Npgsql;
+using Millrace.Tests.TestSupport;
 
 namespace Millrace.Server.Tests;
 
@@ -14,8 +14,8 @@ namespace Millrace.Server.Tests;
 public sealed class ClusterTests : IAsyncLifetime
 {
     readonly string _gate = TestSteps.NewGate();
-    readonly string _database = "millrace_cluster_" + Guid.NewGuid().ToString("N")[..10];
-    static string? Server => Environment.GetEnvironmentVariable("MILLRACE_TEST_POSTGRES");
+    static string? Server => PostgresTestDatabase.Server;
+    PostgresTestDatabase? _database;
     ProjectFolder? _project;
     TestServer? _worker;
     TestServer? _front;
@@ -23,13 +23,8 @@ public sealed class ClusterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (Server is null) return;
-        await using (var admin = new NpgsqlConnection(Server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        var store = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString;
+        _database = await PostgresTestDatabase.CreateAsync("millrace_cluster");
+        var store = _database.ConnectionString;
         _project = new ProjectFolder("cluster", $"id: cluster\nstore: '{store}'\n")
             .Workflow("waiting", $"name: waiting\nsteps:\n  - id: wait\n    type: gate\n    gate: {_gate}\n")
             .Pipeline("blocked", "name: blocked\nworkflows: [waiting]\n")
@@ -45,12 +40,7 @@ public sealed class ClusterTests : IAsyncLifetime
         if (_front is not null) await _front.DisposeAsync();
         if (_worker is not null) await _worker.DisposeAsync();
         _project?.Dispose();
-        if (Server is null) return;
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(Server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        if (_database is not null) await _database.DisposeAsync();
     }
 
     [SkippableFact]

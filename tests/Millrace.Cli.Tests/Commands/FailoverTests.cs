@@ -6,7 +6,6 @@ using Millrace.Cli.Tests.TestSupport;
 using Millrace.Definitions;
 using Millrace.Storage;
 using Millrace.Tests.TestSupport;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Millrace.Cli.Tests.Commands;
@@ -38,16 +37,8 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
     [MemberData(nameof(Lakes))]
     public async Task Two_nodes_fire_each_schedule_once_and_the_survivor_resumes_the_killed_nodes_runs(string lake)
     {
-        var server = Environment.GetEnvironmentVariable("MILLRACE_TEST_POSTGRES");
-        Skip.If(server is null, "MILLRACE_TEST_POSTGRES is not set: ./test.sh starts PostgreSQL on loopback and sets it");
+        await using var database = await PostgresTestDatabase.CreateAsync("millrace_failover");
         using var bucket = lake == "s3" ? await S3TestBucket.CreateAsync() : null;
-        var database = "millrace_failover_" + Guid.NewGuid().ToString("N")[..10];
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
         // A project folder per node and one for the test to read with: on a folder lake they all point at one lake;
         // on S3 each has its own cache of the bucket.
         using var directory = new TempDirectory();
@@ -56,7 +47,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
         var nodes = new List<Node>();
         try
         {
-            var store = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+            var store = database.ConnectionString;
             var lakeYaml = bucket?.LakeYaml() ?? $"lake: '{Path.Combine(directory.Path, "lake")}'\n";
             foreach (var folder in new[] { directory, nodeA, nodeB }) WriteProject(folder, store, lakeYaml);
             var landed = new Landing(bucket is null
@@ -159,11 +150,6 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
         finally
         {
             foreach (var node in nodes) node.Dispose();
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(server);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
         }
     }
 

@@ -1,4 +1,5 @@
 using Millrace.Storage;
+using Millrace.Tests.TestSupport;
 using Npgsql;
 
 namespace Millrace.Tests.Storage;
@@ -10,32 +11,17 @@ namespace Millrace.Tests.Storage;
 /// </summary>
 public sealed class PostgresMetadataStoreTests : MetadataStoreContract
 {
-    /// <summary>The test server, or null when none is configured.</summary>
-    public static string? Server => Environment.GetEnvironmentVariable("MILLRACE_TEST_POSTGRES");
-
-    readonly string _database = "millrace_test_" + Guid.NewGuid().ToString("N")[..12];
+    PostgresTestDatabase? _database;
 
     protected override async Task<IMetadataStore> CreateStoreAsync()
     {
-        Skip.If(Server is null, "MILLRACE_TEST_POSTGRES is not set: ./test.sh starts PostgreSQL on loopback and sets it");
-        await using (var admin = new NpgsqlConnection(Server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        var builder = new NpgsqlConnectionStringBuilder(Server) { Database = _database };
-        return await PostgresMetadataStore.OpenAsync(builder.ConnectionString, CancellationToken.None);
+        _database = await PostgresTestDatabase.CreateAsync("millrace_test");
+        return await PostgresMetadataStore.OpenAsync(_database.ConnectionString, CancellationToken.None);
     }
 
     protected override async Task DeleteStoreAsync()
     {
-        if (Server is null) return;
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(Server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        if (_database is not null) await _database.DisposeAsync();
     }
 
     [SkippableFact]
