@@ -25,9 +25,11 @@ public static class QuickstartCommand
         var start = new Option<string>("--start") { Description = "First simulated day, yyyy-MM-dd (default 2026-01-01).", DefaultValueFactory = _ => "2026-01-01" };
         var customers = new Option<int>("--customers") { Description = "Customers on the first day (default 2000).", DefaultValueFactory = _ => 2000 };
         var noServe = new Option<bool>("--no-serve") { Description = "Stop after the loop instead of serving the UI and API." };
+        var storeOption = new Option<string?>("--store") { Description = "Metadata store for the sample (default: SQLite in the project); e.g. postgres://user:pass@host/db. It must be empty." };
+        var lakeOption = new Option<string?>("--lake") { Description = "Lake for the sample (default: ./lake in the project); e.g. s3://bucket/prefix (endpoint and keys from the AWS_* variables). It should be empty." };
         var urls = new Option<string>("--urls") { Description = $"Where to serve the sample after the loop (default {Millrace.Server.ServerOptions.DefaultUrls}).", DefaultValueFactory = _ => Millrace.Server.ServerOptions.DefaultUrls };
         var command = new Command("quickstart", "Create the churn sample with a generated lake and run the daily loop over simulated days.");
-        foreach (var option in new Option[] { directory, days, start, customers, noServe, urls }) command.Options.Add(option);
+        foreach (var option in new Option[] { directory, days, start, customers, storeOption, lakeOption, noServe, urls }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             if (!DateOnly.TryParseExact(parse.GetValue(start), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var first))
@@ -37,15 +39,21 @@ public static class QuickstartCommand
             var root = Path.GetFullPath(parse.GetValue(directory)!);
             var console = Terminal.For(context);
 
-            Prepare(root);
+            Prepare(root, parse.GetValue(storeOption), parse.GetValue(lakeOption));
             console.MarkupLine($"[bold]Millrace quickstart[/]: churn sample in {Markup.Escape(root)}, {dayCount} simulated days from {first:yyyy-MM-dd}");
 
-            var generator = new ChurnLakeGenerator(Path.Combine(root, "lake"), seed: 42, initialCustomers: parse.GetValue(customers), injectAnomalies: true, simulationStart: first);
-            // The lake already holds two weeks of history when Millrace is adopted: the first run ingests the backlog.
-            for (var d = -HistoryDays; d < 0; d++) generator.Generate(first.AddDays(d));
-            console.MarkupLine($"lake: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
             var project = Project.Open(root);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
+            if ((await store.FindRunsAsync(new RunFilter(), new Page(0, 1), ct)).Count > 0)
+                throw new CliException("the store named by --store already has runs; the quickstart needs an empty store (a new database)", CliApp.UsageError);
+            // The files land where the lake is: the folder, or (S3) the node's cache, from which each day is uploaded.
+            var lake = Millrace.Lake.LakeRoot.Open(project);
+            var landing = new Landing(lake);
+            var generator = new ChurnLakeGenerator(lake.Root, seed: 42, initialCustomers: parse.GetValue(customers), injectAnomalies: true, simulationStart: first);
+            // The lake already holds two weeks of history when Millrace is adopted: the first run ingests the backlog.
+            for (var d = -HistoryDays; d < 0; d++) generator.Generate(first.AddDays(d));
+            await landing.UploadAsync(ct);
+            console.MarkupLine($"lake {Markup.Escape(lake.Storage.Location)}: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
             using var logging = context.Logging(parse);
             var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
             var results = new List<DayResult>();
@@ -57,6 +65,7 @@ public static class QuickstartCommand
                 for (var d = 0; d < dayCount; d++)
                 {
                     var day = generator.Generate(first.AddDays(d));
+                    await landing.UploadAsync(ct);
                     var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
                     var prediction = await runner.RunAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), null, ct);
                     Run? training = null;
@@ -83,9 +92,11 @@ public static class QuickstartCommand
             console.MarkupLine("");
             console.MarkupLine("[bold]Outputs[/]");
             console.MarkupLine(Markup.Escape($"  project:   {root}"));
-            console.MarkupLine(Markup.Escape($"  datasets:  {Path.Combine(root, "lake", "datasets")}  (millrace datasets -p {relative})"));
-            console.MarkupLine(Markup.Escape($"  reports:   {Path.Combine(root, "lake", "reports")}  (daily_summary/, churn_risk/<day>/index.html, model_churn/<day>/index.html)"));
-            console.MarkupLine(Markup.Escape($"  predictions: {Path.Combine(root, "lake", "predictions", "churn")}"));
+            // The lake's own address: the folder, or the bucket (the project folder then holds only a cache of it).
+            string InLake(string path) => lake.Storage.IsRemote ? $"{lake.Storage.Location.TrimEnd('/')}/{path}" : Path.Combine(lake.Root, path);
+            console.MarkupLine(Markup.Escape($"  datasets:  {InLake("datasets")}  (millrace datasets -p {relative})"));
+            console.MarkupLine(Markup.Escape($"  reports:   {InLake("reports")}  (daily_summary/, churn_risk/<day>/index.html, model_churn/<day>/index.html)"));
+            console.MarkupLine(Markup.Escape($"  predictions: {InLake("predictions/churn")}"));
             console.MarkupLine(Markup.Escape($"  models:    millrace models show churn -p {relative}"));
             console.MarkupLine(Markup.Escape($"  runs:      millrace runs -p {relative}"));
             if (!parse.GetValue(noServe))
@@ -97,8 +108,25 @@ public static class QuickstartCommand
 
     static string Status(Run? run) => run?.Status.ToString().ToLowerInvariant() ?? "not run";
 
-    /// <summary>Copies the sample into <paramref name="root"/>, replacing an earlier quickstart (never another folder's content).</summary>
-    static void Prepare(string root)
+    /// <summary>On an S3 lake, uploads the landing files the generator wrote into the cache since the last call.</summary>
+    sealed class Landing(Millrace.Lake.LakeRoot lake)
+    {
+        readonly HashSet<string> _uploaded = new(StringComparer.Ordinal);
+
+        public async Task UploadAsync(CancellationToken ct)
+        {
+            if (!lake.Storage.IsRemote) return;
+            var raw = Path.Combine(lake.Root, "raw");
+            var fresh = Directory.EnumerateFiles(raw, "*", SearchOption.AllDirectories).Select(lake.ToRelative).Where(_uploaded.Add).ToList();
+            await lake.Storage.UploadAsync(fresh, ct);
+        }
+    }
+
+    /// <summary>
+    /// Copies the sample into <paramref name="root"/>, replacing an earlier quickstart (never another folder's content),
+    /// with the store and lake asked for.
+    /// </summary>
+    static void Prepare(string root, string? store, string? lake)
     {
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
         {
@@ -116,6 +144,13 @@ public static class QuickstartCommand
             File.Copy(file, target);
         }
         File.WriteAllText(Path.Combine(root, Marker), "made by millrace quickstart; the next quickstart replaces this folder\n");
+        var settings = Path.Combine(root, ProjectLoader.ProjectFileName);
+        var yaml = File.ReadAllText(settings);
+        if (lake is not null) yaml = yaml.Replace("lake: ./lake", $"lake: '{lake.Replace("'", "''")}'", StringComparison.Ordinal);
+        if (store is not null) yaml += $"store: '{store.Replace("'", "''")}'\n";
+        File.WriteAllText(settings, yaml);
+        var errors = Project.Check(root).Errors;
+        if (errors.Count > 0) throw new CliException($"--store/--lake: {errors[0]}", CliApp.UsageError);
     }
 
     static async Task WithProgressAsync(CliContext context, IAnsiConsole console, string title, int total, Func<Action, Task> work)

@@ -1,4 +1,5 @@
 using Millrace.Cli.Tests.TestSupport;
+using Millrace.Tests.TestSupport;
 
 namespace Millrace.Cli.Tests.Commands;
 
@@ -68,6 +69,49 @@ public sealed class InitQuickstartStepsTests
         File.WriteAllText(Path.Combine(foreign, "keep.txt"), "x");
         Assert.Equal(CliApp.Failure, (await Shell.RunAsync("quickstart", "--no-serve", "--days", "1", "--dir", foreign)).ExitCode);
         Assert.True(File.Exists(Path.Combine(foreign, "keep.txt")));
+    }
+
+    [SkippableFact]
+    public async Task Quickstart_on_a_PostgreSQL_store_and_an_S3_lake_runs_the_same_loop()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync("millrace_quickstart");
+        using var bucket = await S3TestBucket.CreateAsync();
+        using var directory = new TempDirectory();
+        var root = Path.Combine(directory.Path, "qs");
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_ENDPOINT_URL"] = S3TestBucket.Endpoint!,
+            ["AWS_ACCESS_KEY_ID"] = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!,
+            ["AWS_SECRET_ACCESS_KEY"] = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!,
+        };
+
+        var result = await Shell.RunProcessAsync(environment, TimeSpan.FromMinutes(10), "quickstart", "--no-serve", "--days", "19", "--customers", "400",
+            "--dir", root, "--store", database.ConnectionString, "--lake", $"s3://{bucket.Name}/churn");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("champion -> v1: first version of 'churn'", result.Output, StringComparison.Ordinal);
+        // This test process reads the lake too: it names the endpoint in the definitions instead of the environment.
+        File.AppendAllText(Path.Combine(root, "millrace.yaml"), $"lake_options: {{ endpoint: \"{S3TestBucket.Endpoint}\" }}\n");
+        var runs = await Committed.RunsAsync(root);
+        Assert.Equal(19, runs.Count(r => r.Target == "prediction"));
+        Assert.Equal(3, runs.Count(r => r.Target == "training"));
+        Assert.All(runs, r => Assert.Equal(Millrace.Storage.RunStatus.Succeeded, r.Status));
+        // Everything the loop published is in the bucket; the project folder holds only the cache.
+        var keys = await bucket.KeysAsync("churn/");
+        Assert.Contains("churn/predictions/churn/dt=2026-01-19/part-0.parquet", keys);
+        Assert.Contains("churn/reports/churn_risk/2026-01-19/index.html", keys);
+        Assert.Contains(keys, k => k.StartsWith("churn/models/churn/v1/", StringComparison.Ordinal));
+        Assert.DoesNotContain(keys, k => k.StartsWith("churn/_staging/", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(root, "lake")));
+        var customers = await Committed.RowsAsync(root, "customers", "customer_id");
+        Assert.True(customers.Count >= 400, $"{customers.Count} customers");
+        Assert.Equal(customers.Count, customers.Select(c => c.Split(',')[0]).Distinct().Count());
+
+        // The same store refuses a second quickstart: it is not empty any more.
+        var again = await Shell.RunProcessAsync(environment, TimeSpan.FromMinutes(2), "quickstart", "--no-serve", "--days", "1", "--dir", root,
+            "--store", database.ConnectionString, "--lake", $"s3://{bucket.Name}/other");
+        Assert.Equal(CliApp.UsageError, again.ExitCode);
+        Assert.Contains("needs an empty store", again.Error, StringComparison.Ordinal);
     }
 
     [Fact]
