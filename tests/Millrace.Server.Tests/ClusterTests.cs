@@ -53,6 +53,10 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         await TestServer.EventuallyAsync(() => Task.FromResult(TestSteps.Reached(_gate) > 0), TimeSpan.FromSeconds(20), "the worker starts the run the front queued");
         Assert.True(_worker!.Host("cluster").Store.Shared);
+        // The node list shows who executes what (both test servers are one process, so one node id).
+        var node = Assert.Single((await front.GetJsonAsync("/api/v1/projects/cluster/nodes")).EnumerateArray());
+        Assert.True(node.GetProperty("alive").GetBoolean());
+        Assert.Equal([run.GetProperty("runId").GetString()], node.GetProperty("running").EnumerateArray().Select(r => r.GetString()));
 
         var (cancel, outcome) = await front.PostAsync(run.GetProperty("statusUrl").GetString() + "/cancel", "");
 

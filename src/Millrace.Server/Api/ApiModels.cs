@@ -95,6 +95,12 @@ public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string?
 public sealed record DeliveryView(string Id, string? RunId, string Event, string Url, string Status, int Attempts, DateTimeOffset? LastAttemptAt,
     int? LastStatusCode, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset? NextAttemptAt);
 
+/// <summary>
+/// A server node sharing the store: its id (host, pid, start), when it started and last beat by its own clock, the
+/// heartbeat's age by this node's clock, whether that is within the node timeout, and the runs it executes.
+/// </summary>
+public sealed record NodeView(string Node, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, double HeartbeatAgeSeconds, bool Alive, IReadOnlyList<string> Running);
+
 public sealed record HealthView(string Status, IReadOnlyList<string> Projects, int QueuedRuns, int RunningRuns, string Node, bool Clustered);
 
 /// <summary>Maps the library's records to what the API returns.</summary>
