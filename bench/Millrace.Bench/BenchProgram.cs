@@ -20,7 +20,7 @@ public static class BenchProgram
                 await DailyRunScenario.RunAsync(
                     days: int.Parse(options.GetValueOrDefault("days") ?? "180", CultureInfo.InvariantCulture),
                     customers: int.Parse(options.GetValueOrDefault("customers") ?? "2000", CultureInfo.InvariantCulture),
-                    output, Console.Out);
+                    output, options.GetValueOrDefault("plot") ?? Path.Combine(output, "daily-vs-history.svg"), Console.Out);
                 return 0;
             case "pipeline":
                 await PipelineScenario.RunAsync(int.Parse(options.GetValueOrDefault("rows") ?? "1000000", CultureInfo.InvariantCulture), output, Console.Out);
@@ -28,7 +28,7 @@ public static class BenchProgram
             case "quick":
                 // The figures of docs/benchmarks.md at a size that runs in a few minutes on 2 cores.
                 await PipelineScenario.RunAsync(1_000_000, output, Console.Out);
-                await DailyRunScenario.RunAsync(days: 90, customers: 1000, output, Console.Out);
+                await DailyRunScenario.RunAsync(days: 90, customers: 1000, output, null, Console.Out);
                 await LearningScenario.RunAsync(rows: 300_000, iterations: 100, output, Console.Out);
                 return 0;
             case "learning":

@@ -129,6 +129,32 @@ public sealed class ReportChartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_histogram_whose_minimum_has_no_exact_decimal_literal_counts_it_in_the_first_bin()
+    {
+        // 0.10126645117998123 written as a bare literal becomes a DECIMAL whose cast to DOUBLE is one unit in the last
+        // place larger: the minimum then fell before the first bin (found by the daily benchmark on churn probabilities).
+        _project.Workflow("edge", """
+            name: edge
+            steps:
+              - id: sales
+                type: read
+                path: raw/sales.csv
+              - id: r
+                type: report
+                inputs: [sales]
+                name: edge
+                sections:
+                  - title: Values
+                    blocks:
+                      - chart: { type: histogram, title: Edge, sql: "SELECT unnest([CAST('0.10126645117998123' AS DOUBLE), 0.5, 0.9]) AS v", x: v, bins: 4 }
+            """);
+        var run = await _project.RunForDateAsync("edge", "2026-01-07");
+        Assert.Equal(Millrace.Storage.RunStatus.Succeeded, run.Status);
+        var chart = Assert.Single(ReportTestSupport.Charts(_project.ReportFile("edge", "2026-01-07")));
+        Assert.Contains("rows", ReportTestSupport.Texts(chart));
+    }
+
+    [Fact]
     public void The_renderer_is_deterministic_and_scales_to_the_page()
     {
         var data = new ChartData(ChartAxisKind.Category, [0, 1], ["a & b", "<c>"], [new ChartSeries("n", [1, 2])]);
