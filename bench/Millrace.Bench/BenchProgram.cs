@@ -14,6 +14,7 @@ public static class BenchProgram
         var options = Options(args.Skip(1).ToArray());
         var output = options.GetValueOrDefault("out") ?? Path.Combine(Environment.CurrentDirectory, "artifacts", "bench");
         Directory.CreateDirectory(output);
+        var machine = BenchResults.Machine();
         switch (scenario)
         {
             case "daily":
@@ -21,6 +22,13 @@ public static class BenchProgram
                     days: int.Parse(options.GetValueOrDefault("days") ?? "180", CultureInfo.InvariantCulture),
                     customers: int.Parse(options.GetValueOrDefault("customers") ?? "2000", CultureInfo.InvariantCulture),
                     output, options.GetValueOrDefault("plot") ?? Path.Combine(output, "daily-vs-history.svg"), Console.Out);
+                return 0;
+            case "merge":
+                await MergeScenario.RunAsync(
+                    rows: long.Parse(options.GetValueOrDefault("rows") ?? "1000000", CultureInfo.InvariantCulture),
+                    repeats: int.Parse(options.GetValueOrDefault("repeats") ?? "5", CultureInfo.InvariantCulture),
+                    output, Console.Out);
+                BenchResults.Print(Console.Out, output, machine);
                 return 0;
             case "pipeline":
                 await PipelineScenario.RunAsync(int.Parse(options.GetValueOrDefault("rows") ?? "1000000", CultureInfo.InvariantCulture), output, Console.Out);
