@@ -43,7 +43,7 @@ public static class BenchResults
             "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
         };
         lines.AddRange(Figures.Select(f => string.Create(CultureInfo.InvariantCulture,
-            $"| {f.Scenario} | {f.What} | {f.Millrace} | {f.Baseline} | {f.Ratio:0.00} | {f.TargetText} | {f.Verdict} | `{f.Command}` |")));
+            $"| {f.Scenario} | {f.What} | {f.Millrace} | {f.Baseline} | {(double.IsNaN(f.Ratio) ? "-" : f.Ratio.ToString("0.00", CultureInfo.InvariantCulture))} | {f.TargetText} | {f.Verdict} | `{f.Command}` |")));
         log.WriteLine();
         log.WriteLine("Summary (" + machine + ")");
         foreach (var line in lines) log.WriteLine(line);
