@@ -57,6 +57,9 @@ public static class BenchProgram
             case "learning-side":
                 await LearningScenario.RunSideAsync(options["side"], options["data"], options["root"], Int("iterations", 100), Console.Out);
                 return 0;
+            case "micro":
+                DatasetViewBenchmarks.Report(BenchmarkDotNet.Running.BenchmarkRunner.Run<DatasetViewBenchmarks>(DatasetViewBenchmarks.Config()));
+                break;
             case "lake":
                 ScaleLake.Generate(options.GetValueOrDefault("lake") ?? Path.Combine(output, "lake"), Int("rows", 1_000_000) / Int("days", 180), 0, Int("days", 180) - 1,
                     options.GetValueOrDefault("format") ?? "parquet");
@@ -87,6 +90,9 @@ public static class BenchProgram
                       learning [--rows 1500000] [--iterations 100] [--repeats 3]
                           The train and predict steps beside the same ML.NET pipeline by hand, each side in its own
                           process: training time (target <= 1.15), scoring rows/s (target >= 0.9 of raw), peak memory.
+                      micro
+                          BenchmarkDotNet: a query filtered on the partition column over a dataset view of 30 or 180
+                          daily files (the view before issue 9, the view now, raw DuckDB's hive glob).
                       lake [--rows 1000000] [--days 180] [--format parquet|csv] [--lake DIR]
                           Writes the deterministic scale lake (raw/events/dt=.../) only.
                       api [--calls 1000] [--max-runs 0]

@@ -199,7 +199,7 @@ public sealed class WorkflowExecutor(RunContext run)
             var view = SqlText.Identifier(input);
             var sql = committed.Files.Count == 0
                 ? $"CREATE TABLE {view} ({string.Join(", ", committed.Schema.Select(c => $"{SqlText.Identifier(c.Name)} {c.Type}"))})"
-                : $"CREATE VIEW {view} AS SELECT * FROM read_parquet({DuckDb.FileList(committed.Files.Select(run.Lake.Resolve))}, union_by_name = true, hive_partitioning = false)";
+                : $"CREATE VIEW {view} AS {DatasetFiles.ReadSql(committed, run.Lake.Resolve)}";
             await DuckDb.ExecuteAsync(database, sql, ct);
         }
     }
