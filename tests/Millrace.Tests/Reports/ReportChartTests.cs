@@ -154,6 +154,21 @@ public sealed class ReportChartTests : IAsyncLifetime
         Assert.Contains("rows", ReportTestSupport.Texts(chart));
     }
 
+    [Theory]
+    [InlineData(98)]  // the longest span with day ticks: 7 steps of 14 days
+    [InlineData(99)]  // one day more (the daily benchmark's trend chart on its 120th day) gets automatic date ticks
+    [InlineData(112)]
+    public void A_daily_date_axis_of_any_span_draws(int span)
+    {
+        var first = new DateTime(2026, 1, 1).ToOADate();
+        var x = Enumerable.Range(0, span + 1).Select(d => first + d).ToList();
+        var data = new ChartData(ChartAxisKind.Date, x, [], [new ChartSeries("p", x.Select(d => d % 7 / 10.0).ToList())]);
+
+        var svg = ChartBuilder.Render(new ChartOptions(ChartType.Line), data, "x");
+
+        Assert.Contains(ReportTestSupport.Texts(svg), t => t.StartsWith("2026-", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void The_renderer_is_deterministic_and_scales_to_the_page()
     {
