@@ -41,14 +41,13 @@ public static class DailyRunScenario
             if (snapshots.TryGetValue(d, out var snapshot)) CopyDrop(root, snapshot, day.Date);
             if (d == days) break;
             var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
-            var clock = Stopwatch.StartNew();
             var run = await runner.RunAsync(new RunRequest("prediction", variables, TriggerKind.Schedule));
-            clock.Stop();
             if (run.Status != RunStatus.Succeeded)
                 throw new InvalidOperationException($"day {day.Date}: {run.Error}\n" + string.Join("\n", (await store.GetLogsAsync(run.Id, CancellationToken.None)).Where(l => l.Level == "error").Select(l => l.Message)));
             var ingest = (await store.GetWorkflowRunsAsync(run.Id, CancellationToken.None)).Single(w => w.Workflow == "ingest");
             var ingestion = (ingest.EndedAt - ingest.StartedAt)!.Value;
-            var preparation = clock.Elapsed - ingestion;
+            // The run's own time: a drift-triggered retraining that the runner starts right after it is another run.
+            var preparation = PipelineTime(run) - ingestion;
             var history = (await store.GetDatasetVersionAsync("events", null, CancellationToken.None))!.Rows;
             rows.Add((d + 1, day.Events, ingestion.TotalMilliseconds, preparation.TotalMilliseconds, history));
             steps.AddRange((await store.GetStepRunsAsync(run.Id, CancellationToken.None))
@@ -63,6 +62,8 @@ public static class DailyRunScenario
             }
         }
 
+        var retrainings = (await store.FindRunsAsync(new RunFilter(Target: "training"), new Page(0, 10_000), CancellationToken.None)).Count(r => r.Trigger == TriggerKind.Drift);
+        log.WriteLine($"drift (PSI >= 0.3) asked for {retrainings} retraining run(s) over {days} days; they run after the day's run and are not timed");
         var csv = Path.Combine(output, "daily-run.csv");
         await File.WriteAllLinesAsync(csv, ["day,new_events,ingestion_ms,preparation_ms,total_ms,history_rows",
             .. rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Day},{r.Events},{r.Ingestion:0.0},{r.Preparation:0.0},{r.Ingestion + r.Preparation:0.0},{r.HistoryRows}"))]);
@@ -120,17 +121,17 @@ public static class DailyRunScenario
             var project = Project.Open(copy);
             await using var store = await MetadataStores.OpenAsync(project, CancellationToken.None);
             var variables = new[] { new KeyValuePair<string, string>("run.date", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
-            var clock = Stopwatch.StartNew();
             var run = await new Runner(project, store).RunAsync(new RunRequest("prediction", variables, TriggerKind.Schedule));
-            clock.Stop();
             if (run.Status != RunStatus.Succeeded) throw new InvalidOperationException($"replay of {date}: {run.Error}");
-            return clock.Elapsed.TotalMilliseconds;
+            return PipelineTime(run).TotalMilliseconds;
         }
         finally
         {
             TryDelete(copy);
         }
     }
+
+    static TimeSpan PipelineTime(Run run) => (run.EndedAt - run.StartedAt)!.Value;
 
     static string Snapshot(string root, int day)
     {
