@@ -60,6 +60,10 @@ public static class BenchProgram
             case "micro":
                 DatasetViewBenchmarks.Report(BenchmarkDotNet.Running.BenchmarkRunner.Run<DatasetViewBenchmarks>(DatasetViewBenchmarks.Config()));
                 break;
+            case "plot":
+                DailyRunScenario.PlotFromCsv(options.GetValueOrDefault("csv") ?? Path.Combine(output, "daily-run.csv"),
+                    options.GetValueOrDefault("plot") ?? Path.Combine(Environment.CurrentDirectory, "docs", "images", "daily-vs-history.svg"), Int("customers", 2000), Console.Out);
+                return 0;
             case "lake":
                 ScaleLake.Generate(options.GetValueOrDefault("lake") ?? Path.Combine(output, "lake"), Int("rows", 1_000_000) / Int("days", 180), 0, Int("days", 180) - 1,
                     options.GetValueOrDefault("format") ?? "parquet");
@@ -93,6 +97,8 @@ public static class BenchProgram
                       micro
                           BenchmarkDotNet: a query filtered on the partition column over a dataset view of 30 or 180
                           daily files (the view before issue 9, the view now, raw DuckDB's hive glob).
+                      plot [--csv artifacts/bench/daily-run.csv] [--plot docs/images/daily-vs-history.svg] [--customers 2000]
+                          Draws the daily-run plot again from the CSV of an earlier daily run.
                       lake [--rows 1000000] [--days 180] [--format parquet|csv] [--lake DIR]
                           Writes the deterministic scale lake (raw/events/dt=.../) only.
                       api [--calls 1000] [--max-runs 0]

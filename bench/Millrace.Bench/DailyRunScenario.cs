@@ -173,24 +173,35 @@ public static class DailyRunScenario
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {g.Step} | {g.First:0.0} | {g.Last:0.0} | {g.Last - g.First:+0.0;-0.0} |"));
     }
 
-    /// <summary>Daily-run time against history size (10-day rolling medians), as an SVG drawn by the report charts.</summary>
+    /// <summary>Draws the plot again from a <c>daily-run.csv</c> that an earlier run wrote.</summary>
+    public static void PlotFromCsv(string csv, string path, int customers, TextWriter log)
+    {
+        var rows = File.ReadLines(csv).Skip(1).Select(line => line.Split(',')).Select(f => (
+            int.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), double.Parse(f[2], CultureInfo.InvariantCulture),
+            double.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[5], CultureInfo.InvariantCulture))).ToList();
+        WritePlot(rows, path, customers, log);
+    }
+
+    /// <summary>Daily-run time against history size (10-day rolling medians), as a standalone SVG drawn by the report charts.</summary>
     static void WritePlot(List<(int Day, long Events, double Ingestion, double Preparation, long HistoryRows)> rows, string path, int customers, TextWriter log)
     {
         double Rolling(int index, Func<(int Day, long Events, double Ingestion, double Preparation, long HistoryRows), double> value) =>
             BenchResults.Median(rows.Skip(Math.Max(0, index - 9)).Take(Math.Min(10, index + 1)).Select(value));
         var x = rows.Select(r => (double)r.Day).ToList();
-        var data = new ChartData(ChartAxisKind.Numeric, x, [],
-        [
-            new ChartSeries("daily run", rows.Select((_, i) => Rolling(i, r => r.Ingestion + r.Preparation)).ToList()),
-            new ChartSeries("ingest + merge", rows.Select((_, i) => Rolling(i, r => r.Ingestion)).ToList()),
-            new ChartSeries("prepare, score, insights", rows.Select((_, i) => Rolling(i, r => r.Preparation)).ToList()),
-        ]);
+        var series = new List<ChartSeries>
+        {
+            new("daily run", rows.Select((_, i) => Rolling(i, r => r.Ingestion + r.Preparation)).ToList()),
+            new("ingest + merge", rows.Select((_, i) => Rolling(i, r => r.Ingestion)).ToList()),
+            new("prepare, score, insights", rows.Select((_, i) => Rolling(i, r => r.Preparation)).ToList()),
+        };
         var svg = ChartBuilder.Render(new ChartOptions(ChartType.Line)
         {
-            XLabel = "days of history", YLabel = "milliseconds", Width = 900, Height = 420,
+            XLabel = "days of history", YLabel = "milliseconds (10-day rolling median)", Width = 900, Height = 420,
             Description = $"Daily prediction run (churn sample, {customers:N0} customers) against days of history: 10-day rolling medians.",
-            YLimits = (0, rows.Skip(9).Select(r => r.Ingestion + r.Preparation).DefaultIfEmpty(1).Max() * 1.1),
-        }, data, "daily-vs-history");
+            YLimits = (0, series.SelectMany(s => s.Values).Where(double.IsFinite).DefaultIfEmpty(1).Max() * 1.1),
+        }, new ChartData(ChartAxisKind.Numeric, x, [], series), "daily-vs-history");
+        // The report charts are inline in HTML; a file on its own needs the SVG namespace to display.
+        if (!svg.Contains("xmlns=", StringComparison.Ordinal)) svg = svg.Replace("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", StringComparison.Ordinal);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, svg);
         log.WriteLine($"plot: {path}");
