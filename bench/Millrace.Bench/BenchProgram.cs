@@ -28,6 +28,7 @@ public static class BenchProgram
                 await LearningScenario.RunAsync(rows: 1_500_000, iterations: 100, repeats: 3, output, Console.Out);
                 await ApiScenario.RunAsync(calls: 1000, maxRuns: 0, output, Console.Out);
                 await SchedulerScenario.RunAsync(pipelines: 1000, seconds: 45, cron: "*/10 * * * * *", output, Console.Out);
+                DatasetViewBenchmarks.Report(BenchmarkDotNet.Running.BenchmarkRunner.Run<DatasetViewBenchmarks>(DatasetViewBenchmarks.Config()));
                 BenchResults.Print(Console.Out, output, machine);
                 return 0;
             case "quick":
@@ -79,7 +80,7 @@ public static class BenchProgram
                     Millrace benchmarks (run in Release; ./millrace bench runs 'all', ./millrace bench --quick runs 'quick'):
                       all [--huge true] [--plot FILE]
                           Every scenario at full size (pipeline 1M and 5M rows, 20M with --huge; merge in a 5M-row lake;
-                          daily 180 days; learning 1.5M rows; api; scheduler), then the summary table. About 30 minutes.
+                          daily 180 days; learning 1.5M rows; api; scheduler; micro), then the summary table. About 30 minutes.
                       quick
                           The same table at small sizes, in under 5 minutes.
                       pipeline [--rows 1000000] [--repeats 3]

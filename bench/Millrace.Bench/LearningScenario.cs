@@ -54,12 +54,17 @@ public static class LearningScenario
             }
         }
         double Median(string side, Func<SideResult, double> value) => BenchResults.Median(results[side].Select(value));
-        var (mTrain, rTrain) = (Median("millrace", r => r.TrainSeconds), Median("raw", r => r.TrainSeconds));
-        var (mScore, rScore) = (Median("millrace", r => r.ScoreSeconds), Median("raw", r => r.ScoreSeconds));
+        // Times by their minimum: load from other processes only ever adds time, and on this shared machine a round
+        // can take four times another with the same code; the medians are printed too.
+        double Best(string side, Func<SideResult, double> value) => results[side].Min(value);
+        var (mTrain, rTrain) = (Best("millrace", r => r.TrainSeconds), Best("raw", r => r.TrainSeconds));
+        var (mScore, rScore) = (Best("millrace", r => r.ScoreSeconds), Best("raw", r => r.ScoreSeconds));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"medians: train {Median("millrace", r => r.TrainSeconds):0.00} s vs {Median("raw", r => r.TrainSeconds):0.00} s, score {Median("millrace", r => r.ScoreSeconds):0.00} s vs {Median("raw", r => r.ScoreSeconds):0.00} s"));
         var (mTrainPeak, rTrainPeak) = (Median("millrace", r => r.TrainPeakMiB), Median("raw", r => r.TrainPeakMiB));
         var (mScorePeak, rScorePeak) = (Median("millrace", r => r.ScorePeakMiB), Median("raw", r => r.ScorePeakMiB));
         log.WriteLine();
-        log.WriteLine($"| what (median of {repeats}) | Millrace | raw ML.NET | ratio (Millrace / raw) | target |");
+        log.WriteLine($"| what (best of {repeats}; memory: median) | Millrace | raw ML.NET | ratio (Millrace / raw) | target |");
         log.WriteLine("| --- | ---: | ---: | ---: | --- |");
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| train LightGBM, {rows:N0} rows (fit 80%, evaluate 20%, save) | {mTrain:0.00} s | {rTrain:0.00} s | {mTrain / rTrain:0.00} | <= 1.15 |"));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| peak resident memory while training | {mTrainPeak:0} MiB | {rTrainPeak:0} MiB | {mTrainPeak / rTrainPeak:0.00} | - |"));
@@ -67,11 +72,11 @@ public static class LearningScenario
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| peak resident memory while scoring | {mScorePeak:0} MiB | {rScorePeak:0} MiB | {mScorePeak / rScorePeak:0.00} | - |"));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nAUC on the holdout: Millrace {Median("millrace", r => r.Auc):0.0000}, raw {Median("raw", r => r.Auc):0.0000}"));
         var command = $"./millrace bench learning --rows {rows} --repeats {repeats}";
-        BenchResults.Add(new BenchFigure("learning", $"train LightGBM ({iterations} iterations), {rows:N0} rows: train step vs raw ML.NET fit + evaluate + save, median of {repeats}",
+        BenchResults.Add(new BenchFigure("learning", $"train LightGBM ({iterations} iterations), {rows:N0} rows: train step vs raw ML.NET fit + evaluate + save, best of {repeats}",
             $"{mTrain:0.00} s", $"{rTrain:0.00} s", mTrain / rTrain, TargetKind.AtMost, 1.15, command));
         BenchResults.Add(new BenchFigure("learning", $"peak resident memory while training (own process each)",
             $"{mTrainPeak:0} MiB", $"{rTrainPeak:0} MiB", mTrainPeak / rTrainPeak, TargetKind.None, 0, command));
-        BenchResults.Add(new BenchFigure("learning", $"batch scoring throughput, {rows:N0} rows: predict step vs raw Transform + cursor",
+        BenchResults.Add(new BenchFigure("learning", $"batch scoring throughput, {rows:N0} rows: predict step vs raw Transform + cursor, best of {repeats}",
             $"{rows / mScore:N0} rows/s", $"{rows / rScore:N0} rows/s", rScore / mScore, TargetKind.AtLeast, 0.90, command));
         BenchResults.Add(new BenchFigure("learning", $"peak resident memory while scoring",
             $"{mScorePeak:0} MiB", $"{rScorePeak:0} MiB", mScorePeak / rScorePeak, TargetKind.None, 0, command));

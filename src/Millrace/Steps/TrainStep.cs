@@ -151,7 +151,12 @@ public sealed class TrainStep : IStep, IModelProducer
         if (SplitColumn is not null && !schema.Any(c => c.Name == SplitColumn)) throw new StepFailedException($"validation column '{SplitColumn}' is not in the input");
 
         // The split is computed once in SQL, so the new model and the champion are judged on the very same rows.
-        await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {relation} AS SELECT *, {SplitExpression(input)} AS __fold FROM {input} WHERE {SqlText.Identifier(Label)} IS NOT NULL", ct);
+        var labelled = $"SELECT * FROM {input} WHERE {SqlText.Identifier(Label)} IS NOT NULL";
+        // Without a split column, a row's key is its number; numbered once, in a subquery, since it is hashed twice.
+        var numbered = Validation != "time" && SplitColumn is null;
+        await DuckDb.ExecuteAsync(connection, numbered
+            ? $"CREATE TABLE {relation} AS SELECT * EXCLUDE (__row), {SplitExpression(input)} AS __fold FROM (SELECT *, row_number() OVER () AS __row FROM ({labelled}))"
+            : $"CREATE TABLE {relation} AS SELECT *, {SplitExpression(input)} AS __fold FROM ({labelled})", ct);
         var dropped = await DuckDb.CountAsync(connection, input, ct) - await DuckDb.CountAsync(connection, relation, ct);
         if (dropped > 0) await context.LogAsync($"left out {dropped} row(s) with a NULL label '{Label}'", ct, "warn");
         var features = FeaturePlan.Plan(connection, relation, Label, Include, Exclude.Append("__fold").ToList(), CategoricalThreshold);
@@ -329,11 +334,22 @@ public sealed class TrainStep : IStep, IModelProducer
             var column = SqlText.Identifier(SplitColumn!);
             return $"CASE WHEN {column} >= (SELECT quantile_disc({column}, {Literal(1 - HoldoutFraction)}) FROM {input}) THEN 0 ELSE 1 END";
         }
-        var key = SplitColumn is null ? "row_number() OVER ()" : SqlText.Identifier(SplitColumn);
-        var hash = $"md5_number(CAST({key} AS VARCHAR) || '-{Seed}')";
+        var key = SplitColumn is null ? "__row" : SqlText.Identifier(SplitColumn);
+        var text = $"CAST({key} AS VARCHAR) || '-{Seed}'";
         return Validation == "kfold"
-            ? $"CAST({hash} % {Folds} AS INTEGER)"
-            : $"CASE WHEN {hash} % 10000 < {(int)Math.Round(HoldoutFraction * 10000)} THEN 0 ELSE 1 END";
+            ? $"CAST({HashModulo(text, Folds)} AS INTEGER)"
+            : $"CASE WHEN {HashModulo(text, 10000)} < {(int)Math.Round(HoldoutFraction * 10000)} THEN 0 ELSE 1 END";
+    }
+
+    /// <summary>
+    /// <c>md5_number(text) % modulus</c>, computed from the hash's two 64-bit halves (DuckDB's md5_number is
+    /// lower * 2^64 + upper): the same fold for every row, but DuckDB's 128-bit modulo took 5 µs a row, which was
+    /// 7 of the 17 seconds of a 1.5M-row training.
+    /// </summary>
+    static string HashModulo(string text, int modulus)
+    {
+        var shift = (ulong)(System.Numerics.BigInteger.Pow(2, 64) % modulus);
+        return $"((md5_number_lower({text}) % {modulus}) * {shift} + md5_number_upper({text}) % {modulus}) % {modulus}";
     }
 
     static string Literal(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NULL";
