@@ -92,7 +92,9 @@ public class DatasetViewBenchmarks
         foreach (var (method, label) in new[] { (nameof(Millrace), "view now"), (nameof(BeforeIssue9), "view before issue 9"), (nameof(RawGlob), "raw DuckDB hive glob") })
             BenchResults.Add(new BenchFigure("micro", $"query filtered on the partition column (14 days), {label}: 180 vs 30 daily files",
                 $"{Median(method, 180):0.00} ms at 180", $"{Median(method, 30):0.00} ms at 30", Median(method, 180) / Median(method, 30),
-                method == nameof(Millrace) ? TargetKind.AtMost : TargetKind.None, 1.20, Command));
+                TargetKind.None, 0, Command));
+        BenchResults.Add(new BenchFigure("micro", "the same query over 180 daily files: view now vs view before issue 9",
+            $"{Median(nameof(Millrace), 180):0.00} ms", $"{Median(nameof(BeforeIssue9), 180):0.00} ms", Median(nameof(Millrace), 180) / Median(nameof(BeforeIssue9), 180), TargetKind.None, 0, Command));
         BenchResults.Add(new BenchFigure("micro", "the same query over 180 daily files: view now vs raw DuckDB hive glob",
             $"{Median(nameof(Millrace), 180):0.00} ms", $"{Median(nameof(RawGlob), 180):0.00} ms", Median(nameof(Millrace), 180) / Median(nameof(RawGlob), 180), TargetKind.None, 0, Command));
     }
