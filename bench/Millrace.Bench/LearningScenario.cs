@@ -33,7 +33,7 @@ public static class LearningScenario
     }
 
     /// <summary>What one side measured in its child process.</summary>
-    public sealed record SideResult(double TrainSeconds, double ScoreSeconds, double TrainPeakMiB, double ScorePeakMiB, double Auc, string Phases = "");
+    public sealed record SideResult(double TrainSeconds, double ScoreSeconds, double TrainPeakMiB, double ScorePeakMiB, double Auc, string Phases = "", string ScorePhases = "");
 
     public static async Task RunAsync(int rows, int iterations, int repeats, string output, TextWriter log)
     {
@@ -50,7 +50,7 @@ public static class LearningScenario
                 var result = await RunChildAsync(side, data, Path.Combine(root, $"{side}-{round}"), iterations);
                 results[side].Add(result);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  round {round + 1} {side}: train {result.TrainSeconds:0.00} s (peak {result.TrainPeakMiB:0} MiB), score {result.ScoreSeconds:0.00} s (peak {result.ScorePeakMiB:0} MiB), auc {result.Auc:0.0000} {result.Phases}"));
+                    $"  round {round + 1} {side}: train {result.TrainSeconds:0.00} s (peak {result.TrainPeakMiB:0} MiB), score {result.ScoreSeconds:0.00} s (peak {result.ScorePeakMiB:0} MiB), auc {result.Auc:0.0000} {result.Phases} {result.ScorePhases}"));
             }
         }
         double Median(string side, Func<SideResult, double> value) => BenchResults.Median(results[side].Select(value));
@@ -158,7 +158,7 @@ public static class LearningScenario
         var version = (await store.GetModelVersionAsync("bench", 1, null, CancellationToken.None))!;
         using var details = System.Text.Json.JsonDocument.Parse(trainStep.DetailsJson!);
         return new SideResult(trainStep.Duration!.Value.TotalSeconds, scoreStep.Duration!.Value.TotalSeconds, trainPeak, scorePeak, version.Metrics["auc"],
-            details.RootElement.GetProperty("timings").ToString());
+            details.RootElement.GetProperty("timings").ToString(), scoreStep.DetailsJson ?? "");
     }
 
     static SideResult RawSide(string data, string root, int iterations)
