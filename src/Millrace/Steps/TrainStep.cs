@@ -169,6 +169,7 @@ public sealed class TrainStep : IStep, IModelProducer
         Dictionary<string, double> metrics;
         IReadOnlyList<IReadOnlyList<double>>? confusion;
         long trainRows, holdoutRows;
+        IDataView? scoredHoldout = null;
         var trainView = new DuckDbDataView(connection, relation, columns, Validation == "kfold" ? null : "__fold <> 0");
         if (Validation == "kfold")
         {
@@ -184,7 +185,11 @@ public sealed class TrainStep : IStep, IModelProducer
             if (trainRows == 0 || holdoutRows == 0) throw new StepFailedException($"not enough rows to train and evaluate: {trainRows} for training, {holdoutRows} in the holdout");
             model = await Task_(() => pipeline.Fit(trainView), ct);
             Phase("fit");
-            (metrics, confusion) = await Task_(() => ModelBuilder.Evaluate(ml, model, holdout, Task), ct);
+            // Cached as the evaluation reads it, so the drift reference below takes the holdout's scores from memory
+            // instead of scoring the holdout a second time.
+            var scored = ml.Data.Cache(model.Transform(holdout));
+            scoredHoldout = scored;
+            (metrics, confusion) = await Task_(() => ModelBuilder.EvaluatePredictions(ml, scored, Task), ct);
         }
         Phase("evaluate");
         var importance = ModelBuilder.Importance(model, trainView.Schema, features);
@@ -216,7 +221,7 @@ public sealed class TrainStep : IStep, IModelProducer
             Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = DateTimeOffset.UtcNow,
             Task = Task, Algorithm = Algorithm, Label = Label, Path = path, Metrics = metrics, Options = options, Features = features, Datasets = datasets,
             Importance = importance, DefinitionsHash = context.Project.DefinitionsHash, TrainRows = trainRows, HoldoutRows = holdoutRows,
-            Profile = Profile(connection, relation, features, ml, model, columns),
+            Profile = Profile(connection, relation, features, scoredHoldout ?? model.Transform(new DuckDbDataView(connection, relation, columns))),
         };
         var stagedMetadata = Path.Combine(staging, "metadata.json");
         await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
@@ -300,17 +305,14 @@ public sealed class TrainStep : IStep, IModelProducer
     /// The drift reference saved with the model: each feature's distribution in the training rows and the score
     /// distribution on the holdout (the <c>__prediction__</c> profile).
     /// </summary>
-    IReadOnlyList<Quality.FeatureProfile> Profile(DuckDB.NET.Data.DuckDBConnection connection, string relation, IReadOnlyList<FeatureColumn> features,
-        MLContext ml, ITransformer model, IReadOnlyList<DataViewColumn> columns)
+    IReadOnlyList<Quality.FeatureProfile> Profile(DuckDB.NET.Data.DuckDBConnection connection, string relation, IReadOnlyList<FeatureColumn> features, IDataView scored)
     {
         var training = Validation == "kfold" ? null : "__fold <> 0";
         var profiles = Quality.DriftProfile.Profile(connection, relation,
             features.Where(f => f.Role is not (FeaturePlan.Date or FeaturePlan.Timestamp)).Select(f => (f.Name, f.Role != FeaturePlan.Categorical)), training).ToList();
-        var holdout = new DuckDbDataView(connection, relation, columns, Validation == "kfold" ? null : "__fold = 0");
         var scoreColumn = Task == ModelTask.Binary ? "Probability" : Task == ModelTask.Regression ? "Score" : null;
         if (scoreColumn is null) return profiles;
         var scores = new List<float>();
-        var scored = model.Transform(holdout);
         using (var cursor = scored.GetRowCursor([scored.Schema[scoreColumn]]))
         {
             var getter = cursor.GetGetter<float>(scored.Schema[scoreColumn]);
