@@ -58,6 +58,9 @@ public static class ApiScenario
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {calls} | {Percentile(sorted, 0.50):0.00} | {Percentile(sorted, 0.99):0.00} | {sorted[^1]:0.00} | {latencies.Average():0.00} | {calls / total.Elapsed.TotalSeconds:0} | {recorded} |"));
         log.WriteLine($"per-call figures: {csv}");
+        BenchResults.Add(new BenchFigure("api", $"executePipeline accept latency, {calls:N0} sequential calls, p50 / p99",
+            string.Create(CultureInfo.InvariantCulture, $"{Percentile(sorted, 0.50):0.00} / {Percentile(sorted, 0.99):0.0} ms"), "-", double.NaN, TargetKind.None, 0,
+            $"./millrace bench api --calls {calls}"));
         BenchProjects.Delete(root);
     }
 

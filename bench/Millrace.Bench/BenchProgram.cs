@@ -14,62 +14,106 @@ public static class BenchProgram
         var options = Options(args.Skip(1).ToArray());
         var output = options.GetValueOrDefault("out") ?? Path.Combine(Environment.CurrentDirectory, "artifacts", "bench");
         Directory.CreateDirectory(output);
+        var machine = BenchResults.Machine();
         switch (scenario)
         {
-            case "daily":
-                await DailyRunScenario.RunAsync(
-                    days: int.Parse(options.GetValueOrDefault("days") ?? "180", CultureInfo.InvariantCulture),
-                    customers: int.Parse(options.GetValueOrDefault("customers") ?? "2000", CultureInfo.InvariantCulture),
-                    output, Console.Out);
-                return 0;
-            case "pipeline":
-                await PipelineScenario.RunAsync(int.Parse(options.GetValueOrDefault("rows") ?? "1000000", CultureInfo.InvariantCulture), output, Console.Out);
+            case "all":
+                // The full run behind docs/benchmarks.md (about 30 minutes on 2 shared cores).
+                await PipelineScenario.RunAsync(1_000_000, 3, output, Console.Out);
+                await PipelineScenario.RunAsync(5_000_000, 3, output, Console.Out);
+                if (options.ContainsKey("huge")) await PipelineScenario.RunAsync(20_000_000, 1, output, Console.Out);
+                await MergeScenario.RunAsync(5_000_000, 5, output, Console.Out);
+                await DailyRunScenario.RunAsync(days: 180, customers: 2000, replays: 5, output,
+                    options.GetValueOrDefault("plot") ?? Path.Combine(Environment.CurrentDirectory, "docs", "images", "daily-vs-history.svg"), Console.Out);
+                await LearningScenario.RunAsync(rows: 1_500_000, iterations: 100, repeats: 3, output, Console.Out);
+                await ApiScenario.RunAsync(calls: 1000, maxRuns: 0, output, Console.Out);
+                await SchedulerScenario.RunAsync(pipelines: 1000, seconds: 45, cron: "*/10 * * * * *", output, Console.Out);
+                DatasetViewBenchmarks.Report(BenchmarkDotNet.Running.BenchmarkRunner.Run<DatasetViewBenchmarks>(DatasetViewBenchmarks.Config()));
+                BenchResults.Print(Console.Out, output, machine);
                 return 0;
             case "quick":
-                // The figures of docs/benchmarks.md at a size that runs in a few minutes on 2 cores.
-                await PipelineScenario.RunAsync(1_000_000, output, Console.Out);
-                await DailyRunScenario.RunAsync(days: 90, customers: 1000, output, Console.Out);
-                await LearningScenario.RunAsync(rows: 300_000, iterations: 100, output, Console.Out);
+                // The same table at sizes that run in under 5 minutes on 2 cores.
+                await PipelineScenario.RunAsync(1_000_000, 3, output, Console.Out);
+                await MergeScenario.RunAsync(1_000_000, 3, output, Console.Out);
+                await DailyRunScenario.RunAsync(days: 90, customers: 1000, replays: 3, output, Path.Combine(output, "daily-vs-history.svg"), Console.Out);
+                await LearningScenario.RunAsync(rows: 300_000, iterations: 100, repeats: 2, output, Console.Out);
+                await ApiScenario.RunAsync(calls: 500, maxRuns: 0, output, Console.Out);
+                await SchedulerScenario.RunAsync(pipelines: 1000, seconds: 25, cron: "*/10 * * * * *", output, Console.Out);
+                BenchResults.Print(Console.Out, output, machine);
                 return 0;
+            case "daily":
+                await DailyRunScenario.RunAsync(
+                    days: Int("days", 180), customers: Int("customers", 2000), replays: Int("replays", 5),
+                    output, options.GetValueOrDefault("plot") ?? Path.Combine(output, "daily-vs-history.svg"), Console.Out);
+                break;
+            case "pipeline":
+                await PipelineScenario.RunAsync(Int("rows", 1_000_000), Int("repeats", 3), output, Console.Out);
+                break;
+            case "merge":
+                await MergeScenario.RunAsync(Int("rows", 1_000_000), Int("repeats", 5), output, Console.Out);
+                break;
             case "learning":
-                await LearningScenario.RunAsync(
-                    rows: int.Parse(options.GetValueOrDefault("rows") ?? "1500000", CultureInfo.InvariantCulture),
-                    iterations: int.Parse(options.GetValueOrDefault("iterations") ?? "100", CultureInfo.InvariantCulture),
-                    output, Console.Out);
+                await LearningScenario.RunAsync(rows: Int("rows", 1_500_000), iterations: Int("iterations", 100), repeats: Int("repeats", 3), output, Console.Out);
+                break;
+            case "learning-side":
+                await LearningScenario.RunSideAsync(options["side"], options["data"], options["root"], Int("iterations", 100), Console.Out);
+                return 0;
+            case "micro":
+                DatasetViewBenchmarks.Report(BenchmarkDotNet.Running.BenchmarkRunner.Run<DatasetViewBenchmarks>(DatasetViewBenchmarks.Config()));
+                break;
+            case "plot":
+                DailyRunScenario.PlotFromCsv(options.GetValueOrDefault("csv") ?? Path.Combine(output, "daily-run.csv"),
+                    options.GetValueOrDefault("plot") ?? Path.Combine(Environment.CurrentDirectory, "docs", "images", "daily-vs-history.svg"), Int("customers", 2000), Console.Out);
+                return 0;
+            case "lake":
+                ScaleLake.Generate(options.GetValueOrDefault("lake") ?? Path.Combine(output, "lake"), Int("rows", 1_000_000) / Int("days", 180), 0, Int("days", 180) - 1,
+                    options.GetValueOrDefault("format") ?? "parquet");
                 return 0;
             case "api":
-                await ApiScenario.RunAsync(
-                    calls: int.Parse(options.GetValueOrDefault("calls") ?? "1000", CultureInfo.InvariantCulture),
-                    maxRuns: int.Parse(options.GetValueOrDefault("max-runs") ?? "0", CultureInfo.InvariantCulture),
-                    output, Console.Out);
-                return 0;
+                await ApiScenario.RunAsync(calls: Int("calls", 1000), maxRuns: Int("max-runs", 0), output, Console.Out);
+                break;
             case "scheduler":
-                await SchedulerScenario.RunAsync(
-                    pipelines: int.Parse(options.GetValueOrDefault("pipelines") ?? "1000", CultureInfo.InvariantCulture),
-                    seconds: int.Parse(options.GetValueOrDefault("seconds") ?? "60", CultureInfo.InvariantCulture),
-                    cron: options.GetValueOrDefault("cron") ?? "*/10 * * * * *",
-                    output, Console.Out);
-                return 0;
+                await SchedulerScenario.RunAsync(pipelines: Int("pipelines", 1000), seconds: Int("seconds", 60), cron: options.GetValueOrDefault("cron") ?? "*/10 * * * * *", output, Console.Out);
+                break;
             default:
                 Console.WriteLine("""
-                    Millrace benchmarks (run in Release):
-                      daily [--days 180] [--customers 2000] [--out DIR]
-                          The churn sample's daily loop (incremental ingestion + merge, then preparation) over simulated
-                          days; reports the time per daily run as history grows (30 vs 180 days: target ratio <= 1.2).
-                      api [--calls 1000] [--max-runs 0] [--out DIR]
-                          executePipeline accept latency (p50/p99) over loopback HTTP; --max-runs 0 only queues the runs.
-                      scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"] [--out DIR]
-                          Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
+                    Millrace benchmarks (run in Release; ./millrace bench runs 'all', ./millrace bench --quick runs 'quick'):
+                      all [--huge true] [--plot FILE]
+                          Every scenario at full size (pipeline 1M and 5M rows, 20M with --huge; merge in a 5M-row lake;
+                          daily 180 days; learning 1.5M rows; api; scheduler; micro), then the summary table. About 30 minutes.
                       quick
-                          pipeline (1M rows), daily (90 days) and learning (300k rows), in a few minutes.
-                      pipeline [--rows 1000000]
+                          The same table at small sizes, in under 5 minutes.
+                      pipeline [--rows 1000000] [--repeats 3]
                           read + sql + write through a workflow beside the same SQL in raw DuckDB.NET (target <= 1.10).
-                      learning [--rows 1500000] [--iterations 100] [--out DIR]
-                          The train and predict steps beside the same ML.NET pipeline written by hand on in-memory
-                          data: training time (target ratio <= 1.15) and scoring rows/s (target >= 0.9 of raw).
+                      merge [--rows 1000000] [--repeats 5]
+                          Merge of one day into histories of 30/90/180 days (target: 180 vs 30 <= 1.2), beside the same
+                          merge in raw DuckDB.NET.
+                      daily [--days 180] [--customers 2000] [--replays 5] [--plot FILE]
+                          The churn sample's prediction pipeline (ingest, merge, prepare, score, insights) day after day;
+                          then the next day replayed on copies of the 30-day and the last-day project, alternately
+                          (target: last vs 30 days <= 1.2). Per-step times show what grows.
+                      learning [--rows 1500000] [--iterations 100] [--repeats 3]
+                          The train and predict steps beside the same ML.NET pipeline by hand, each side in its own
+                          process: training time (target <= 1.15), scoring rows/s (target >= 0.9 of raw), peak memory.
+                      micro
+                          BenchmarkDotNet: a query filtered on the partition column over a dataset view of 30 or 180
+                          daily files (the view before issue 9, the view now, raw DuckDB's hive glob).
+                      plot [--csv artifacts/bench/daily-run.csv] [--plot docs/images/daily-vs-history.svg] [--customers 2000]
+                          Draws the daily-run plot again from the CSV of an earlier daily run.
+                      lake [--rows 1000000] [--days 180] [--format parquet|csv] [--lake DIR]
+                          Writes the deterministic scale lake (raw/events/dt=.../) only.
+                      api [--calls 1000] [--max-runs 0]
+                          executePipeline accept latency (p50/p99) over loopback HTTP; --max-runs 0 only queues the runs.
+                      scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"]
+                          Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
+                    Every scenario takes --out DIR (default artifacts/bench) for its CSV files and summary.md.
                     """);
                 return scenario == "help" ? 0 : 2;
         }
+        BenchResults.Print(Console.Out, output, machine);
+        return 0;
+
+        int Int(string name, int fallback) => options.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
     }
 
     static Dictionary<string, string> Options(string[] args)

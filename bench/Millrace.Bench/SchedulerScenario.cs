@@ -43,6 +43,9 @@ public static class SchedulerScenario
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {rounds.Count} | {lags.Count} | {rounds.Count * pipelines} | {ApiScenario.Percentile(sorted, 0.5):0} | {ApiScenario.Percentile(sorted, 0.99):0} | {(sorted.Count == 0 ? double.NaN : sorted[^1]):0} | {ApiScenario.Percentile(lastOfRound, 0.5):0} |"));
         log.WriteLine($"per-fire figures: {csv}");
+        BenchResults.Add(new BenchFigure("scheduler", $"trigger lag, {pipelines:N0} cron pipelines firing together, {lags.Count:N0} of {rounds.Count * pipelines:N0} fires recorded, p50 / p99",
+            string.Create(CultureInfo.InvariantCulture, $"{ApiScenario.Percentile(sorted, 0.5):0} / {ApiScenario.Percentile(sorted, 0.99):0} ms"), "-", double.NaN, TargetKind.None, 0,
+            $"./millrace bench scheduler --pipelines {pipelines} --seconds {seconds}"));
         BenchProjects.Delete(root);
     }
 }

@@ -81,6 +81,42 @@ public static class DatasetFiles
         return written;
     }
 
+    /// <summary>
+    /// The SELECT that reads a committed version: its schema's columns from its Parquet files. When every file sits
+    /// under the same <c>col=value/</c> folders, the folders are declared as Hive partitions typed from the schema, so
+    /// a query that filters on a partition column (<c>WHERE event_date = …</c>) skips the other folders' files
+    /// before opening them: the cost of such a query follows the partitions it reads, not the history.
+    /// Helper partition columns that are not in the schema (a merge's <c>__bucket</c>) serve pruning only. Files
+    /// are matched by column name, and only a version whose files differ (its schema evolved) pays for DuckDB's
+    /// <c>union_by_name</c>, which reads every file's footer to bind.
+    /// </summary>
+    public static string ReadSql(DatasetVersion version, Func<string, string> resolve)
+    {
+        var columns = string.Join(", ", version.Schema.Select(c => SqlText.Identifier(c.Name)));
+        var keys = PartitionKeysOf(version.Files);
+        var hive = keys is { Count: > 0 }
+            ? ", hive_partitioning = true, hive_types_autocast = false, hive_types = {" + string.Join(", ", keys.Select(k =>
+                $"{SqlText.Quote(k)}: {SqlText.Quote(version.Schema.FirstOrDefault(c => c.Name == k)?.Type ?? "VARCHAR")}")) + "}"
+            : ", hive_partitioning = false";
+        // union_by_name opens every file's footer whenever a query binds the view: only when the files differ.
+        var union = version.UniformSchema ? "false" : "true";
+        return $"SELECT {columns} FROM read_parquet({DuckDb.FileList(version.Files.Select(resolve))}, union_by_name = {union}{hive})";
+    }
+
+    /// <summary>The partition columns shared by every file (in folder order), or null when the files disagree.</summary>
+    static IReadOnlyList<string>? PartitionKeysOf(IReadOnlyList<string> files)
+    {
+        IReadOnlyList<string>? keys = null;
+        foreach (var file in files)
+        {
+            var folder = FolderOf(file);
+            var these = folder.Length == 0 ? [] : folder.Split('/').Select(segment => segment.Split('=', 2)[0]).ToList();
+            if (keys is null) keys = these;
+            else if (!keys.SequenceEqual(these, StringComparer.Ordinal)) return null;
+        }
+        return keys;
+    }
+
     /// <summary>Row count of a list of dataset files, from Parquet metadata.</summary>
     public static async Task<long> CountAsync(StepContext context, IReadOnlyList<string> files, CancellationToken ct) =>
         files.Count == 0 ? 0 : await DuckDb.ScalarAsync<long>(context.Connection, $"SELECT COUNT(*) FROM read_parquet({DuckDb.FileList(await context.Lake.FetchAsync(files, ct))})", ct);

@@ -212,9 +212,10 @@ public sealed class WorkflowExecutor(RunContext run)
                     : $"dataset '{name}' has no version v{version}");
             commit.RecordRead(name, committed.Version);
             var view = SqlText.Identifier(input);
+            if (committed.Files.Count > 0) await FetchAsync(committed, ct); // on an S3 lake: into the cache DuckDB reads
             var sql = committed.Files.Count == 0
                 ? $"CREATE TABLE {view} ({string.Join(", ", committed.Schema.Select(c => $"{SqlText.Identifier(c.Name)} {c.Type}"))})"
-                : $"CREATE VIEW {view} AS SELECT * FROM read_parquet({DuckDb.FileList(await FetchAsync(committed, ct))}, union_by_name = true, hive_partitioning = false)";
+                : $"CREATE VIEW {view} AS {DatasetFiles.ReadSql(committed, run.Lake.Resolve)}";
             await DuckDb.ExecuteAsync(database, sql, ct);
         }
     }

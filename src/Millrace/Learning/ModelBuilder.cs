@@ -135,9 +135,12 @@ public static class ModelBuilder
     }
 
     /// <summary>The task's metrics of <paramref name="model"/> on <paramref name="data"/> (which has labels), plus the confusion matrix for classifiers.</summary>
-    public static (Dictionary<string, double> Metrics, IReadOnlyList<IReadOnlyList<double>>? Confusion) Evaluate(MLContext ml, ITransformer model, IDataView data, ModelTask task)
+    public static (Dictionary<string, double> Metrics, IReadOnlyList<IReadOnlyList<double>>? Confusion) Evaluate(MLContext ml, ITransformer model, IDataView data, ModelTask task) =>
+        EvaluatePredictions(ml, model.Transform(data), task);
+
+    /// <summary>The task's metrics of <paramref name="predictions"/>, a model's output on rows with labels.</summary>
+    public static (Dictionary<string, double> Metrics, IReadOnlyList<IReadOnlyList<double>>? Confusion) EvaluatePredictions(MLContext ml, IDataView predictions, ModelTask task)
     {
-        var predictions = model.Transform(data);
         try
         {
             switch (task)

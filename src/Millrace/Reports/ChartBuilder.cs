@@ -181,7 +181,7 @@ public static partial class ChartBuilder
 
     /// <summary>
     /// Ticks on whole days (every 1, 2, 3, 7 or 14 days, at most 8 labels, ISO dates) for daily data spanning up to
-    /// 16 weeks; null for anything else, which gets ScottPlot's automatic date ticks.
+    /// 14 weeks (7 steps of 14 days); null for anything else, which gets ScottPlot's automatic date ticks.
     /// </summary>
     static ScottPlot.TickGenerators.NumericManual? DayTicks(IReadOnlyList<double> x)
     {
@@ -189,7 +189,7 @@ public static partial class ChartBuilder
         if (days.Count == 0 || days.Any(d => d != Math.Floor(d))) return null;
         var (first, last) = (days.Min(), days.Max());
         var span = last - first;
-        if (span > 16 * 7) return null;
+        if (span > 14 * 7) return null;
         var step = new[] { 1, 2, 3, 7, 14 }.First(s => span / s + 1 <= 8);
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         for (var day = first; day <= last; day += step)

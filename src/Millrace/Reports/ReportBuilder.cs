@@ -161,7 +161,7 @@ internal sealed class ReportBuilder(StepContext context, ReportOutput output, Kp
         if (high <= low) bins = 1;
         var counts = new double[bins];
         var rows = await ReportQuery.ReadRowsAsync(query.Connection, $"""
-            SELECT least(CAST(floor(({value} - {Literal(low)}) / {Literal(width)}) AS BIGINT), {bins - 1}) AS bin, count(*)
+            SELECT greatest(0, least(CAST(floor(({value} - {Literal(low)}) / {Literal(width)}) AS BIGINT), {bins - 1})) AS bin, count(*)
             FROM {query.Table} WHERE {value} IS NOT NULL AND isfinite({value}) GROUP BY bin ORDER BY bin
             """, ct);
         foreach (var row in rows) counts[Convert.ToInt32(row[0], System.Globalization.CultureInfo.InvariantCulture)] = ReportQuery.ToDouble(row[1])!.Value;
@@ -169,7 +169,9 @@ internal sealed class ReportBuilder(StepContext context, ReportOutput output, Kp
         return (new ChartData(ChartAxisKind.Numeric, centers, [], [new ChartSeries("rows", counts)]), width);
     }
 
-    static string Literal(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "::DOUBLE";
+    // A quoted string cast to DOUBLE parses to the same double; a bare 0.0123 literal is a DECIMAL first, and its cast
+    // can land one unit in the last place off, which put the minimum value in bin -1.
+    static string Literal(double value) => $"CAST('{value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}' AS DOUBLE)";
 
     async Task<ReportBlock> TableAsync(TableDefinition definition, CancellationToken ct)
     {

@@ -177,6 +177,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
             Files = files,
             Schema = schema,
             Operation = "merge",
+            UniformSchema = current?.StaysUniform(keptFiles, schema) ?? true,
         };
         context.Commit.AddDatasetVersion(version, current?.Version);
         // The output (for later steps) is the batch with each row's outcome; temp tables die with this connection.

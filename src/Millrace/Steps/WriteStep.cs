@@ -127,17 +127,21 @@ public sealed class WriteStep : IStep, IDatasetProducer
 
         IReadOnlyList<string> files;
         long totalRows;
+        var uniform = true;
         switch (Mode)
         {
             case "append" when current is not null:
                 files = [.. current.Files, .. newFiles];
                 totalRows = current.Rows + rows;
+                uniform = current.StaysUniform(current.Files, schema);
                 break;
             case "replace_partitions" when current is not null:
                 var touched = written.Select(w => w.Folder).ToHashSet(StringComparer.Ordinal);
                 var kept = current.Files.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
                 files = [.. kept, .. newFiles];
-                totalRows = rows + await DatasetFiles.CountAsync(context, kept, ct);
+                uniform = current.StaysUniform(kept, schema);
+                // Count the replaced files, not the kept ones: a daily partition replaces one file, whatever the history.
+                totalRows = current.Rows - await DatasetFiles.CountAsync(context, current.Files.Where(f => touched.Contains(DatasetFiles.FolderOf(f))).ToList(), ct) + rows;
                 break;
             default:
                 files = newFiles;
@@ -157,6 +161,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
             Files = files,
             Schema = schema,
             Operation = Mode,
+            UniformSchema = uniform,
         };
         // The store checks at commit that the dataset is still at baseVersion (optimistic concurrency).
         context.Commit.AddDatasetVersion(version, baseVersion);

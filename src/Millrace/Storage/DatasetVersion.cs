@@ -20,6 +20,20 @@ public sealed record DatasetVersion
     public required IReadOnlyList<ColumnSchema> Schema { get; init; }
     /// <summary>How the version was made: overwrite, append, replace_partitions, merge.</summary>
     public required string Operation { get; init; }
+
+    /// <summary>
+    /// Every file has exactly <see cref="Schema"/>'s columns, so a reader can bind a query from one file's footer
+    /// instead of all of them. False once the schema evolved while older files were kept, and for versions recorded
+    /// before this was tracked.
+    /// </summary>
+    public bool UniformSchema { get; init; }
+
+    /// <summary>
+    /// Whether a new version with <paramref name="schema"/> that keeps <paramref name="keptFiles"/> of this one still
+    /// has one schema in all its files.
+    /// </summary>
+    public bool StaysUniform(IReadOnlyCollection<string> keptFiles, IReadOnlyList<ColumnSchema> schema) =>
+        keptFiles.Count == 0 || (UniformSchema && Schema.SequenceEqual(schema));
 }
 
 /// <summary>A file written under the staging folder that the commit makes visible at its final lake path.</summary>

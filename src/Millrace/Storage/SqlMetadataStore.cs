@@ -265,7 +265,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
 
     // ---- datasets ----
 
-    const string DatasetColumns = "dataset, version, run_id, workflow, step_id, created_at, row_count, files_json, schema_json, operation";
+    const string DatasetColumns = "dataset, version, run_id, workflow, step_id, created_at, row_count, files_json, schema_json, operation, uniform_schema";
 
     public async Task<DatasetVersion?> GetDatasetVersionAsync(string dataset, int? version, CancellationToken ct)
     {
@@ -309,6 +309,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
                 Files = JsonSerializer.Deserialize<List<string>>(reader.GetString(7), Json)!,
                 Schema = JsonSerializer.Deserialize<List<ColumnSchema>>(reader.GetString(8), Json)!,
                 Operation = reader.GetString(9),
+                UniformSchema = Convert.ToInt64(reader.GetValue(10), CultureInfo.InvariantCulture) != 0,
             });
         return result;
     }
@@ -335,11 +336,11 @@ public abstract partial class SqlMetadataStore : IMetadataStore
             {
                 await ExecuteAsync(connection, transaction, $"""
                     INSERT INTO dataset_versions ({DatasetColumns})
-                    VALUES (@d, @v, @run, @workflow, @step, @created, @rows, @files, @schema, @operation)
+                    VALUES (@d, @v, @run, @workflow, @step, @created, @rows, @files, @schema, @operation, @uniform)
                     """, ct, ("d", version.Dataset), ("v", version.Version), ("run", version.RunId), ("workflow", version.Workflow),
                     ("step", version.StepId), ("created", Time(now)), ("rows", version.Rows),
                     ("files", JsonSerializer.Serialize(version.Files, Json)), ("schema", JsonSerializer.Serialize(version.Schema, Json)),
-                    ("operation", version.Operation));
+                    ("operation", version.Operation), ("uniform", version.UniformSchema ? 1 : 0));
             }
             catch (DbException e) when (IsUniqueViolation(e))
             {

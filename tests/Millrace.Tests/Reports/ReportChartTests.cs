@@ -129,6 +129,47 @@ public sealed class ReportChartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_histogram_whose_minimum_has_no_exact_decimal_literal_counts_it_in_the_first_bin()
+    {
+        // 0.10126645117998123 written as a bare literal becomes a DECIMAL whose cast to DOUBLE is one unit in the last
+        // place larger: the minimum then fell before the first bin (found by the daily benchmark on churn probabilities).
+        _project.Workflow("edge", """
+            name: edge
+            steps:
+              - id: sales
+                type: read
+                path: raw/sales.csv
+              - id: r
+                type: report
+                inputs: [sales]
+                name: edge
+                sections:
+                  - title: Values
+                    blocks:
+                      - chart: { type: histogram, title: Edge, sql: "SELECT unnest([CAST('0.10126645117998123' AS DOUBLE), 0.5, 0.9]) AS v", x: v, bins: 4 }
+            """);
+        var run = await _project.RunForDateAsync("edge", "2026-01-07");
+        Assert.Equal(Millrace.Storage.RunStatus.Succeeded, run.Status);
+        var chart = Assert.Single(ReportTestSupport.Charts(_project.ReportFile("edge", "2026-01-07")));
+        Assert.Contains("rows", ReportTestSupport.Texts(chart));
+    }
+
+    [Theory]
+    [InlineData(98)]  // the longest span with day ticks: 7 steps of 14 days
+    [InlineData(99)]  // one day more (the daily benchmark's trend chart on its 120th day) gets automatic date ticks
+    [InlineData(112)]
+    public void A_daily_date_axis_of_any_span_draws(int span)
+    {
+        var first = new DateTime(2026, 1, 1).ToOADate();
+        var x = Enumerable.Range(0, span + 1).Select(d => first + d).ToList();
+        var data = new ChartData(ChartAxisKind.Date, x, [], [new ChartSeries("p", x.Select(d => d % 7 / 10.0).ToList())]);
+
+        var svg = ChartBuilder.Render(new ChartOptions(ChartType.Line), data, "x");
+
+        Assert.Contains(ReportTestSupport.Texts(svg), t => t.StartsWith("2026-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_renderer_is_deterministic_and_scales_to_the_page()
     {
         var data = new ChartData(ChartAxisKind.Category, [0, 1], ["a & b", "<c>"], [new ChartSeries("n", [1, 2])]);

@@ -42,6 +42,20 @@ public sealed class TrainValidationTests : IAsyncLifetime
         Assert.True(model.Metrics["auc"] > 0.6, $"auc {model.Metrics["auc"]}: four fifths of a random holdout follow the learned relation");
     }
 
+    [Theory]
+    [InlineData("{ method: random, fraction: 0.25 }", "row", 42, 2500)]
+    [InlineData("{ method: random, column: customer_id, seed: 7 }", "customer_id", 7, 2000)]
+    public async Task A_random_holdout_is_the_rows_whose_md5_number_falls_under_the_fraction(string validation, string key, int seed, int threshold)
+    {
+        // The fold is md5_number(key || '-seed') % 10000, as it always was (now computed from the hash's two halves).
+        await TrainAsync(validation);
+
+        var model = await _project.ModelAsync("churn");
+        var keys = key == "row" ? "SELECT range + 1 AS k FROM range(" + Rows + ")" : $"SELECT customer_id AS k FROM read_csv('{_project.LakePath("raw/customers.csv")}')";
+        var expected = (long)TestProject.Query($"SELECT count(*) FILTER (WHERE md5_number(CAST(k AS VARCHAR) || '-{seed}') % 10000 < {threshold}) FROM ({keys})")[0][0]!;
+        Assert.Equal(expected, model.HoldoutRows);
+    }
+
     [Fact]
     public async Task A_random_holdout_by_a_key_column_is_the_same_rows_whatever_the_order()
     {
