@@ -6,7 +6,7 @@ using Millrace.Parameters;
 namespace Millrace.Learning;
 
 /// <summary>How a DuckDB column appears to ML.NET.</summary>
-public enum FeatureKind { Numeric, Boolean, Text }
+public enum FeatureKind { Numeric, Boolean, Text, RowNumber }
 
 /// <summary>One column of a <see cref="DuckDbDataView"/>: its name, how ML.NET sees it, and the SQL that yields it.</summary>
 public sealed record DataViewColumn(string Name, FeatureKind Kind, string SqlExpression);
@@ -15,7 +15,8 @@ public sealed record DataViewColumn(string Name, FeatureKind Kind, string SqlExp
 /// A columnar <see cref="IDataView"/> over a DuckDB query: each cursor runs the query on its own connection and
 /// ML.NET's getters read the current row straight from DuckDB's reader. No row objects are made: data streams from
 /// DuckDB into the trainer or the model. Numeric columns are <c>float</c> (NaN for NULL), booleans <c>bool</c>,
-/// text <c>ReadOnlyMemory&lt;char&gt;</c> (empty for NULL).
+/// text <c>ReadOnlyMemory&lt;char&gt;</c> (empty for NULL), a row number <c>long</c> (carried through a model's transform
+/// so that predictions name their row, whatever order the rows come in).
 /// </summary>
 public sealed class DuckDbDataView : IDataView
 {
@@ -44,6 +45,7 @@ public sealed class DuckDbDataView : IDataView
             {
                 FeatureKind.Numeric => NumberDataViewType.Single,
                 FeatureKind.Boolean => BooleanDataViewType.Instance,
+                FeatureKind.RowNumber => NumberDataViewType.Int64,
                 _ => TextDataViewType.Instance,
             });
         Schema = builder.ToSchema();
@@ -121,6 +123,7 @@ public sealed class DuckDbDataView : IDataView
             {
                 FeatureKind.Numeric => (ValueGetter<float>)((ref float value) => value = _reader.IsDBNull(ordinal) ? float.NaN : _reader.GetFloat(ordinal)),
                 FeatureKind.Boolean => (ValueGetter<bool>)((ref bool value) => value = !_reader.IsDBNull(ordinal) && _reader.GetBoolean(ordinal)),
+                FeatureKind.RowNumber => (ValueGetter<long>)((ref long value) => value = _reader.GetInt64(ordinal)),
                 _ => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = _reader.IsDBNull(ordinal) ? ReadOnlyMemory<char>.Empty : _reader.GetString(ordinal).AsMemory()),
             };
             return getter as ValueGetter<TValue>

@@ -10,7 +10,8 @@ namespace Millrace.Learning;
 /// <summary>
 /// Scores a DuckDB relation with a model: the input streams to ML.NET through a <see cref="DuckDbDataView"/>, the
 /// predictions stream back through DuckDB's appender into a table aligned by row number, and one join adds them to
-/// the input columns. No row objects on either side.
+/// the input columns. No row objects on either side. Each prediction carries its input's row number through the
+/// model's transform, so the rows may be read in any order.
 /// </summary>
 public static class ModelScorer
 {
@@ -33,23 +34,28 @@ public static class ModelScorer
         var chunks = (int)Math.Clamp(Math.Min(parallelism ?? Environment.ProcessorCount, total / 50_000), 1, 8);
         var size = (total + chunks - 1) / chunks;
         var parts = Enumerable.Range(0, chunks).Select(i => (From: i * size, To: Math.Min(total, (i + 1) * size))).Where(r => r.To > r.From).ToList();
-        var columns = ModelBuilder.ViewColumns(version.Features, version.Task, version.Label, hasLabel: false);
+        // The row number rides through the model's transform with the features, so each prediction carries its row:
+        // the ranges are read in whatever order DuckDB yields them (no ORDER BY), and nothing can misalign.
+        var columns = ModelBuilder.ViewColumns(version.Features, version.Task, version.Label, hasLabel: false)
+            .Append(new DataViewColumn(RowColumn, FeatureKind.RowNumber, SqlText.Identifier(RowColumn))).ToList();
         Parallel.ForEach(parts, new ParallelOptions { MaxDegreeOfParallelism = chunks }, part =>
         {
             using var chunkConnection = connection.Duplicate();
             chunkConnection.Open();
-            var view = new DuckDbDataView(chunkConnection, numberedInput, columns, $"{RowColumn} >= {part.From} AND {RowColumn} < {part.To}", RowColumn);
-            ScoreRange(model.Transform(view), version.Task, chunkConnection, predictionsTable, part.From);
+            var view = new DuckDbDataView(chunkConnection, numberedInput, columns, $"{RowColumn} >= {part.From} AND {RowColumn} < {part.To}");
+            ScoreRange(model.Transform(view), version.Task, chunkConnection, predictionsTable);
         });
         return total;
     }
 
-    static void ScoreRange(IDataView scored, ModelTask task, DuckDBConnection connection, string predictionsTable, long firstRow)
+    static void ScoreRange(IDataView scored, ModelTask task, DuckDBConnection connection, string predictionsTable)
     {
         var schema = scored.Schema;
-        using var cursor = scored.GetRowCursor(schema.Where(c => c.Name is "Score" or "Probability" or "PredictedLabel"));
+        var rowColumn = schema.GetColumnOrNull(RowColumn) ?? throw new InvalidOperationException($"the model's transform dropped the {RowColumn} column");
+        using var cursor = scored.GetRowCursor(schema.Where(c => c.Name is "Score" or "Probability" or "PredictedLabel" or RowColumn));
         using var appender = connection.CreateAppender(predictionsTable);
-        var row = firstRow;
+        var rowGetter = cursor.GetGetter<long>(rowColumn);
+        long row = 0;
         switch (task)
         {
             case ModelTask.Binary:
@@ -61,8 +67,8 @@ public static class ModelScorer
                 var l = false;
                 while (cursor.MoveNext())
                 {
-                    score(ref s); probability(ref p); label(ref l);
-                    appender.CreateRow().AppendValue(row++).AppendValue((double)s).AppendValue((double)p).AppendValue(l).EndRow();
+                    score(ref s); probability(ref p); label(ref l); rowGetter(ref row);
+                    appender.CreateRow().AppendValue(row).AppendValue((double)s).AppendValue((double)p).AppendValue(l).EndRow();
                 }
                 break;
             }
@@ -74,9 +80,9 @@ public static class ModelScorer
                 var l = default(ReadOnlyMemory<char>);
                 while (cursor.MoveNext())
                 {
-                    score(ref s); label(ref l);
+                    score(ref s); label(ref l); rowGetter(ref row);
                     var max = s.DenseValues().DefaultIfEmpty(float.NaN).Max();
-                    appender.CreateRow().AppendValue(row++).AppendValue((double)max).AppendValue((double)max).AppendValue(l.ToString()).EndRow();
+                    appender.CreateRow().AppendValue(row).AppendValue((double)max).AppendValue((double)max).AppendValue(l.ToString()).EndRow();
                 }
                 break;
             }
@@ -86,8 +92,8 @@ public static class ModelScorer
                 float s = 0;
                 while (cursor.MoveNext())
                 {
-                    score(ref s);
-                    appender.CreateRow().AppendValue(row++).AppendValue((double)s).AppendNullValue().AppendNullValue().EndRow();
+                    score(ref s); rowGetter(ref row);
+                    appender.CreateRow().AppendValue(row).AppendValue((double)s).AppendNullValue().AppendNullValue().EndRow();
                 }
                 break;
             }
