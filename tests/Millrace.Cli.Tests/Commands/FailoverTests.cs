@@ -217,6 +217,9 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
                     path: raw/p{{i}}/*.csv
                     incremental: true
                     schema: { event_id: BIGINT, amount: DOUBLE }
+                    # s3rver lists an object while it is still writing it, at 0 bytes (S3 itself never shows a
+                    # partial object): skipped then, it is taken when it has its bytes (a rewrite, reprocessed).
+                    allow_empty: true
                   - id: marker
                     type: sql
                     inputs: [new_events]
