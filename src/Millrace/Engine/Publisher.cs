@@ -12,6 +12,8 @@ public static class Publisher
 {
     public static async Task PublishAsync(IMetadataStore store, LakeRoot lake, string? runId, CancellationToken ct)
     {
+        // Most calls (every run's start) find nothing to publish: then no write transaction is taken for it.
+        if ((await store.GetUnpublishedFilesAsync(ct)).Count == 0) return;
         // An older commit left unpublished (its node died, or its publish failed) never goes over a newer commit's file.
         await store.MarkSupersededFilesAsync(ct);
         foreach (var (fileRunId, file) in await store.GetUnpublishedFilesAsync(ct))

@@ -162,7 +162,8 @@ public sealed class MergeStep : IStep, IDatasetProducer
         var written = await DatasetFiles.WriteAsync(context, Into, "__merged", partitionColumns, Buckets is null ? [] : [BucketColumn], ct);
         var mergedRows = await DuckDb.CountAsync(connection, "__merged", ct);
         var files = keptFiles.Concat(written.Select(w => w.File)).ToList();
-        var keptRows = current is null ? 0 : current.Rows - await DatasetFiles.CountAsync(context, affectedFiles, ct);
+        // __existing holds exactly the rows of the affected files: no need to read their metadata again.
+        var keptRows = current is null ? 0 : current.Rows - await DuckDb.CountAsync(connection, "__existing", ct);
         var totalRows = keptRows + mergedRows;
 
         var version = new DatasetVersion

@@ -109,12 +109,10 @@ public sealed class WriteStep : IStep, IDatasetProducer
         const string remedy = "write with mode: overwrite to replace it, or set on_schema_change: evolve";
         // An empty version has no rows to disagree with: the next write may give the dataset its real schema. An empty
         // input adds nothing, so it keeps the dataset's schema (a header-only CSV read without a schema is all VARCHAR).
-        if (current is { Rows: > 0 } && Mode != "overwrite" && rows == 0)
-            schema = current.Schema;
-        else if (current is { Rows: > 0 } && Mode != "overwrite")
+        if (current is { Rows: > 0 } && Mode != "overwrite")
         {
-            var target = await DatasetFiles.ReconcileSchemaAsync(context, name, current.Schema, schema, EvolveSchema, remedy, ct);
-            if (!ReferenceEquals(target, current.Schema) || target.Count != schema.Count)
+            var target = rows == 0 ? current.Schema : await DatasetFiles.ReconcileSchemaAsync(context, name, current.Schema, schema, EvolveSchema, remedy, ct);
+            if (rows > 0 && (!ReferenceEquals(target, current.Schema) || target.Count != schema.Count))
             {
                 var conformed = SqlText.Identifier($"__conformed_{context.Step.Id}");
                 await DuckDb.ExecuteAsync(context.Connection, $"CREATE VIEW {conformed} AS SELECT {DatasetFiles.Conform(target, schema)} FROM {input}", ct);
@@ -137,11 +135,12 @@ public sealed class WriteStep : IStep, IDatasetProducer
                 break;
             case "replace_partitions" when current is not null:
                 var touched = written.Select(w => w.Folder).ToHashSet(StringComparer.Ordinal);
-                var kept = current.Files.Where(f => !touched.Contains(DatasetFiles.FolderOf(f))).ToList();
+                var byTouch = current.Files.ToLookup(f => touched.Contains(DatasetFiles.FolderOf(f)));
+                var kept = byTouch[false].ToList();
                 files = [.. kept, .. newFiles];
                 uniform = current.StaysUniform(kept, schema);
                 // Count the replaced files, not the kept ones: a daily partition replaces one file, whatever the history.
-                totalRows = current.Rows - await DatasetFiles.CountAsync(context, current.Files.Where(f => touched.Contains(DatasetFiles.FolderOf(f))).ToList(), ct) + rows;
+                totalRows = current.Rows - await DatasetFiles.CountAsync(context, byTouch[true].ToList(), ct) + rows;
                 break;
             default:
                 files = newFiles;
