@@ -48,8 +48,6 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     // value has not changed for NodeTimeout here, so the nodes' clocks need not agree.
     readonly Dictionary<(string Project, string Node), (DateTimeOffset Value, DateTimeOffset SeenAt)> _heartbeats = [];
 
-    /// <summary>The words every takeover reason has (the run's error), by which a node knows its run was taken over.</summary>
-    public const string TakeOverMarker = "stopped sending heartbeats";
     Task? _loop;
     Task? _membership;
 
@@ -277,7 +275,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     async Task TakeOverAsync(ProjectHost host, Run run, ClusterNode node, CancellationToken ct)
     {
         var attempt = (await host.Store.GetRunRequestAsync(run.Id, ct))?.Attempt ?? 1;
-        var lapse = $"node {node.Node} {TakeOverMarker} (last at {node.HeartbeatAt:u} by its clock) while running it";
+        var lapse = $"node {node.Node} stopped sending heartbeats (last at {node.HeartbeatAt:u} by its clock) while running it";
         QueuedRun? resume = null;
         string reason;
         if (attempt > MaxResumes)
@@ -473,7 +471,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             active.Control.Dispose();
             Wake();
         }
-        if (result.Error?.Contains(TakeOverMarker, StringComparison.Ordinal) == true)
+        if (active.Control.TakenOver)
         {
             // Another node took the run over (this node's heartbeat lapsed) and resumes it: no retry, no notice from here.
             logger.LogWarning("run {RunId} was taken over by another node while it ran here; its resumption finishes it", run.Id);

@@ -21,6 +21,15 @@ public sealed class RunControl : IDisposable
     /// <summary>The error the stopped run records.</summary>
     public string? StopReason { get; private set; }
 
+    /// <summary>
+    /// True when the run ended after another node had taken it over (this node's heartbeat lapsed): the takeover's
+    /// record stands and its resumption finishes the run, so this node neither retries nor notifies.
+    /// </summary>
+    public bool TakenOver { get; private set; }
+
+    /// <summary>Records that the run's end was not recorded because another node had taken the run over.</summary>
+    public void MarkTakenOver() => TakenOver = true;
+
     /// <summary>Stops the run; returns false when it was already stopped (the first reason is kept) or has ended.</summary>
     public bool Stop(RunStatus status, string reason)
     {

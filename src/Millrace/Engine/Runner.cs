@@ -201,6 +201,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         {
             // Another node took the run over while it ran (this node's heartbeat lapsed): its record stands, and its
             // resumption does the rest. Nothing this run committed after the takeover became visible (commits check).
+            control?.MarkTakenOver();
             var taken = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
             await context.LogAsync("warn", null, null, $"run {run.Id} ended here as {status.ToString().ToLowerInvariant()}, but another node had taken it over: {taken.Error}", CancellationToken.None);
             observer.RunFinished(taken);
