@@ -80,8 +80,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
 
             // Kill the first node with SIGKILL while it executes a run, a third into the window.
             await Delay(first.AddSeconds(EverySeconds * 3) - DateTimeOffset.UtcNow);
-            var (killed, lastHeartbeat) = await KillMidRunAsync(directory.Path, victim, TimeSpan.FromSeconds(30));
-            var killedAt = DateTimeOffset.UtcNow;
+            var (killed, lastHeartbeat, killedAt) = await KillMidRunAsync(directory.Path, victim, TimeSpan.FromSeconds(30));
             await dropping;
 
             // Wait until every run of the window ended and the killed node's runs were resumed, and every file is in.
@@ -169,9 +168,9 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
     /// <summary>
     /// Waits for a run the node executes, freezes the node (SIGSTOP) so the run cannot finish meanwhile, and kills it
     /// with SIGKILL if it still owns a run (else lets it go on and waits for the next). Returns the runs it owned and
-    /// its last heartbeat.
+    /// its last heartbeat and when it was killed.
     /// </summary>
-    static async Task<(IReadOnlyList<string> Runs, DateTimeOffset LastHeartbeat)> KillMidRunAsync(string projectDirectory, Node node, TimeSpan within)
+    static async Task<(IReadOnlyList<string> Runs, DateTimeOffset LastHeartbeat, DateTimeOffset KilledAt)> KillMidRunAsync(string projectDirectory, Node node, TimeSpan within)
     {
         var project = Project.Open(projectDirectory);
         await using var store = await MetadataStores.OpenAsync(project, CancellationToken.None);
@@ -183,12 +182,16 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
             if ((await OwnedAsync()).Count > 0)
             {
                 await node.SignalAsync("STOP");
-                var owned = await OwnedAsync();
-                if (owned.Count > 0)
+                if ((await OwnedAsync()).Count > 0)
                 {
                     node.Kill();
+                    var killedAt = DateTimeOffset.UtcNow;
+                    // A claim the node sent just before it froze may reach the database after the check above: read
+                    // what it owns once its connections are gone (well before the node timeout lets a peer take over).
+                    await Task.Delay(500);
+                    var owned = await OwnedAsync();
                     var last = (await store.GetClusterNodesAsync(CancellationToken.None)).Single(n => node.Owns(n.Node)).HeartbeatAt;
-                    return (owned, last);
+                    return (owned, last, killedAt);
                 }
                 await node.SignalAsync("CONT");
             }
