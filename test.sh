@@ -123,5 +123,10 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   log "dotnet test exited with $status (build error or crashed test host; see $results/dotnet-test.log)"
   failed=$((failed + 1))
 fi
+# The security section of the suite: the tests of the Security category (docs/security.md), counted on their own.
+if command -v python3 >/dev/null 2>&1; then
+  trx_files=$(find "$results" -name '*.trx' 2>/dev/null)
+  [ -n "$trx_files" ] && python3 "$here/.ci/security-count.py" $trx_files >&2
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -36,13 +36,24 @@ public static class ProjectValidator
             .SelectMany(p => p.Workflows.Select(w => (Workflow: w, Pipeline: p)))
             .ToLookup(x => x.Workflow, x => x.Pipeline);
 
+        using var sqlCheck = new SqlReferenceCheck();
         foreach (var workflow in project.Workflows.Values)
         {
             CheckSteps(workflow, datasets, errors);
             var declared = new HashSet<string>(project.Parameters.Keys.Concat(workflow.Parameters.Keys).Concat(BuiltInParameters.Names), StringComparer.Ordinal);
             foreach (var pipeline in pipelinesByWorkflow[workflow.Name]) declared.UnionWith(pipeline.Parameters.Keys);
+            var types = project.Parameters.Values.Concat(workflow.Parameters.Values)
+                .Concat(pipelinesByWorkflow[workflow.Name].SelectMany(p => p.Parameters.Values))
+                .GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Type, StringComparer.Ordinal);
+            types[BuiltInParameters.RunDate] = ParameterType.Date;
+            types[BuiltInParameters.RunTime] = ParameterType.Timestamp;
+            foreach (var name in declared) types.TryAdd(name, ParameterType.String);
             foreach (var step in workflow.Steps)
-                CheckReferences(step.Options, declared, new YamlNodeReader(step.Location.File, errors, step.Id));
+            {
+                var reader = new YamlNodeReader(step.Location.File, errors, step.Id);
+                CheckReferences(step.Options, declared, reader);
+                sqlCheck.Check(step, types, reader);
+            }
         }
 
         foreach (var pipeline in project.Pipelines.Values)

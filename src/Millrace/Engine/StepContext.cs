@@ -48,8 +48,11 @@ public sealed class StepContext
     /// <summary>Expands parameter references in a path or message.</summary>
     public string Expand(string text) => Template.Expand(text, Parameters);
 
-    /// <summary>Expands parameter references in SQL into typed literals.</summary>
-    public string ExpandSql(string sql) => Template.ExpandSql(sql, Parameters);
+    /// <summary>Expands parameter references in a SQL query; DuckDB's parser decides where each one stands.</summary>
+    public string ExpandSql(string sql) => Template.ExpandSql(Connection, sql, Parameters);
+
+    /// <summary>Expands parameter references in a SQL expression (a rule, a filter); the result is parenthesised.</summary>
+    public string ExpandSqlExpression(string expression) => SqlExpansion.ExpandExpression(Connection, expression, Parameters);
 
     /// <summary>Records an anomaly for this step at once and logs it.</summary>
     public async Task ReportAnomalyAsync(string kind, AnomalySeverity severity, string policy, string message, object? details, CancellationToken ct)

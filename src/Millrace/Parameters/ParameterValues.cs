@@ -4,20 +4,7 @@ using Millrace.Definitions;
 namespace Millrace.Parameters;
 
 /// <summary>A parameter's value: its type, the text it came from and the converted value.</summary>
-public sealed record ParameterValue(ParameterType Type, string Text, object Value)
-{
-    /// <summary>The value as a typed DuckDB SQL literal, never raw SQL text.</summary>
-    public string ToSqlLiteral() => Value switch
-    {
-        long l => l.ToString(CultureInfo.InvariantCulture),
-        double d when double.IsFinite(d) => d.ToString("R", CultureInfo.InvariantCulture) + "::DOUBLE",
-        double d => $"'{d.ToString(CultureInfo.InvariantCulture)}'::DOUBLE",
-        bool b => b ? "TRUE" : "FALSE",
-        DateOnly date => $"DATE '{date:yyyy-MM-dd}'",
-        DateTime time => $"TIMESTAMP '{time:yyyy-MM-dd HH:mm:ss.ffffff}'",
-        _ => SqlText.Quote(Text),
-    };
-}
+public sealed record ParameterValue(ParameterType Type, string Text, object Value);
 
 /// <summary>Converts parameter text to typed values.</summary>
 public static class ParameterValues

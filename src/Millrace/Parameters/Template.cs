@@ -1,12 +1,13 @@
 using System.Text;
+using DuckDB.NET.Data;
 using System.Text.RegularExpressions;
 
 namespace Millrace.Parameters;
 
 /// <summary>
 /// Expands <c>$NAME</c>, <c>${NAME}</c> and <c>${env:NAME}</c> in definition text. In plain text (paths, messages)
-/// a reference becomes the value's text; in SQL it becomes a typed, quoted literal, or, inside a quoted SQL string,
-/// the value with its quotes doubled — so a value can never become SQL.
+/// a reference becomes the value's text; in SQL, DuckDB's parser decides where it stands and the value is placed in
+/// the parsed statement (<see cref="SqlExpansion"/>), so a value can never become SQL.
 /// </summary>
 public static partial class Template
 {
@@ -46,46 +47,33 @@ public static partial class Template
 
     /// <summary>Expands references to their text values (for paths and messages).</summary>
     public static string Expand(string text, IReadOnlyDictionary<string, ParameterValue> values) =>
-        Replace(text, values, (value, _) => value.Text, sql: false);
+        Replace(text, values, value => value.Text);
 
     /// <summary>
-    /// Expands references in SQL by where they stand: in code, a typed literal; inside a '…' string, the text with
-    /// quotes doubled (and backslashes too in E'…' strings); inside a "…" identifier, the text with double quotes
-    /// doubled; inside a comment, nothing (a value with a newline could otherwise end the comment).
+    /// Expands references in a SQL query so that no value can become SQL: DuckDB's parser decides where each
+    /// reference stands, and values are placed in its syntax tree (see <see cref="SqlExpansion"/>).
     /// </summary>
-    public static string ExpandSql(string sql, IReadOnlyDictionary<string, ParameterValue> values) =>
-        Replace(sql, values, (value, context) => context switch
-        {
-            SqlContext.String => value.Text.Replace("'", "''", StringComparison.Ordinal),
-            SqlContext.EscapeString => value.Text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal),
-            SqlContext.Identifier => value.Text.Replace("\"", "\"\"", StringComparison.Ordinal),
-            SqlContext.Comment => null,
-            _ => value.ToSqlLiteral(),
-        }, sql: true);
+    public static string ExpandSql(DuckDBConnection connection, string sql, IReadOnlyDictionary<string, ParameterValue> values) =>
+        SqlExpansion.ExpandStatement(connection, sql, values);
 
-    /// <summary>Where a position of SQL text lies, lexically.</summary>
-    internal enum SqlContext : byte { Code, String, EscapeString, Identifier, Comment }
-
-    static string Replace(string text, IReadOnlyDictionary<string, ParameterValue> values, Func<ParameterValue, SqlContext, string?> render, bool sql)
+    static string Replace(string text, IReadOnlyDictionary<string, ParameterValue> values, Func<ParameterValue, string> render)
     {
         var references = FindReferences(text, values.ContainsKey);
         if (references.Count == 0) return Unescape(text);
-        var contexts = sql ? Lex(text) : null;
         var builder = new StringBuilder(text.Length + 32);
         var last = 0;
         foreach (var reference in references)
         {
             // "$$" in the text between references is a literal dollar, as it is in text without references.
             builder.Append(Unescape(text[last..reference.Index]));
-            var context = contexts?[reference.Index] ?? SqlContext.Code;
-            builder.Append(context == SqlContext.Comment ? text.AsSpan(reference.Index, reference.Length) : render(Resolve(reference.Name, values), context));
+            builder.Append(render(Resolve(reference.Name, values)));
             last = reference.Index + reference.Length;
         }
         builder.Append(Unescape(text[last..]));
         return builder.ToString();
     }
 
-    static string Unescape(string text) => text.Replace("$$", "$", StringComparison.Ordinal);
+    internal static string Unescape(string text) => text.Replace("$$", "$", StringComparison.Ordinal);
 
     // A '$' preceded by an odd number of '$' is the second half of a "$$" escape, not the start of a reference.
     static bool IsEscaped(string text, int index)
@@ -95,8 +83,9 @@ public static partial class Template
         return dollars % 2 == 1;
     }
 
-    static ParameterValue Resolve(string name, IReadOnlyDictionary<string, ParameterValue> values)
+    internal static ParameterValue Resolve(string name, IReadOnlyDictionary<string, ParameterValue> values)
     {
+        if (values.TryGetValue(name, out var given)) return given;
         if (name.StartsWith("env:", StringComparison.Ordinal))
         {
             var variable = name[4..];
@@ -105,49 +94,5 @@ public static partial class Template
             return new ParameterValue(Definitions.ParameterType.String, value, value);
         }
         return values.TryGetValue(name, out var v) ? v : throw new ParameterException($"unknown parameter '${name}'; declare it under 'parameters:'");
-    }
-
-    /// <summary>For each character of <paramref name="sql"/>, the lexical context it lies in.</summary>
-    internal static SqlContext[] Lex(string sql)
-    {
-        var contexts = new SqlContext[sql.Length];
-        var state = SqlContext.Code;
-        var blockComment = false;
-        for (var i = 0; i < sql.Length; i++)
-        {
-            var c = sql[i];
-            var next = i + 1 < sql.Length ? sql[i + 1] : '\0';
-            switch (state)
-            {
-                case SqlContext.Code:
-                    if (c == '\'')
-                    {
-                        var escape = i > 0 && sql[i - 1] is 'e' or 'E' && (i < 2 || !(char.IsLetterOrDigit(sql[i - 2]) || sql[i - 2] == '_'));
-                        state = escape ? SqlContext.EscapeString : SqlContext.String;
-                    }
-                    else if (c == '"') state = SqlContext.Identifier;
-                    else if (c == '-' && next == '-') { contexts[i] = SqlContext.Comment; contexts[++i] = SqlContext.Comment; state = SqlContext.Comment; blockComment = false; continue; }
-                    else if (c == '/' && next == '*') { contexts[i] = SqlContext.Comment; contexts[++i] = SqlContext.Comment; state = SqlContext.Comment; blockComment = true; continue; }
-                    contexts[i] = SqlContext.Code;
-                    break;
-                case SqlContext.String or SqlContext.EscapeString:
-                    contexts[i] = state;
-                    if (state == SqlContext.EscapeString && c == '\\') { if (i + 1 < sql.Length) contexts[++i] = state; }
-                    else if (c == '\'' && next == '\'') contexts[++i] = state;
-                    else if (c == '\'') state = SqlContext.Code;
-                    break;
-                case SqlContext.Identifier:
-                    contexts[i] = state;
-                    if (c == '"' && next == '"') contexts[++i] = state;
-                    else if (c == '"') state = SqlContext.Code;
-                    break;
-                default:
-                    contexts[i] = SqlContext.Comment;
-                    if (!blockComment && c == '\n') state = SqlContext.Code;
-                    else if (blockComment && c == '*' && next == '/') { contexts[++i] = SqlContext.Comment; state = SqlContext.Code; }
-                    break;
-            }
-        }
-        return contexts;
     }
 }

@@ -173,7 +173,7 @@ public sealed class CheckStep : IStep
 
         var rowRules = Rules.Where(r => r.FailingRows is not null).ToList();
         var table = SqlText.Identifier($"__check_{context.Step.Id}");
-        var flags = string.Concat(rowRules.Select((r, i) => $", coalesce(({context.ExpandSql(r.FailingRows!)}), FALSE) AS __fail_{i}"));
+        var flags = string.Concat(rowRules.Select((r, i) => $", coalesce(({(r.Kind == "sql" ? context.ExpandSqlExpression(r.FailingRows!) : r.FailingRows)}), FALSE) AS __fail_{i}"));
         await DuckDb.ExecuteAsync(connection, $"CREATE TABLE {table} AS SELECT *{flags} FROM {input}", ct);
         var batchRows = await DuckDb.CountAsync(connection, table, ct);
         var columns = string.Join(", ", schema.Select(c => SqlText.Identifier(c.Name)));

@@ -97,7 +97,7 @@ public sealed class DriftStep : IStep
             var shared = referenceSchema.Where(c => batchSchema.Any(b => b.Name == c.Name) && (Columns.Count == 0 || Columns.Contains(c.Name)))
                 .Select(c => (c.Name, Role: FeaturePlan.RoleOf(c.Type))).Where(c => c.Role is FeaturePlan.Numeric or FeaturePlan.Boolean or FeaturePlan.Categorical)
                 .Select(c => (c.Name, c.Role != FeaturePlan.Categorical)).ToList();
-            var where = Where is null ? null : context.ExpandSql(Where);
+            var where = Where is null ? null : context.ExpandSqlExpression(Where);
             reference = await Task.Run(() => DriftProfile.Profile(context.Connection, referenceTable, shared, where), ct);
             referenceName = context.Step.Inputs[1] + (Where is null ? "" : $" where {Where}");
         }
