@@ -31,11 +31,13 @@ public static class PublishCommand
             var console = Terminal.For(context);
             var files = await store.FindUnpublishedFilesAsync(ct);
             if (files.Count == 0) { console.MarkupLine("nothing waiting: every committed file is published"); return CliApp.Success; }
-            var table = new Table().AddColumns("run", "workflow", "final path", "committed (UTC)", "last error");
+            // One line per file and its error below it, unwrapped: the error is long, and operators grep it.
             foreach (var file in files)
-                table.AddRow(file.RunId, Markup.Escape(file.Workflow), Markup.Escape(file.File.FinalPath), file.CommittedAt is { } at ? $"{at:yyyy-MM-dd HH:mm:ss}" : "",
-                    Markup.Escape(file.Error ?? "(not tried since the commit)"));
-            console.Write(table);
+            {
+                var committed = file.CommittedAt is { } at ? $"committed {at:yyyy-MM-dd HH:mm:ss} UTC" : "committed";
+                await context.Output.WriteLineAsync($"{file.RunId}  {file.Workflow}  {file.File.FinalPath}  ({committed})");
+                await context.Output.WriteLineAsync($"    last error: {file.Error ?? "none (not tried since the commit)"}");
+            }
             return CliApp.Success;
         }));
         return list;
@@ -52,7 +54,7 @@ public static class PublishCommand
             var failures = await Publisher.PublishAsync(store, LakeRoot.Open(project), null, ct);
             var console = Terminal.For(context);
             foreach (var failure in failures)
-                context.Error.WriteLine($"error: '{failure.File.FinalPath}' of run {failure.RunId}: {failure.Error}");
+                await context.Error.WriteLineAsync($"error: '{failure.File.FinalPath}' of run {failure.RunId}: {failure.Error}");
             console.MarkupLine(Markup.Escape($"published {before - failures.Count} file(s); {failures.Count} still waiting"));
             return failures.Count == 0 ? CliApp.Success : CliApp.Failure;
         }));
