@@ -120,6 +120,34 @@ public sealed class WritePathFoldingTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("../raw")]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    [InlineData("${dest}")]
+    public void A_quarantine_name_that_is_a_path_is_a_located_validation_error(string name)
+    {
+        _project.LakeFile("raw/customers.csv", SampleData.CustomersCsv).Workflow("checked", $$"""
+            name: checked
+            parameters: { dest: x }
+            steps:
+              - id: customers
+                type: read
+                path: raw/customers.csv
+              - id: quality
+                type: check
+                input: customers
+                expect: [ { not_null: [customer_id] } ]
+                on_failure: quarantine
+                quarantine: '{{name}}'
+            """);
+
+        var error = DefinitionAssert.Single(_project.Check(), "is a folder name under quarantine/");
+
+        Assert.Equal("quality", error.StepId);
+        Assert.Equal(13, error.Location.Line);
+    }
+
+    [Theory]
     [InlineData("a/../b", "b")]
     [InlineData("./a//b/", "a/b")]
     [InlineData("a\\b\\..\\c", "a/c")]
