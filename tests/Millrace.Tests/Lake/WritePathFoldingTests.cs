@@ -144,7 +144,7 @@ public sealed class WritePathFoldingTests : IAsyncLifetime
         var error = DefinitionAssert.Single(_project.Check(), "is a folder name under quarantine/");
 
         Assert.Equal("quality", error.StepId);
-        Assert.Equal(13, error.Location.Line);
+        Assert.Equal(12, error.Location.Line);
     }
 
     [Theory]
