@@ -20,7 +20,8 @@ public static class GcCommand
             var report = await new GarbageCollector(project, store).CollectAsync(parse.GetValue(dryRun), ct);
             var verb = parse.GetValue(dryRun) ? "would remove" : "removed";
             Terminal.For(context).MarkupLine(Markup.Escape(
-                $"gc {verb} {report.DatasetFiles} orphaned dataset file(s), {report.StagingFolders} staging folder(s), {report.TempFolders} temp folder(s): {report.Bytes:N0} bytes; {report.InterruptedRuns} interrupted run(s) marked failed"));
+                $"gc {verb} {report.DatasetFiles} orphaned dataset file(s), {report.StagingFolders} staging folder(s), {report.TempFolders} temp folder(s): {report.Bytes:N0} bytes; {report.InterruptedRuns} interrupted run(s) marked failed"
+                + (report.UnpublishedFiles > 0 ? $"; {report.UnpublishedFiles} committed file(s) still unpublished, see 'millrace publish list'" : "")));
             return CliApp.Success;
         }));
         return command;

@@ -1,6 +1,7 @@
 using Cronos;
 using Millrace.Datasets;
 using Millrace.Engine;
+using Millrace.Lake;
 using Millrace.Parameters;
 using YamlDotNet.RepresentationModel;
 
@@ -31,6 +32,7 @@ public static class ProjectValidator
             }
 
         CheckModelReferences(project, parsedSteps, errors);
+        CheckWritePaths(project, parsedSteps, errors);
         var datasets = parsedSteps.Values.OfType<IDatasetProducer>().Select(p => p.Dataset).Where(d => d.Length > 0).ToHashSet(StringComparer.Ordinal);
         var pipelinesByWorkflow = project.Pipelines.Values
             .SelectMany(p => p.Workflows.Select(w => (Workflow: w, Pipeline: p)))
@@ -117,6 +119,33 @@ public static class ProjectValidator
             problem = e.Message;
             return false;
         }
+    }
+
+    /// <summary>
+    /// A write step's path (or, with parameters, its fixed folders before the first parameter) may not name the
+    /// landing zone or a folder Millrace manages, however it is spelled (<c>exports/../raw/</c>, <c>./RAW//x</c>).
+    /// </summary>
+    static void CheckWritePaths(ProjectDefinition project, Dictionary<(string Workflow, string Step), IStep> parsedSteps, List<DefinitionError> errors)
+    {
+        foreach (var workflow in project.Workflows.Values)
+            foreach (var step in workflow.Steps)
+            {
+                if (parsedSteps.GetValueOrDefault((workflow.Name, step.Id)) is not Steps.WriteStep { Path: { } path }) continue;
+                var parameterized = path.Contains('$', StringComparison.Ordinal);
+                if ((parameterized ? LakePath.FixedPrefix(path) : path) is not { } fixedPart) continue;
+                string folded;
+                try { folded = LakePath.Fold(fixedPart); }
+                catch (LakePathException) { continue; } // the step's own check reported it
+                try
+                {
+                    if (parameterized) LakePath.CheckNotReserved(folded, path, project.Landing);
+                    else LakePath.CheckWritable(folded, path, project.Landing);
+                }
+                catch (LakePathException e)
+                {
+                    new YamlNodeReader(step.Location.File, errors, step.Id).Error(YamlNodeReader.Find(step.Options, "path")!, e.Message);
+                }
+            }
     }
 
     static bool TryFindTimeZone(string id)

@@ -5,7 +5,11 @@ using Millrace.Storage;
 namespace Millrace.Engine;
 
 /// <summary>What <see cref="GarbageCollector.CollectAsync"/> removed.</summary>
-public sealed record GarbageReport(int InterruptedRuns, int DatasetFiles, int StagingFolders, int TempFolders, long Bytes);
+public sealed record GarbageReport(int InterruptedRuns, int DatasetFiles, int StagingFolders, int TempFolders, long Bytes)
+{
+    /// <summary>Committed files that could not be published (kept, with their staging folders; see <c>millrace publish list</c>).</summary>
+    public int UnpublishedFiles { get; init; }
+}
 
 /// <summary>
 /// Removes what crashed or failed runs left behind: dataset files no committed version lists, staging folders and
@@ -19,6 +23,7 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
     {
         var interrupted = dryRun ? 0 : await new Runner(project, store).RecoverInterruptedAsync(ct);
         var lake = LakeRoot.Open(project);
+        // A file that cannot be published is recorded and kept; it never stops the collection.
         if (!dryRun) await Publisher.PublishAsync(store, lake, null, ct);
         // The bucket is listed before the store is read: a run that uploads after the listing is not seen at all, and
         // one that uploaded before it is still running, or has committed, when the store is read below.
@@ -64,7 +69,7 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
         }
         var datasets = Path.Combine(lake.Root, "datasets");
         if (!dryRun && Directory.Exists(datasets)) RemoveEmptyFolders(datasets);
-        return new GarbageReport(interrupted, datasetFiles, stagingFolders.Count, temp, bytes);
+        return new GarbageReport(interrupted, datasetFiles, stagingFolders.Count, temp, bytes) { UnpublishedFiles = (await store.GetUnpublishedFilesAsync(ct)).Count };
     }
 
     static void RemoveEmptyFolders(string root)

@@ -24,6 +24,8 @@ public sealed class RunContext
     {
         var logLevel = level switch { "error" => LogLevel.Error, "warn" => LogLevel.Warning, _ => LogLevel.Information };
         Logger.Log(logLevel, "[{RunId}] {Where}{Message}", RunId, workflow is null ? "" : stepId is null ? $"{workflow}: " : $"{workflow}.{stepId}: ", message);
+        // What viewers see (the run's log in the UI and API) names lake files lake-relative, never the server's folders.
+        message = Lake.Relativize(message);
         Observer.Log(RunId, level, workflow, stepId, message);
         // The log is part of the audit trail even when the run is being cancelled.
         await Store.AppendLogAsync(RunId, DateTimeOffset.UtcNow, level, workflow, stepId, message, CancellationToken.None);

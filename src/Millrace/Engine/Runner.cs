@@ -164,7 +164,9 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         try
         {
             // Roll forward any commit whose files a crash left in staging before this run reads the lake.
-            await Publisher.PublishAsync(store, lake, null, stop.Token);
+            // A commit whose files cannot be published is reported here, never a reason to fail this run.
+            foreach (var stuck in await Publisher.PublishAsync(store, lake, null, stop.Token))
+                await context.LogAsync("warn", null, null, $"output '{stuck.File.FinalPath}' committed by run {stuck.RunId} is still unpublished ({stuck.Error}); see 'millrace publish list'", CancellationToken.None);
             var executor = new WorkflowExecutor(context);
             for (var i = 0; i < workflows.Count && status == RunStatus.Succeeded; i++)
             {

@@ -30,6 +30,7 @@ public sealed class WorkflowExecutor(RunContext run)
         var tempDirectory = Path.Combine(run.Project.StateDirectory, "tmp", run.RunId, workflow.Name);
         RunStatus status;
         string? error = null;
+        var committed = false;
         try
         {
             (status, error) = await RunStepsAsync(workflow, commit, tempDirectory, ct);
@@ -38,30 +39,23 @@ public sealed class WorkflowExecutor(RunContext run)
                 if (ct.IsCancellationRequested) status = RunStatus.Cancelled;
                 else
                 {
+                    // An output that could never be published fails this run now, before anything is committed.
+                    Publisher.CheckPlaceable(run.Lake, commit.StagedFiles);
                     // On an S3 lake the run's files go to the bucket first: dataset parts to their keys (no version lists
                     // them yet), staged outputs under _staging/<run>/, from where any node can publish them once committed.
                     await run.Lake.Storage.UploadAsync(FilesToUpload(commit), ct);
                     // Once the commit starts it completes: a half-made commit is what the store transaction prevents.
                     FaultInjection.Hit($"{workflow.Name}.commit.before");
                     await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
+                    committed = true;
                     FaultInjection.Hit($"{workflow.Name}.commit.after");
-                    try
-                    {
-                        await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
-                    }
-                    catch (LakeStorageException e)
-                    {
-                        // Committed is committed: the files wait in the bucket's staging for the next run or gc to publish.
-                        await run.LogAsync("warn", workflow.Name, null, $"committed, but publishing its files failed ({e.Message}); the next run of the project or 'millrace gc' publishes them", CancellationToken.None);
-                    }
-                    TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId, workflow.Name));
-                    TryDeleteDirectoryIfEmpty(Path.Combine(run.Lake.StagingRoot, run.RunId));
+                    (status, error) = await PublishAsync(workflow.Name);
                 }
             }
         }
-        catch (Exception e) when (e is CommitConflictException or LakeStorageException)
+        catch (Exception e) when (e is CommitConflictException or LakeStorageException or LakePathException)
         {
-            (status, error) = (RunStatus.Failed, e.Message);
+            (status, error) = (RunStatus.Failed, run.Lake.Relativize(e.Message));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -73,7 +67,8 @@ public sealed class WorkflowExecutor(RunContext run)
             TryDeleteDirectoryIfEmpty(Path.GetDirectoryName(tempDirectory)!);
         }
 
-        if (status != RunStatus.Succeeded) await DiscardAsync(commit);
+        // A committed workflow keeps its files, even when its publish failed: they wait for 'millrace publish'.
+        if (status != RunStatus.Succeeded && !committed) await DiscardAsync(commit);
         await run.Store.SaveWorkflowRunAsync(new WorkflowRun
         {
             RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = status, StartedAt = started, EndedAt = DateTimeOffset.UtcNow,
@@ -185,12 +180,12 @@ public sealed class WorkflowExecutor(RunContext run)
         }
         catch (Exception e) when (e is StepFailedException or LakePathException or ParameterException or DuckDBException or IOException or CommitConflictException or InvalidOperationException)
         {
-            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = e.Message.Trim() };
+            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = run.Lake.Relativize(e.Message.Trim()) };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A defect in a step (or a library it calls) fails that step, not the process; the trace goes to the log.
-            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = $"internal error ({e.GetType().Name}): {e.Message.Trim()}" };
+            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = run.Lake.Relativize($"internal error ({e.GetType().Name}): {e.Message.Trim()}") };
             await run.LogAsync("error", workflow, definition.Id, e.ToString(), CancellationToken.None);
         }
         if (stepRun.Error is { } message && stepRun.Status == RunStatus.Failed)
@@ -231,6 +226,28 @@ public sealed class WorkflowExecutor(RunContext run)
         {
             throw new StepFailedException($"dataset '{version.Dataset}' v{version.Version}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Publishes this run's committed files. A storage error (the bucket unreachable) leaves the workflow succeeded,
+    /// its files waiting in staging for the next run or gc; a file that cannot be placed fails this workflow (its
+    /// commit stands) and waits for an operator: <c>millrace publish list</c> shows it, <c>discard</c> drops it.
+    /// </summary>
+    async Task<(RunStatus, string?)> PublishAsync(string workflow)
+    {
+        var failures = await Publisher.PublishAsync(run.Store, run.Lake, run.RunId, CancellationToken.None);
+        foreach (var failure in failures)
+            await run.LogAsync(failure.Transient ? "warn" : "error", workflow, null, failure.Transient
+                ? $"committed, but publishing '{failure.File.FinalPath}' failed ({failure.Error}); the next run of the project or 'millrace gc' publishes it"
+                : $"committed, but '{failure.File.FinalPath}' cannot be published: {failure.Error}", CancellationToken.None);
+        if (failures.Count == 0)
+        {
+            TryDeleteDirectory(Path.Combine(run.Lake.StagingRoot, run.RunId, workflow));
+            TryDeleteDirectoryIfEmpty(Path.Combine(run.Lake.StagingRoot, run.RunId));
+        }
+        if (failures.FirstOrDefault(f => !f.Transient) is not { } permanent) return (RunStatus.Succeeded, null);
+        return (RunStatus.Failed, run.Lake.Relativize($"committed, but {failures.Count(f => !f.Transient)} output file(s) could not be published, first '{permanent.File.FinalPath}': {permanent.Error}; "
+            + $"fix the cause and run 'millrace publish retry', or drop them with 'millrace publish discard {run.RunId}'"));
     }
 
     /// <summary>Lake-relative paths of every file the commit needs in the lake: written dataset parts and staged outputs.</summary>

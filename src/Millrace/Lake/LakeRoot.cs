@@ -11,13 +11,14 @@ public sealed class LakePathException(string message) : Exception(message);
 /// reports/ and _staging/. For an S3 lake the folder is a cache of the bucket, and <see cref="Storage"/> moves files
 /// between the two.
 /// </summary>
-public sealed class LakeRoot
+public sealed partial class LakeRoot
 {
     /// <summary>A lake at <paramref name="root"/>; <paramref name="storage"/> makes it the cache of remote storage (local when null).</summary>
     public LakeRoot(string root, Func<string, ILakeStorage>? storage = null)
     {
         Root = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
         Directory.CreateDirectory(Root);
+        RealRoot = RealPath(Root);
         Storage = storage?.Invoke(Root) ?? new LocalLakeStorage(Root);
     }
 
@@ -46,55 +47,95 @@ public sealed class LakeRoot
     public string StagingRoot => Path.Combine(Root, "_staging");
 
     /// <summary>
-    /// Resolves a lake-relative path (globs allowed) to an absolute path, refusing absolute paths and any path whose
-    /// <c>..</c> segments would leave the root.
+    /// Resolves a lake-relative path (globs allowed) to an absolute path under the root, after folding it
+    /// (<see cref="LakePath.Fold"/>): refuses absolute paths, <c>..</c> above the root, and a path whose real
+    /// location, once symbolic links are followed, is outside the lake.
     /// </summary>
     public string Resolve(string relative)
     {
-        var trimmed = CheckRelative(relative);
-        var full = Path.GetFullPath(Path.Combine(Root, trimmed));
+        var folded = LakePath.Fold(relative);
+        var full = folded.Length == 0 ? Root : Path.GetFullPath(Path.Combine(Root, folded));
         if (full != Root && !full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new LakePathException($"lake path '{relative}' leaves the lake root");
+        RealRelative(folded, relative);
         return full;
     }
 
     /// <summary>
-    /// Checks, without a root, that <paramref name="relative"/> is a lake-relative path that stays inside the lake:
-    /// not absolute, no URI, no <c>..</c> above the root. Returns it trimmed. <c>millrace validate</c> uses it on
-    /// paths without parameters; <see cref="Resolve"/> on every path at run time.
+    /// Resolves a path Millrace is about to write (an output's final path) and refuses it when it, or where its
+    /// symbolic links really lead, is outside the lake, in the landing zone or a folder Millrace manages, or cannot be
+    /// placed: a name a file system refuses, a parent that is a file, or a folder already at the path (a file, when
+    /// <paramref name="asFolder"/> says the path is a folder to write files under).
+    /// </summary>
+    public string ResolveWritable(string relative, string landing, bool asFolder = false)
+    {
+        var folded = LakePath.Fold(relative);
+        LakePath.CheckWritable(folded, relative, landing);
+        // A link inside the lake (exports/x -> ../raw) must not let a write reach a folder it could not name.
+        var real = RealRelative(folded, relative);
+        if (real != folded) LakePath.CheckNotReserved(real, relative, landing);
+        var full = Path.Combine(Root, folded);
+        CheckPlaceableAt(full, relative, asFolder);
+        return full;
+    }
+
+    /// <summary>
+    /// Checks that a committed output can be moved to <paramref name="relative"/> (any lake folder, Millrace's own
+    /// included): a name file systems accept, a real location inside the lake, no parent that is a file and no folder
+    /// at the path. Run before every commit, so that a commit never holds a file whose publish must fail.
+    /// </summary>
+    public void CheckPlaceable(string relative)
+    {
+        var folded = LakePath.Fold(relative);
+        if (folded.Length == 0) throw new LakePathException($"lake path '{relative}' is the lake root itself; name a file inside it");
+        LakePath.CheckPlaceableName(folded, relative);
+        RealRelative(folded, relative);
+        CheckPlaceableAt(Path.Combine(Root, folded), relative, asFolder: false);
+    }
+
+    static void CheckPlaceableAt(string full, string relative, bool asFolder)
+    {
+        if (asFolder && File.Exists(full))
+            throw new LakePathException($"lake path '{relative}' is an existing file; files cannot be written under it (choose another path)");
+        if (!asFolder && Directory.Exists(full))
+            throw new LakePathException($"lake path '{relative}' is an existing folder; a file cannot be written there (write under it, or choose another path)");
+        for (var parent = Path.GetDirectoryName(full); parent is not null; parent = Path.GetDirectoryName(parent))
+        {
+            if (Directory.Exists(parent)) break;
+            if (File.Exists(parent))
+                throw new LakePathException($"lake path '{relative}' cannot be written: its folder '{Path.GetFileName(parent)}' is a file; choose another path or remove that file");
+        }
+    }
+
+    /// <summary>
+    /// Checks, without a root, that <paramref name="relative"/> is a lake-relative path that stays inside the lake
+    /// (<see cref="LakePath.Fold"/>). Returns it trimmed. <c>millrace validate</c> uses it on paths without
+    /// parameters; <see cref="Resolve"/> on every path at run time.
     /// </summary>
     public static string CheckRelative(string relative)
     {
-        ArgumentNullException.ThrowIfNull(relative);
-        var trimmed = relative.Trim();
-        if (trimmed.Length == 0) throw new LakePathException("a lake path is empty");
-        if (Path.IsPathRooted(trimmed) || trimmed.StartsWith('~') || trimmed.Contains("://", StringComparison.Ordinal) || (trimmed.Length > 1 && trimmed[1] == ':'))
-            throw new LakePathException($"lake path '{relative}' must be relative to the lake root, not absolute");
-        var depth = 0;
-        foreach (var segment in trimmed.Replace('\\', '/').Split('/'))
-        {
-            if (segment is "" or ".") continue;
-            depth += segment == ".." ? -1 : 1;
-            if (depth < 0) throw new LakePathException($"lake path '{relative}' leaves the lake root ('..' is not allowed to go above it)");
-        }
-        return trimmed;
+        LakePath.Fold(relative);
+        return relative.Trim();
     }
 
     /// <summary>Folders only Millrace itself writes, under their own rules: a write step's path may not go there.</summary>
     public static readonly IReadOnlyList<string> ReservedFolders = ["datasets", "models", "_staging", "quarantine"];
 
     /// <summary>
-    /// Refuses a path a write step may not write to: the landing zone (Millrace never changes what lands) and the
-    /// folders Millrace manages itself.
+    /// Refuses a path a write step may not write to, judged on its folded form: the landing zone (Millrace never
+    /// changes what lands), the folders Millrace manages itself, and names no file system can hold.
     /// </summary>
-    public static void CheckWritable(string relative, string landing)
+    public static void CheckWritable(string relative, string landing) => LakePath.CheckWritable(LakePath.Fold(relative), relative, landing);
+
+    /// <summary>
+    /// <paramref name="message"/> with every absolute path under the lake root shown lake-relative (and the root
+    /// itself as <c>&lt;lake&gt;</c>): messages reach viewers, who see the lake, not the server's folders.
+    /// </summary>
+    public string Relativize(string message)
     {
-        var normalized = string.Join('/', CheckRelative(relative).Replace('\\', '/').Split('/').Where(s => s is not ("" or ".")));
-        foreach (var folder in ReservedFolders.Prepend(landing.Trim('/')))
-            if (normalized == folder || normalized.StartsWith(folder + "/", StringComparison.Ordinal))
-                throw new LakePathException(folder == landing.Trim('/')
-                    ? $"lake path '{relative}' is in the landing zone '{folder}/', which Millrace reads and never changes; write elsewhere (e.g. exports/ or reports/)"
-                    : $"lake path '{relative}' is in '{folder}/', which Millrace manages itself; write a dataset with 'dataset:' instead, or choose another folder");
+        foreach (var root in new[] { Root, RealRoot }.Distinct(StringComparer.Ordinal))
+            message = message.Replace(root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal).Replace(root, "<lake>", StringComparison.Ordinal);
+        return message;
     }
 
     /// <summary>The lake-relative form of an absolute path under the root, with forward slashes.</summary>

@@ -1,5 +1,6 @@
 using Millrace.Engine;
 using Millrace.Internal;
+using Millrace.Lake;
 using Millrace.Parameters;
 using Millrace.Storage;
 
@@ -19,6 +20,8 @@ public static class Quarantine
         Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
         await DuckDb.ExecuteAsync(context.Connection, $"COPY (SELECT * FROM {relation}) TO {SqlText.Quote(staging)} (FORMAT parquet)", ct);
         var final = $"quarantine/{name}/{context.RunId}/{context.Step.Id}.parquet";
+        if (!LakePath.Fold(final).StartsWith("quarantine/", StringComparison.Ordinal))
+            throw new LakePathException($"quarantine path '{final}' leaves quarantine/; name a folder under it");
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(staging), final));
         return final;
     }

@@ -63,7 +63,11 @@ public sealed class CheckStep : IStep
                 break;
             case var other: reader.Error(other, "'expect' must be a list of rules"); break;
         }
-        return new CheckStep { Rules = rules, Policy = policy, Examples = reader.Int(map, "examples", min: 0) ?? 5, QuarantineName = reader.String(map, "quarantine") };
+        var quarantineName = reader.String(map, "quarantine");
+        // A folder under quarantine/, never a path: 'quarantine: ../raw' would put rejected rows in the landing zone.
+        if (quarantineName is not null && (quarantineName.IndexOfAny(['/', '\\', '$', '%', '\0']) >= 0 || quarantineName.Trim() is "" or "." or ".."))
+            reader.Error(YamlNodeReader.Find(map, "quarantine")!, $"quarantine '{quarantineName}' is a folder name under quarantine/ (no '/', '\\', '..', parameters or escapes)");
+        return new CheckStep { Rules = rules, Policy = policy, Examples = reader.Int(map, "examples", min: 0) ?? 5, QuarantineName = quarantineName };
     }
 
     static IEnumerable<Rule> ParseRule(YamlNodeReader reader, string kind, YamlNode value, YamlMappingNode entry)

@@ -52,9 +52,10 @@ public sealed class WriteStep : IStep, IDatasetProducer
             reader.Error(YamlNodeReader.Find(map, "dataset")!, $"dataset name '{dataset}' may use letters, digits and '_' only");
         var mode = reader.String(map, "mode") ?? "overwrite";
         if (!Modes.Contains(mode)) reader.Error(YamlNodeReader.Find(map, "mode")!, $"mode must be one of {string.Join(", ", Modes)}, got '{mode}'");
-        if (path is not null && !path.Contains('$', StringComparison.Ordinal))
+        // With parameters, the fixed folders before the first one are checked now (../${x} is refused at validate time).
+        if ((path is not null && !path.Contains('$', StringComparison.Ordinal) ? path : path is null ? null : LakePath.FixedPrefix(path)) is { } fixedPart)
         {
-            try { LakeRoot.CheckRelative(path); }
+            try { LakePath.Fold(fixedPart, path); }
             catch (LakePathException e) { reader.Error(YamlNodeReader.Find(map, "path")!, e.Message); }
         }
         if (path is not null && mode != "overwrite") reader.Error(YamlNodeReader.Find(map, "mode")!, "files under a path are always written in overwrite mode");
@@ -74,21 +75,22 @@ public sealed class WriteStep : IStep, IDatasetProducer
 
     async ValueTask<StepResult> WriteFilesAsync(StepContext context, CancellationToken ct)
     {
-        var target = context.Expand(Path!);
-        // Refuse paths that leave the lake, or land in the landing zone or Millrace's own folders, before writing anything.
-        context.Lake.Resolve(target);
-        LakeRoot.CheckWritable(target, context.Project.Landing);
-        var isFolder = target.EndsWith('/') || string.IsNullOrEmpty(System.IO.Path.GetExtension(target));
+        var expanded = context.Expand(Path!);
+        var isFolder = expanded.TrimEnd().EndsWith('/') || expanded.TrimEnd().EndsWith('\\') || string.IsNullOrEmpty(System.IO.Path.GetExtension(expanded.Trim()));
+        // Refuse paths that leave the lake, or land in the landing zone or Millrace's own folders, before writing
+        // anything; what is written is the folded path those checks judged (exports/../raw/x is raw/x, and refused).
+        context.Lake.ResolveWritable(expanded, context.Project.Landing, asFolder: isFolder);
+        var target = LakePath.Fold(expanded);
         var stagingFolder = StagingFolder(context);
         var staged = await CopyAsync(context, stagingFolder, isFolder ? $"part-0.{Format}" : System.IO.Path.GetFileName(target), ct);
         FaultInjection.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
-        var finalFolder = isFolder ? target.TrimEnd('/') : System.IO.Path.GetDirectoryName(target)?.Replace('\\', '/') ?? "";
+        var finalFolder = isFolder ? target : System.IO.Path.GetDirectoryName(target)?.Replace('\\', '/') ?? "";
         var outputs = new List<string>();
         foreach (var file in staged)
         {
             var relative = System.IO.Path.GetRelativePath(stagingFolder, file).Replace('\\', '/');
             var final = finalFolder.Length == 0 ? relative : $"{finalFolder}/{relative}";
-            context.Lake.Resolve(final);
+            context.Lake.ResolveWritable(final, context.Project.Landing);
             context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(file), final));
             outputs.Add(final);
         }

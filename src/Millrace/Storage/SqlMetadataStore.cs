@@ -397,20 +397,8 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         return superseded;
     }
 
-    public async Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        // In commit order, so that when two commits publish one path, the later one's file is the one left there.
-        await using var command = Command(connection, null, """
-            SELECT p.run_id, p.staging_path, p.final_path FROM published_files p
-            LEFT JOIN workflow_runs w ON w.run_id = p.run_id AND w.workflow = p.workflow
-            WHERE p.published_at IS NULL ORDER BY w.committed_at, p.run_id, p.staging_path
-            """);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var result = new List<(string, StagedFile)>();
-        while (await reader.ReadAsync(ct)) result.Add((reader.GetString(0), new StagedFile(reader.GetString(1), reader.GetString(2))));
-        return result;
-    }
+    public async Task<IReadOnlyList<(string RunId, StagedFile File)>> GetUnpublishedFilesAsync(CancellationToken ct) =>
+        (await FindUnpublishedFilesAsync(ct)).Select(f => (f.RunId, f.File)).ToList();
 
     public async Task MarkPublishedAsync(string runId, string stagingPath, CancellationToken ct)
     {
