@@ -11,20 +11,21 @@ namespace Millrace.Parameters;
 /// Places parameter values into SQL without ever letting a value be read as SQL. DuckDB's own parser, not a lexer of
 /// ours, decides where each reference stands: every reference is first replaced by a sentinel word (letters and
 /// digits only, so it cannot change how the text is tokenized in any context: code, string, dollar-quoted string,
-/// E-string, identifier or comment), the text is parsed by DuckDB into its syntax tree (<c>json_serialize_sql</c>),
-/// and the sentinels are replaced <em>in the tree</em>: one standing alone as a value becomes a constant node of the
-/// parameter's type, one inside a string constant has its text placed in that constant, one inside a name has its
-/// text placed in that name (only identifier-safe values), and one DuckDB did not keep (in a comment) disappears.
-/// DuckDB then renders the tree back to SQL (<c>json_deserialize_sql</c>), and the result is parsed once more and must
-/// give exactly the tree that was rendered, or the expansion fails closed.
+/// E-string, identifier or comment) and DuckDB parses the text into its syntax tree (<c>json_serialize_sql</c>). A
+/// sentinel standing alone as a value is replaced by a literal of the parameter's type; one inside a string constant
+/// by the value's text escaped for that kind of string ('…', E'…' or $tag$…$tag$, told by the constant's position);
+/// one inside a name by the value's text, which must be a plain word; one DuckDB did not keep (in a comment) by
+/// nothing. The expected tree is built alongside, with the values in place of the sentinels, and the final SQL is
+/// parsed once more: it must give exactly that tree, or the expansion fails closed. The author's SQL otherwise runs
+/// as written.
 /// </summary>
 public static partial class SqlExpansion
 {
     /// <summary>Keys whose string values are names: a sentinel there becomes part of the name.</summary>
     static readonly HashSet<string> NameKeys = new(StringComparer.Ordinal) { "alias", "table_name", "column_names", "column_name_alias", "relation_name", "ctename" };
 
-    [GeneratedRegex(@"^[\p{L}\p{N}_ \-]*$")]
-    private static partial Regex IdentifierSafe();
+    [GeneratedRegex(@"^[\p{L}\p{N}_]+$")]
+    private static partial Regex PlainWord();
 
     /// <summary>Expands the references in a whole statement (a query).</summary>
     public static string ExpandStatement(DuckDBConnection connection, string sql, IReadOnlyDictionary<string, ParameterValue> values) =>
@@ -42,39 +43,46 @@ public static partial class SqlExpansion
         string nonce;
         do nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(5)).ToLowerInvariant();
         while (sql.Contains(nonce, StringComparison.OrdinalIgnoreCase));
+        var alias = $"mrp{nonce}e";
+        var prefix = expression ? "SELECT (\n" : "";
         var names = new List<string>();
-        var text = new StringBuilder(sql.Length + 16 * references.Count);
+        var offsets = new List<int>();
+        var text = new StringBuilder(prefix, sql.Length + 16 * references.Count + 64);
         var last = 0;
         foreach (var reference in references)
         {
             text.Append(Template.Unescape(sql[last..reference.Index]));
+            offsets.Add(text.Length);
             text.Append(Sentinel(nonce, names.Count));
             names.Add(reference.Name);
             last = reference.Index + reference.Length;
         }
         text.Append(Template.Unescape(sql[last..]));
-        var alias = $"mrp{nonce}e";
-        var source = expression ? $"SELECT (\n{text}\n) AS {alias}" : text.ToString();
+        var suffix = expression ? $"\n) AS {alias}" : "";
+        var source = text.Append(suffix).ToString();
 
         var tree = Parse(connection, source, expression ? "the expression" : "the SQL");
         var sentinel = new Regex($"mrp{nonce}i(?<n>[0-9]+)z", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
-        var placed = Place(tree, source, sentinel, i => Value(names[i], values), names);
-        var rendered = Render(connection, placed);
-        var check = Parse(connection, rendered, "the expanded SQL");
-        if (!JsonNode.DeepEquals(WithoutLocations(check), WithoutLocations(placed.DeepClone())))
-            throw new ParameterException("DuckDB cannot render this SQL back exactly once the parameter values are placed; simplify the query around the parameters or pass them in a string literal");
-        if (!expression) return rendered;
+        var (expected, placements) = Place(tree, source, sentinel, i => Template.Resolve(names[i], values), names);
 
-        var prefix = "SELECT ";
-        var suffix = $" AS {alias}";
-        if (!rendered.StartsWith(prefix, StringComparison.Ordinal) || !rendered.EndsWith(suffix, StringComparison.Ordinal))
-            throw new ParameterException("the expression must be a single SQL expression");
-        return "(" + rendered[prefix.Length..^suffix.Length] + ")";
+        var result = new StringBuilder(source.Length + 64);
+        last = 0;
+        for (var i = 0; i < offsets.Count; i++)
+        {
+            result.Append(source, last, offsets[i] - last);
+            result.Append(placements.TryGetValue(i, out var placed) ? placed : "");
+            last = offsets[i] + Sentinel(nonce, i).Length;
+        }
+        result.Append(source, last, source.Length - last);
+        var rendered = result.ToString();
+
+        var check = Parse(connection, rendered, "the expanded SQL");
+        if (!JsonNode.DeepEquals(WithoutLocations(check), WithoutLocations(expected)))
+            throw new ParameterException("a parameter value would change the statement it is placed in");
+        return expression ? rendered[(prefix.Length - 2)..^(suffix.Length - 2)] : rendered;
     }
 
     internal static string Sentinel(string nonce, int index) => $"mrp{nonce}i{index.ToString(CultureInfo.InvariantCulture)}z";
-
-    static ParameterValue Value(string name, IReadOnlyDictionary<string, ParameterValue> values) => Template.Resolve(name, values);
 
     /// <summary>DuckDB's syntax tree of <paramref name="sql"/> as JSON; a located parse error as a <see cref="ParameterException"/>.</summary>
     static JsonObject Parse(DuckDBConnection connection, string sql, string what)
@@ -94,15 +102,6 @@ public static partial class SqlExpansion
         if (json["statements"] is not JsonArray { Count: 1 })
             throw new ParameterException("SQL that uses parameters must be exactly one statement");
         return json;
-    }
-
-    static string Render(DuckDBConnection connection, JsonObject tree)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT json_deserialize_sql($1::JSON)";
-        command.Parameters.Add(new DuckDBParameter(tree.ToJsonString()));
-        try { return (string)command.ExecuteScalar()!; }
-        catch (DuckDBException e) { throw new ParameterException($"DuckDB cannot render the SQL with its parameter values: {e.Message.Split('\n')[0].Trim()}"); }
     }
 
     static JsonNode WithoutLocations(JsonNode node)

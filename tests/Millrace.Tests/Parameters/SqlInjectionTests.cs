@@ -62,12 +62,15 @@ public sealed class SqlInjectionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_value_cannot_leave_a_dollar_quoted_string_or_write_with_COPY()
+    public async Task A_value_holding_the_dollar_delimiter_is_refused_and_COPY_never_runs()
     {
         var outside = Path.Combine(Path.GetTempPath(), $"millrace-injected-{Guid.NewGuid():n}.csv");
         Workflow("\"SELECT * FROM sales WHERE region = $$$$$region$$$$\"");
-        Assert.Equal(0, await RunAsync($"$$; COPY (SELECT 1) TO '{outside}'; SELECT * FROM sales WHERE $$"));
+        var run = await _project.RunAsync("report", ("region", $"$$; COPY (SELECT 1) TO '{outside}'; SELECT * FROM sales WHERE $$"));
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Contains("stands in a $$…$$ string, and its value holds $$", run.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(outside));
+        Assert.Equal(0, await RunAsync("x' OR 1=1; COPY (SELECT 1) TO '/tmp/x.csv'; --"));
     }
 
     [Fact]

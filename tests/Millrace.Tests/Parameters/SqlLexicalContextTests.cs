@@ -82,15 +82,24 @@ public sealed class SqlLexicalContextTests : IDisposable
     public void No_value_changes_the_parsed_statement_in_any_lexical_context()
     {
         var random = new Random(20261202);
+        var refused = 0;
         for (var i = 0; i < 400; i++)
         {
             var sql = RandomQuery(random);
             var value = RandomValue(random);
             var expected = SqlTrees.Shape(_connection, Template.ExpandSql(_connection, sql, With(Marker)), s => s.Replace(Marker, value, StringComparison.Ordinal));
-            var expanded = Template.ExpandSql(_connection, sql, With(value));
+            string expanded;
+            try { expanded = Template.ExpandSql(_connection, sql, With(value)); }
+            catch (ParameterException e) when (e.Message.Contains("and its value holds", StringComparison.Ordinal))
+            {
+                // A dollar-quoted string cannot escape its own delimiter: such a value is refused, never placed.
+                refused++;
+                continue;
+            }
             Assert.True(expected == SqlTrees.Shape(_connection, expanded),
                 string.Create(CultureInfo.InvariantCulture, $"case {i}: {sql}\nvalue: {value}\nexpanded: {expanded}"));
         }
+        Assert.InRange(refused, 0, 100);
     }
 
     static long Count(DuckDBConnection connection, string sql)
@@ -98,7 +107,7 @@ public sealed class SqlLexicalContextTests : IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = "CREATE OR REPLACE TABLE t AS SELECT * FROM (VALUES ('north'), ('south'), ('east')) AS v(region)";
         command.ExecuteNonQuery();
-        command.CommandText = $"SELECT count(*) FROM ({sql})";
+        command.CommandText = $"SELECT count(*) FROM ({sql}\n)";
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
@@ -127,7 +136,13 @@ public sealed class SqlLexicalContextTests : IDisposable
         };
         foreach (var sql in queries)
         {
-            var expanded = Template.ExpandSql(_connection, sql, With(attack));
+            string expanded;
+            try { expanded = Template.ExpandSql(_connection, sql, With(attack)); }
+            catch (ParameterException e) when (sql.Contains("$$$$", StringComparison.Ordinal) || sql.Contains("$$q$$", StringComparison.Ordinal))
+            {
+                Assert.Contains("and its value holds", e.Message, StringComparison.Ordinal);
+                continue;
+            }
             Assert.True(Count(_connection, expanded) == 0, $"{sql}\nexpanded to\n{expanded}");
         }
     }

@@ -64,6 +64,7 @@ public sealed class SqlTemplateExpansionTests : IDisposable
     [Theory]
     [InlineData("SELECT 1 AS \"n_$attack\"")]
     [InlineData("SELECT * FROM \"$name\"")]
+    [InlineData("SELECT total_$attack FROM t")]
     public void A_name_takes_only_identifier_safe_values(string sql)
     {
         var e = Assert.Throws<ParameterException>(() => Expand(sql));
@@ -84,7 +85,7 @@ public sealed class SqlTemplateExpansionTests : IDisposable
     }
 
     [Fact]
-    public void References_in_comments_disappear_with_the_comments()
+    public void References_in_comments_are_dropped_and_the_comments_kept()
     {
         AssertSame("SELECT 1, 'north'", "SELECT 1 -- uses $region\n, $region");
         AssertSame("SELECT 1 + 0", "SELECT 1 /* $region /* nested $attack */ still $limit */ + 0");
@@ -95,6 +96,7 @@ public sealed class SqlTemplateExpansionTests : IDisposable
     public void Double_dollar_stays_a_literal_dollar_and_SQL_without_references_is_left_alone()
     {
         AssertSame("SELECT '$5' AS price, CAST('10' AS BIGINT)", "SELECT '$$5' AS price, $limit");
+        Assert.Equal("SELECT '$5' AS price, CAST('10' AS BIGINT) -- as written", Expand("SELECT '$$5' AS price, $limit -- as written"));
         Assert.Equal("SELECT '$5' -- as written", Expand("SELECT '$$5' -- as written"));
     }
 
@@ -111,7 +113,7 @@ public sealed class SqlTemplateExpansionTests : IDisposable
     {
         var expression = SqlExpansion.ExpandExpression(_connection, "region = $region -- why\n AND amount > $ratio", Values);
         Assert.StartsWith("(", expression, StringComparison.Ordinal);
-        Assert.DoesNotContain("--", expression, StringComparison.Ordinal);
+        Assert.EndsWith("\n)", expression, StringComparison.Ordinal);
         AssertSame("SELECT * FROM t WHERE region = 'north' AND amount > CAST('0.5' AS DOUBLE)", $"SELECT * FROM t WHERE {expression}");
     }
 
