@@ -14,35 +14,64 @@ public static class LandingFiles
     /// <summary>How much of a file that gave no rows is inspected; a larger file with no rows is never a well-formed empty table.</summary>
     const int InspectedBytes = 1 << 20;
 
+    /// <summary>How much of the start of each CSV or JSON file is checked for binary content before it is read.</summary>
+    const int HeadBytes = 1 << 16;
+
     /// <summary>
-    /// Why a <c>.gz</c> file cannot be read whole (not gzip data, or cut short: the length its trailer records is not the
-    /// length it decompresses to), or null. Files without the <c>.gz</c> extension are not inspected.
+    /// Why a landing file cannot be read as <paramref name="format"/> at all, or null: a <c>.gz</c> file that is not
+    /// gzip data or is cut short (the length its trailer records is not the length it decompresses to); a CSV or JSON
+    /// file whose start holds NUL bytes, UTF-16 or bytes that are not UTF-8 (binary data, another encoding).
     /// </summary>
-    public static string? CompressionProblem(string path)
+    public static string? Problem(string path, string format)
     {
-        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return null;
+        var gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        if (format == "parquet" && !gzip) return null;
+        var head = new byte[HeadBytes];
+        int headLength;
+        bool whole;
         try
         {
             using var file = File.OpenRead(path);
-            if (file.Length < 18) return $"is not a complete gzip file ({file.Length} bytes)";
-            var trailer = new byte[4];
-            file.Seek(-4, SeekOrigin.End);
-            file.ReadExactly(trailer);
-            file.Seek(0, SeekOrigin.Begin);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            var buffer = new byte[81920];
-            long length = 0;
-            int read;
-            while ((read = gzip.Read(buffer)) > 0) length += read;
-            var recorded = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-            return (uint)length == recorded ? null
-                : $"is a truncated gzip file: it decompresses to {length} bytes but its trailer records {recorded} (a file cut short, still being written, or several gzip streams joined)";
+            if (!gzip)
+            {
+                headLength = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                whole = headLength == file.Length;
+            }
+            else
+            {
+                if (file.Length < 18) return $"is not a complete gzip file ({file.Length} bytes)";
+                var trailer = new byte[4];
+                file.Seek(-4, SeekOrigin.End);
+                file.ReadExactly(trailer);
+                file.Seek(0, SeekOrigin.Begin);
+                using var stream = new GZipStream(file, CompressionMode.Decompress);
+                headLength = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                var (buffer, length, read) = (new byte[81920], (long)headLength, 0);
+                while ((read = stream.Read(buffer)) > 0) length += read;
+                var recorded = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+                if ((uint)length != recorded)
+                    return $"is a truncated gzip file: it decompresses to {length} bytes but its trailer records {recorded} (a file cut short, still being written, or several gzip streams joined)";
+                whole = length == headLength;
+            }
         }
         catch (InvalidDataException e)
         {
             return $"is not valid gzip data ({e.Message})";
         }
+        return format == "parquet" ? null : TextProblem(head.AsSpan(0, headLength), whole);
     }
+
+    /// <summary>Why bytes are not UTF-8 text, or null; <paramref name="whole"/> says they are the whole file, not its start.</summary>
+    static string? TextProblem(ReadOnlySpan<byte> bytes, bool whole)
+    {
+        if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..]) return "is UTF-16 text; save it as UTF-8";
+        if (bytes.IndexOf((byte)0) is var nul and >= 0) return $"holds a NUL byte at offset {nul} (binary data, or UTF-16/UTF-32 text: save it as UTF-8)";
+        try { Strict.GetDecoder().GetCharCount(bytes, flush: whole); }
+        catch (DecoderFallbackException) { return "is not UTF-8 text (binary data, or another encoding: save it as UTF-8)"; }
+        return null;
+    }
+
+    static readonly UTF8Encoding Strict = new(false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// Why a non-empty file that gave no rows is not a well-formed empty table, or null when it is one: a CSV that holds
@@ -60,11 +89,8 @@ public static class LandingFiles
             if (length > InspectedBytes) return "no row could be read from it";
             Array.Resize(ref bytes, length);
         }
-        if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..]) return "it is UTF-16 text; save it as UTF-8";
-        if (Array.IndexOf(bytes, (byte)0) is var nul and >= 0) return $"it holds a NUL byte at offset {nul} (binary data, or UTF-16/UTF-32 text: save it as UTF-8)";
-        string text;
-        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes).TrimStart('\uFEFF'); }
-        catch (DecoderFallbackException) { return "it is not UTF-8 text (binary data, or another encoding: save it as UTF-8)"; }
+        if (TextProblem(bytes, whole: true) is { } problem) return "it " + problem;
+        var text = Strict.GetString(bytes).TrimStart('\uFEFF');
         if (text.Trim().Length == 0) return "it holds only whitespace";
         if (format == "json") return text.Trim() == "[]" ? null : "no record could be read from it";
         if (UnclosedQuoteLine(text) is { } line) return $"line {line}: a quote (\") opens a field that is never closed, so the rest of the file was read as that one field";

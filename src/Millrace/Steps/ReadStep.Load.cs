@@ -30,7 +30,7 @@ public sealed partial class ReadStep
     {
         var setAside = new List<SetAside>();
         foreach (var file in files)
-            if (LandingFiles.CompressionProblem(context.Lake.Resolve(file.Path)) is { } reason) setAside.Add(new(file, reason));
+            if (LandingFiles.Problem(context.Lake.Resolve(file.Path), format) is { } reason) setAside.Add(new(file, reason));
         var remaining = files.Where(f => !setAside.Any(s => s.File == f)).ToList();
         Refuse(setAside);
         while (remaining.Count > 0)
