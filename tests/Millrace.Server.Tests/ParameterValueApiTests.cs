@@ -47,7 +47,7 @@ public sealed class ParameterValueApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var detail = problem.GetProperty("detail").GetString()!;
-        Assert.Contains("region", detail);
+        Assert.Contains("parameter", detail);
         Assert.Contains(expected, detail);
         Assert.True(detail.Length < 2000, "the detail does not echo the value");
         Assert.Empty((await _runner.GetJsonAsync("/api/v1/projects/churn/runs")).GetProperty("items").EnumerateArray());
