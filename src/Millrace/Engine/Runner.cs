@@ -35,6 +35,12 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
     /// <summary>DuckDB threads per run (null = all cores).</summary>
     public int? DuckDbThreads { get; init; }
 
+    /// <summary>
+    /// Opens the lake a run works on (default <see cref="LakeRoot.Open"/>). A seam for tests: a lake whose storage acts
+    /// between listing and reading, as a producer still writing a file would.
+    /// </summary>
+    public Func<ProjectDefinition, LakeRoot>? OpenLake { get; init; }
+
     /// <summary>The parameters a target declares: the project's, the pipeline's and its workflows'.</summary>
     public IReadOnlyDictionary<string, ParameterDefinition> DeclaredParameters(string target)
     {
@@ -147,7 +153,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             return run;
         }
 
-        var lake = LakeRoot.Open(project);
+        var lake = OpenLake?.Invoke(project) ?? LakeRoot.Open(project);
         var context = new RunContext
         {
             RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,

@@ -91,6 +91,15 @@ internal static class DuckDb
         return columns;
     }
 
-    /// <summary>A DuckDB list literal of file paths: <c>['a', 'b']</c>.</summary>
-    public static string FileList(IEnumerable<string> paths) => "[" + string.Join(", ", paths.Select(SqlText.Quote)) + "]";
+    /// <summary>
+    /// A DuckDB list literal of file paths: <c>['a', 'b']</c>. Every path is taken literally: DuckDB globs each path it is
+    /// given, so <c>* ? [</c> in a file's name (a landing file named <c>*.csv</c>, a partition value) are escaped as
+    /// <c>[*] [?] [[]</c>, or one listed file would read its whole folder.
+    /// </summary>
+    public static string FileList(IEnumerable<string> paths) => "[" + string.Join(", ", paths.Select(p => SqlText.Quote(LiteralGlob(p)))) + "]";
+
+    /// <summary>A path as a DuckDB glob that matches only itself.</summary>
+    public static string LiteralGlob(string path) =>
+        path.IndexOfAny(['*', '?', '[']) < 0 ? path
+        : string.Concat(path.Select(c => c is '*' or '?' or '[' ? $"[{c}]" : c.ToString()));
 }

@@ -22,6 +22,9 @@ public static class ParameterBinder
         var runDate = identity.RunDate;
         foreach (var (name, text) in supplied)
         {
+            // Supplied names and values come from callers who may only start runs: refuse what is not bounded, printable text.
+            if (ParameterText.NameProblem(name) is { } badName) { problems.Add(badName); continue; }
+            if (ParameterText.ValueProblem(text) is { } badValue) { problems.Add($"the value of parameter '{name}' {badValue}"); continue; }
             if (name == BuiltInParameters.RunDate)
             {
                 if (ParameterValues.TryConvert(text, ParameterType.Date, out var d, out var p)) runDate = (DateOnly)d!.Value;

@@ -15,6 +15,8 @@ public static class VarParser
     public static IReadOnlyList<KeyValuePair<string, string>> Parse(string? workflowParameters)
     {
         if (string.IsNullOrWhiteSpace(workflowParameters)) return [];
+        if (workflowParameters.Length > ParameterText.MaxParametersLength)
+            throw new VarSyntaxException($"the parameters are {workflowParameters.Length:N0} characters long; at most {ParameterText.MaxParametersLength:N0} are accepted");
         return ParseTokens(Tokenize(workflowParameters));
     }
 
@@ -59,7 +61,7 @@ public static class VarParser
         while (i < tokens.Count)
         {
             if (tokens[i] != "--var")
-                throw new VarSyntaxException($"expected '--var NAME=VALUE' but found '{tokens[i]}' (argument {i + 1})");
+                throw new VarSyntaxException($"expected '--var NAME=VALUE' but found '{ParameterText.Shown(tokens[i])}' (argument {i + 1})");
             i++;
             var end = i;
             while (end < tokens.Count && tokens[end] != "--var") end++;
@@ -67,12 +69,13 @@ public static class VarParser
             var assignment = string.Join(' ', tokens.Skip(i).Take(end - i));
             var equals = FindAssignment(tokens, i, end);
             if (equals < 0)
-                throw new VarSyntaxException($"'--var {assignment}' has no '=': write --var NAME=VALUE");
+                throw new VarSyntaxException($"'--var {ParameterText.Shown(assignment)}' has no '=': write --var NAME=VALUE");
             var name = assignment[..equals].Trim();
             var value = assignment[(equals + 1)..].Trim();
             if (name.Length == 0) throw new VarSyntaxException($"'--var {assignment}' has no name before '='");
-            if (!IsParameterName(name)) throw new VarSyntaxException($"'{name}' is not a valid parameter name (letters, digits, '_', and '.' for built-ins)");
+            if (ParameterText.NameProblem(name) is { } badName) throw new VarSyntaxException(badName);
             if (result.Any(p => p.Key == name)) throw new VarSyntaxException($"parameter '{name}' is given twice");
+            if (ParameterText.ValueProblem(value) is { } badValue) throw new VarSyntaxException($"the value of parameter '{name}' {badValue}");
             result.Add(new(name, value));
             i = end;
         }
@@ -84,6 +87,7 @@ public static class VarParser
     static int FindAssignment(IReadOnlyList<string> tokens, int start, int end) =>
         string.Join(' ', tokens.Skip(start).Take(end - start)).IndexOf('=', StringComparison.Ordinal);
 
-    static bool IsParameterName(string name) =>
+    /// <summary>Whether <paramref name="name"/> is a parameter name: dot-separated parts of letters, digits and '_', not starting with a digit.</summary>
+    public static bool IsParameterName(string name) =>
         name.Split('.').All(part => part.Length > 0 && (char.IsAsciiLetter(part[0]) || part[0] == '_') && part.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'));
 }

@@ -117,7 +117,7 @@ public sealed partial class ReadStep : IStep
 
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
     {
-        var pattern = context.Expand(Path);
+        var pattern = PathTemplate.ExpandGlob(Path, context.Parameters);
         var files = (await LakeGlob.MatchAsync(context.Lake, pattern, ct)).ToList();
         var details = new Dictionary<string, object?>();
         if (Since is not null || Until is not null)
@@ -168,6 +168,7 @@ public sealed partial class ReadStep : IStep
             await context.Lake.Storage.FetchAsync([committedBefore[^1]], ct);
             var shape = context.Lake.Resolve(committedBefore[^1].Path);
             await DuckDb.ExecuteAsync(context.Connection, $"CREATE TABLE {context.OutputTable} AS {Source(Format ?? FormatOf(shape), [shape], pattern)} LIMIT 0", ct);
+            await FinishSourceColumnAsync(context, ct);
             details["files"] = Array.Empty<string>();
             return new StepResult(0, details);
         }
@@ -188,28 +189,7 @@ public sealed partial class ReadStep : IStep
         var format = Format ?? FormatOf(files[0].Path);
         // On an S3 lake DuckDB reads the local cache: only the files this read takes are downloaded.
         await context.Lake.Storage.FetchAsync(files, ct);
-        var absolute = files.Select(f => context.Lake.Resolve(f.Path)).ToList();
-        var delimiter = format == "csv" ? Delimiter ?? await SniffDelimiterAsync(context.Connection, absolute[0], ct) : null;
-        var source = Source(format, absolute, pattern, delimiter);
-        try
-        {
-            await DuckDb.ExecuteAsync(context.Connection, $"CREATE TABLE {context.OutputTable} AS {source}", ct);
-        }
-        catch (DuckDBException e)
-        {
-            var (message, named) = (e.Message, (IReadOnlyList<string>)absolute);
-            if (format == "csv" && delimiter is not null
-                && (message.Contains("Error when sniffing", StringComparison.Ordinal) || (absolute.Count > 1 && !absolute.Any(f => message.Contains(f, StringComparison.Ordinal))))
-                && await LocateCsvErrorAsync(context.Connection, absolute, delimiter, ct) is { } located)
-                (message, named) = (located.Message, [located.File]);
-            throw new StepFailedException(DescribeReadError(message, context.Lake, format, named), e);
-        }
-        if (Filename)
-            await DuckDb.ExecuteAsync(context.Connection, $"UPDATE {context.OutputTable} SET filename = substr(filename, {context.Lake.Root.Length + 2})", ct);
-        var rows = await DuckDb.CountAsync(context.Connection, context.OutputTable, ct);
-        details["files"] = files.Select(f => f.Path).ToList();
-        details["bytes"] = files.Sum(f => f.Size);
-        if (QuarantineErrors && format == "csv") await QuarantineRejectsAsync(context, details, ct);
+        var rows = await LoadAsync(context, files, format, pattern, details, ct);
         return new StepResult(rows, details);
     }
 
@@ -304,7 +284,7 @@ public sealed partial class ReadStep : IStep
         // schema are read with the first file's columns (a later file's extra columns are not read; one that lacks a
         // column fails the step).
         var unionByName = Schema is null && !(QuarantineErrors && format == "csv");
-        var common = $"hive_partitioning = {(hive ? "true" : "false")}, union_by_name = {(unionByName ? "true" : "false")}, filename = {(Filename ? "true" : "false")}";
+        var common = $"hive_partitioning = {(hive ? "true" : "false")}, union_by_name = {(unionByName ? "true" : "false")}, filename = '{SourceColumn}'";
         var hiveTypes = Schema?.Where(c => keys.Contains(c.Column)).ToList() ?? [];
         if (hiveTypes.Count > 0) common += ", hive_types = {" + string.Join(", ", hiveTypes.Select(c => $"{SqlText.Quote(c.Column)}: {SqlText.Quote(c.Type)}")) + "}";
         var fileColumns = Schema?.Where(c => !keys.Contains(c.Column)).ToList();
@@ -323,77 +303,5 @@ public sealed partial class ReadStep : IStep
                 var select = fileColumns is null or { Count: 0 } ? "*" : "* REPLACE (" + string.Join(", ", fileColumns.Select(c => $"CAST({SqlText.Identifier(c.Column)} AS {c.Type}) AS {SqlText.Identifier(c.Column)}")) + ")";
                 return $"SELECT {select} FROM read_parquet({list}, {common})";
         }
-    }
-
-    static string CsvDialect(string delimiter) => $"delim = {SqlText.Quote(delimiter)}, quote = '\"', escape = '\"'";
-
-    /// <summary>
-    /// The field separator of <paramref name="file"/>, sniffed with malformed rows tolerated; null when DuckDB finds none.
-    /// Without it, one ragged row makes DuckDB's strict sniffer settle on a single column split on '|' and read the
-    /// whole file as text, silently; with the separator given, the strict read fails on that row instead.
-    /// </summary>
-    static async Task<string?> SniffDelimiterAsync(DuckDBConnection connection, string file, CancellationToken ct)
-    {
-        try
-        {
-            var delimiter = await DuckDb.ScalarAsync<string>(connection, $"SELECT Delimiter FROM sniff_csv({SqlText.Quote(file)}, ignore_errors = true)", ct);
-            return string.IsNullOrEmpty(delimiter) ? null : delimiter;
-        }
-        catch (DuckDBException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Finds the file and line of a CSV error DuckDB reported without them (a sniffer failure, or a ragged row in one of
-    /// several files): reads each file alone, strictly, with the columns sniffed from its good rows. Only runs after a
-    /// read failed, so the happy path pays nothing.
-    /// </summary>
-    async Task<(string Message, string File)?> LocateCsvErrorAsync(DuckDBConnection connection, IReadOnlyList<string> files, string delimiter, CancellationToken ct)
-    {
-        var dialect = $"header = {(Header ? "true" : "false")}, {CsvDialect(delimiter)}";
-        foreach (var file in files)
-        {
-            try
-            {
-                var columns = DuckDb.Describe(connection, $"read_csv({SqlText.Quote(file)}, {dialect}, ignore_errors = true)");
-                var spec = "{" + string.Join(", ", columns.Select(c => $"{SqlText.Quote(c.Name)}: {SqlText.Quote(c.Type)}")) + "}";
-                await DuckDb.ExecuteAsync(connection, $"""
-                    CREATE OR REPLACE TEMP TABLE millrace_csv_check AS SELECT * FROM read_csv({SqlText.Quote(file)}, {dialect}, strict_mode = true, ignore_errors = false, columns = {spec}, auto_detect = false);
-                    DROP TABLE millrace_csv_check;
-                    """, ct);
-            }
-            catch (DuckDBException e) when (!e.Message.Contains("Error when sniffing", StringComparison.Ordinal))
-            {
-                return (e.Message, file);
-            }
-            catch (DuckDBException)
-            {
-                // This file cannot even be sniffed; try the next one.
-            }
-        }
-        return null;
-    }
-
-    [GeneratedRegex(@"[Ll]ine:?\s*(\d+)")]
-    private static partial Regex LinePattern();
-
-    [GeneratedRegex("column \"?([^\"\\s.]+)\"?")]
-    private static partial Regex ColumnPattern();
-
-    /// <summary>Rewrites a DuckDB read error to name the lake file, the line and the column where it can.</summary>
-    internal static string DescribeReadError(string message, LakeRoot lake, string format, IReadOnlyList<string> files)
-    {
-        var file = files.FirstOrDefault(f => message.Contains(f, StringComparison.Ordinal)) ?? (files.Count == 1 ? files[0] : null);
-        var where = file is null ? "" : lake.ToRelative(file);
-        if (format == "csv" && LinePattern().Match(message) is { Success: true } line)
-        {
-            where += $" line {line.Groups[1].Value}";
-            if (ColumnPattern().Match(message) is { Success: true } column) where += $", column '{column.Groups[1].Value}'";
-        }
-        var firstLine = message.Split('\n')[0].Trim();
-        var detail = string.Join(" ", message.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("Possible", StringComparison.Ordinal) && !l.StartsWith("*", StringComparison.Ordinal)).Take(3));
-        return (where.Length > 0 ? $"{where}: " : "") + firstLine + (detail.Length > 0 ? $" ({detail})" : "");
     }
 }
