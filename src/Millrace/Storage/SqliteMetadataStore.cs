@@ -12,8 +12,15 @@ public sealed class SqliteMetadataStore : SqlMetadataStore
 {
     readonly string _connectionString;
 
-    /// <summary>Opens (creating if needed) the store in the file <paramref name="path"/>.</summary>
-    public SqliteMetadataStore(string path) : this(path, TimeSpan.FromSeconds(60)) { }
+    /// <summary>
+    /// Opens (creating if needed) the store in the file <paramref name="path"/>, with the busy timeout of
+    /// <c>MILLRACE_STORE_BUSY_TIMEOUT_MS</c> (milliseconds) when set, else 60 s.
+    /// </summary>
+    public SqliteMetadataStore(string path) : this(path, DefaultBusyTimeout) { }
+
+    static TimeSpan DefaultBusyTimeout =>
+        int.TryParse(Environment.GetEnvironmentVariable("MILLRACE_STORE_BUSY_TIMEOUT_MS"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Opens the store in <paramref name="path"/>; a write waits up to <paramref name="busyTimeout"/> for another
