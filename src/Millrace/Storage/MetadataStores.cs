@@ -60,6 +60,13 @@ public static class MetadataStores
         var file = new FileInfo(path);
         if (!create && (!file.Exists || file.Length == 0))
             await RefuseIfLakeHasDataAsync(project, file.Exists ? $"the store {path} is empty (0 bytes)" : $"the store {path} does not exist", ct);
+        if (!file.Exists)
+        {
+            // A journal left without its database belongs to the lost store: set it aside, never replay it into a new one.
+            var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var journal in new[] { path + "-wal", path + "-shm", path + "-journal" }.Where(File.Exists))
+                File.Move(journal, $"{journal}.orphaned-{stamp}", overwrite: true);
+        }
         return await SqliteMetadataStore.OpenAsync(path, ct);
     }
 

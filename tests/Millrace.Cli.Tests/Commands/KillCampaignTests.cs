@@ -105,6 +105,9 @@ public sealed class KillCampaignTests(ITestOutputHelper output) : IDisposable
         var plan = Enumerable.Range(0, days).Select(_ => new List<string?>()).ToList();
         var rounds = Math.Max(1, (int)Math.Ceiling(days / 4.0));
         for (var i = 0; i < FaultPoints.Count * rounds; i++) plan[i % days].Add(FaultPoints[i % FaultPoints.Count]);
+        // A day's points in pipeline order, each once: a point before one whose workflow already committed is never reached.
+        for (var day = 0; day < days; day++) plan[day] = [.. FaultPoints.Where(plan[day].Contains)];
+        var planned = plan.Sum(p => p.Count);
         // Then the random kills (null): after a day's fault points, which are reached in pipeline order.
         for (var i = 0; i < randomKills; i++) plan[random.Next(days)].Add(null);
 
@@ -159,11 +162,11 @@ public sealed class KillCampaignTests(ITestOutputHelper output) : IDisposable
             doubled += Multiset(actual).Sum(a => Math.Max(0, a.Value - Multiset(expected).GetValueOrDefault(a.Key)));
         }
 
-        var report = $"kill campaign: {days} days, {attempts} attempts, {kills} kills ({pointKills} of {FaultPoints.Count * rounds} planned at fault points, {kills - pointKills} of {randomKills} planned at random moments), " +
+        var report = $"kill campaign: {days} days, {attempts} attempts, {kills} kills ({pointKills} of {planned} planned at fault points, {kills - pointKills} of {randomKills} planned at random moments), " +
                      $"rows lost {lost}, rows doubled {doubled}, runs stuck {stuck}; {clock.Elapsed.TotalSeconds:0.0} s";
         output.WriteLine(report);
         Console.WriteLine(report);
-        Assert.True(pointKills == FaultPoints.Count * rounds, report); // every fault point was reached and killed the process
+        Assert.True(pointKills == planned && planned >= FaultPoints.Count, report); // every fault point was reached and killed the process
         Assert.True(lost == 0 && doubled == 0 && stuck == 0, report);
         Assert.Equal(await Committed.RowsAsync(_twin.Path, "events", "event_id"), await Committed.RowsAsync(_campaign.Path, "events", "event_id"));
     }

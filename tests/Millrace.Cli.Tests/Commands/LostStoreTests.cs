@@ -125,9 +125,13 @@ public sealed class LostStoreTests : IDisposable
         await RunOnceAsync();
         foreach (var file in Directory.GetFiles(Path.GetDirectoryName(StorePath)!, "millrace.db*")) File.Delete(file);
 
+        // What the lost store left: its journal, which must not be replayed into the new store.
+        File.WriteAllBytes(StorePath + "-wal", Enumerable.Repeat((byte)7, 4096).ToArray());
+
         var result = await Shell.RunAsync("run", "daily", "-p", _directory.Path, "--var", $"run.date={RunDate}", "--create-store");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.True(File.Exists(StorePath));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(StorePath)!, "millrace.db-wal.orphaned-*"));
     }
 
     [Fact]
