@@ -30,6 +30,7 @@ public static class CliApp
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);
         root.Options.Add(CliContext.VerboseOption);
+        root.Options.Add(CliContext.CreateStoreOption);
         foreach (var command in new[]
                  {
                      InitCommand.Create(context), ValidateCommand.Create(context), RunCommand.Create(context), RunsCommand.Create(context),

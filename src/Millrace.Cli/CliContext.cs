@@ -20,6 +20,12 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
         Recursive = true,
     };
 
+    public static readonly Option<bool> CreateStoreOption = new("--create-store")
+    {
+        Description = "Create the store if it does not exist, even though the lake holds committed data (its store was lost: restore the backup instead, unless starting over is meant).",
+        Recursive = true,
+    };
+
     public TextWriter Output { get; } = output;
     public TextWriter Error { get; } = error;
     public IReadOnlyList<KeyValuePair<string, string>> Variables { get; } = variables;
@@ -56,7 +62,15 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
         }
     }
 
-    public static Task<IMetadataStore> OpenStoreAsync(ProjectDefinition project, CancellationToken ct) => MetadataStores.OpenAsync(project, ct);
+    /// <summary>
+    /// Opens the project's store. A missing store is created only for a project whose lake holds no committed data,
+    /// or when <paramref name="create"/> is true (init, quickstart, <c>--create-store</c>); see <see cref="MetadataStores.OpenAsync"/>.
+    /// </summary>
+    public static Task<IMetadataStore> OpenStoreAsync(ProjectDefinition project, CancellationToken ct, bool create = false) => MetadataStores.OpenAsync(project, ct, create);
+
+    /// <summary>Opens the project's store, creating it when <c>--create-store</c> was given.</summary>
+    public static Task<IMetadataStore> OpenStoreAsync(ParseResult parse, ProjectDefinition project, CancellationToken ct) =>
+        MetadataStores.OpenAsync(project, ct, parse.GetValue(CreateStoreOption));
 
     public ILoggerFactory Logging(ParseResult parse) => LoggerFactory.Create(builder =>
     {
@@ -92,6 +106,17 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
         {
             await Error.WriteLineAsync($"error: {e.Message}");
             await Error.WriteLineAsync("Run 'millrace validate' for the full list.");
+            return CliApp.Failure;
+        }
+        catch (StoreUnavailableException e)
+        {
+            await Error.WriteLineAsync($"error: {e.Message}");
+            return CliApp.Failure;
+        }
+        catch (Exception e) when (Engine.StoreFailures.IsStoreFailure(e))
+        {
+            // A store that cannot be read or written (locked past the busy timeout, a full disk): the cause, no trace.
+            await Error.WriteLineAsync($"error: {Engine.StoreFailures.Describe(e)}");
             return CliApp.Failure;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

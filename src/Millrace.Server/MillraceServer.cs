@@ -47,11 +47,16 @@ public static class MillraceServer
         {
             foreach (var directory in options.ProjectDirectories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
             {
-                var host = await ProjectHost.OpenAsync(directory, options.Catalog, loggerFactory.CreateLogger("Millrace"), options.DuckDbThreads, ct);
+                var host = await ProjectHost.OpenAsync(directory, options.Catalog, loggerFactory.CreateLogger("Millrace"), options.DuckDbThreads, ct, options.CreateStore);
                 hosts.Add(host);
                 if (hosts.Count(h => h.Id == host.Id) > 1)
                     throw new ServerStartException($"two projects have the id '{host.Id}' ({hosts.First(h => h.Id == host.Id).Directory} and {directory}); project ids must differ");
             }
+        }
+        catch (Millrace.Storage.StoreUnavailableException e)
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+            throw new ServerStartException(e.Message);
         }
         catch
         {

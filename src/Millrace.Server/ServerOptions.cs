@@ -21,6 +21,12 @@ public sealed record ServerOptions
     /// <summary>How long running runs get to finish when the server stops, before they are recorded as interrupted.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Create a project's store when it does not exist even though its lake holds committed data (<c>--create-store</c>);
+    /// without it such a project is refused (its store was lost: restore the backup).
+    /// </summary>
+    public bool CreateStore { get; init; }
+
     /// <summary>Whether pipeline schedules fire (off: runs start only through the API).</summary>
     public bool EnableScheduler { get; init; } = true;
 

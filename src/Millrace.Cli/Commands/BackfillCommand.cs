@@ -39,7 +39,7 @@ public static class BackfillCommand
             var name = parse.GetValue(target)!;
 
             var project = context.OpenProject(parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var store = await CliContext.OpenStoreAsync(parse, project, ct);
             using var logging = context.Logging(parse);
             var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
             try { runner.DeclaredParameters(name); }

@@ -18,10 +18,12 @@ public static class GcCommand
             var project = context.OpenProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var report = await new GarbageCollector(project, store).CollectAsync(parse.GetValue(dryRun), ct);
-            var verb = parse.GetValue(dryRun) ? "would remove" : "removed";
-            Terminal.For(context).MarkupLine(Markup.Escape(
-                $"gc {verb} {report.DatasetFiles} orphaned dataset file(s), {report.StagingFolders} staging folder(s), {report.TempFolders} temp folder(s): {report.Bytes:N0} bytes; {report.InterruptedRuns} interrupted run(s) marked failed"
+            var (verb, marked) = parse.GetValue(dryRun) ? ("would remove", "would be marked failed") : ("removed", "marked failed");
+            var console = Terminal.For(context);
+            console.MarkupLine(Markup.Escape(
+                $"gc {verb} {report.DatasetFiles} orphaned dataset file(s), {report.StagingFolders} staging folder(s), {report.TempFolders} temp folder(s): {report.Bytes:N0} bytes; {report.InterruptedRuns} interrupted run(s) {marked}"
                 + (report.UnpublishedFiles > 0 ? $"; {report.UnpublishedFiles} committed file(s) still unpublished, see 'millrace publish list'" : "")));
+            foreach (var runId in report.InterruptedRunIds) console.MarkupLine(Markup.Escape($"  interrupted: {runId}"));
             return CliApp.Success;
         }));
         return command;

@@ -16,7 +16,7 @@ public static class InitCommand
         var command = new Command("init", "Create a new project: millrace.yaml, a workflow, a pipeline and a day of sample data.");
         command.Arguments.Add(directory);
         command.Options.Add(id);
-        command.SetAction(context.Guard((parse, _) =>
+        command.SetAction(context.Guard(async (parse, ct) =>
         {
             var root = Path.GetFullPath(parse.GetValue(directory)!);
             if (File.Exists(Path.Combine(root, ProjectLoader.ProjectFileName)))
@@ -68,10 +68,12 @@ public static class InitCommand
             var rows = string.Join("\n", Enumerable.Range(1, 12).Select(i => string.Create(CultureInfo.InvariantCulture, $"{i},{(i % 3) switch { 0 => "north", 1 => "south", _ => "east" }},{10 + i * 7.5}")));
             Write(root, $"lake/raw/sales/dt={today:yyyy-MM-dd}/sales.csv", "order_id,region,amount\n" + rows + "\n");
             Write(root, ".gitignore", ".millrace/\nlake/\n");
+            // The store is created here (or by a new project's first run): later, a missing store means a lost one.
+            await using (await CliContext.OpenStoreAsync(Project.Open(root), ct, create: true)) { }
             var console = Terminal.For(context);
             console.MarkupLine($"created project [bold]{Markup.Escape(projectId)}[/] in {Markup.Escape(root)}");
             console.MarkupLine(Markup.Escape($"next: cd {Path.GetRelativePath(Environment.CurrentDirectory, root)} && millrace validate && millrace run daily"));
-            return Task.FromResult(CliApp.Success);
+            return CliApp.Success;
         }));
         return command;
     }

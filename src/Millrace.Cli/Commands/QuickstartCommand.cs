@@ -43,7 +43,7 @@ public static class QuickstartCommand
             console.MarkupLine($"[bold]Millrace quickstart[/]: churn sample in {Markup.Escape(root)}, {dayCount} simulated days from {first:yyyy-MM-dd}");
 
             var project = Project.Open(root);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var store = await CliContext.OpenStoreAsync(project, ct, create: true);
             if ((await store.FindRunsAsync(new RunFilter(), new Page(0, 1), ct)).Count > 0)
                 throw new CliException("the store named by --store already has runs; the quickstart needs an empty store (a new database)", CliApp.UsageError);
             // The files land where the lake is: the folder, or (S3) the node's cache, from which each day is uploaded.

@@ -25,7 +25,7 @@ public static class RerunCommand
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = context.OpenProject(parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var store = await CliContext.OpenStoreAsync(parse, project, ct);
             using var logging = context.Logging(parse);
             var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
             Run run;

@@ -21,7 +21,7 @@ public static class RunCommand
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = context.OpenProject(parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var store = await CliContext.OpenStoreAsync(parse, project, ct);
             using var logging = context.Logging(parse);
             var request = new RunRequest(parse.GetValue(target)!, context.Variables, TriggerKind.Cli, parse.GetValue(runKey));
             var run = await ExecuteAsync(context, project, store, request, logging.CreateLogger("Millrace"), quiet: false, ct);

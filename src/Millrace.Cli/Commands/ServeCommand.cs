@@ -55,6 +55,7 @@ public static class ServeCommand
                 NodeTimeout = lease,
                 EnableScheduler = !parse.GetValue(noScheduler),
                 UseConsoleLifetime = false,
+                CreateStore = parse.GetValue(CliContext.CreateStoreOption),
                 ConfigureLogging = Logging(parse),
             };
             return await ServeAsync(context, options, null, ct);

@@ -460,7 +460,8 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
         catch (Exception e)
         {
             logger.LogError(e, "run {RunId} failed inside the executor", run.Id);
-            result = run with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = $"internal error: {e.Message}" };
+            // A store that could not be written (locked, full disk) is a cause to record, not an internal error.
+            result = run with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = StoreFailures.IsStoreFailure(e) ? StoreFailures.Describe(e) : $"internal error: {e.Message}" };
             try { await active.Host.Store.UpdateRunAsync(result, CancellationToken.None); }
             catch (Exception inner) { logger.LogError(inner, "could not record run {RunId} as failed", run.Id); }
         }

@@ -29,10 +29,10 @@ public sealed class ProjectHost : IAsyncDisposable
     }
 
     /// <summary>Loads, validates and opens the project in <paramref name="directory"/>; throws <see cref="DefinitionException"/>.</summary>
-    public static async Task<ProjectHost> OpenAsync(string directory, StepCatalog catalog, ILogger logger, int? duckDbThreads, CancellationToken ct)
+    public static async Task<ProjectHost> OpenAsync(string directory, StepCatalog catalog, ILogger logger, int? duckDbThreads, CancellationToken ct, bool createStore = false)
     {
         var definition = Project.Open(directory, catalog);
-        var store = await MetadataStores.OpenAsync(definition, ct);
+        var store = await MetadataStores.OpenAsync(definition, ct, createStore);
         return new ProjectHost(definition.Directory, definition, store, catalog, logger, duckDbThreads);
     }
 

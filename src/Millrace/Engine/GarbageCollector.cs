@@ -4,9 +4,14 @@ using Millrace.Storage;
 
 namespace Millrace.Engine;
 
-/// <summary>What <see cref="GarbageCollector.CollectAsync"/> removed.</summary>
-public sealed record GarbageReport(int InterruptedRuns, int DatasetFiles, int StagingFolders, int TempFolders, long Bytes)
+/// <summary>
+/// What <see cref="GarbageCollector.CollectAsync"/> removed (or, in a dry run, would remove), and the runs it marked
+/// (would mark) interrupted.
+/// </summary>
+public sealed record GarbageReport(IReadOnlyList<string> InterruptedRunIds, int DatasetFiles, int StagingFolders, int TempFolders, long Bytes)
 {
+    public int InterruptedRuns => InterruptedRunIds.Count;
+
     /// <summary>Committed files that could not be published (kept, with their staging folders; see <c>millrace publish list</c>).</summary>
     public int UnpublishedFiles { get; init; }
 }
@@ -21,7 +26,11 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
 {
     public async Task<GarbageReport> CollectAsync(bool dryRun, CancellationToken ct)
     {
-        var interrupted = dryRun ? 0 : await new Runner(project, store).RecoverInterruptedAsync(ct);
+        // A dry run changes nothing, not even run records: it lists the runs a real gc would mark interrupted, and
+        // counts their leftovers as a real gc (which marks them first) would.
+        var runner = new Runner(project, store);
+        var interrupted = (await runner.FindInterruptedAsync(ct)).Select(r => r.Run.Id).ToList();
+        if (!dryRun) await runner.RecoverInterruptedAsync(ct);
         var lake = LakeRoot.Open(project);
         // A file that cannot be published is recorded and kept; it never stops the collection.
         if (!dryRun) await Publisher.PublishAsync(store, lake, null, ct);
@@ -29,7 +38,7 @@ public sealed class GarbageCollector(ProjectDefinition project, IMetadataStore s
         // one that uploaded before it is still running, or has committed, when the store is read below.
         var remoteDatasets = lake.Storage.IsRemote ? await lake.Storage.ListAsync("datasets/", ct) : [];
         var remoteStagingFiles = lake.Storage.IsRemote ? await lake.Storage.ListAsync("_staging/", ct) : [];
-        var live = (await store.GetRunningRunsAsync(ct)).Select(r => r.Run.Id).ToHashSet(StringComparer.Ordinal);
+        var live = (await store.GetRunningRunsAsync(ct)).Select(r => r.Run.Id).Except(interrupted).ToHashSet(StringComparer.Ordinal);
         // Committed files not yet published (a publish that failed, a node that died) are rolled forward, never deleted.
         var unpublished = (await store.GetUnpublishedFilesAsync(ct)).Select(f => f.RunId).ToHashSet(StringComparer.Ordinal);
         var referenced = await store.GetReferencedDatasetFilesAsync(ct);

@@ -27,7 +27,7 @@ public sealed class RunRequestException(string message) : Exception(message);
 /// The one executor of runs: resolves the target, binds parameters, records the run and executes its workflows in
 /// order, stopping at the first that does not succeed. Schedules, the API and the CLI all come through here.
 /// </summary>
-public sealed class Runner(ProjectDefinition project, IMetadataStore store, StepCatalog? catalog = null, ILogger? logger = null)
+public sealed partial class Runner(ProjectDefinition project, IMetadataStore store, StepCatalog? catalog = null, ILogger? logger = null)
 {
     readonly StepCatalog _catalog = catalog ?? StepCatalog.Default;
     readonly ILogger _logger = logger ?? NullLogger.Instance;
@@ -92,9 +92,10 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
     {
         var run = Prepare(request, RunStatus.Running);
         await RecoverInterruptedAsync(ct);
-        var recorded = await store.CreateRunAsync(run, ct);
+        // The run and its owner in one write: a kill right after it leaves a run that recovery can tell is dead.
+        var recorded = await store.CreateRunAsync(run, RunOwner.Self, ct);
         if (recorded.Id != run.Id) return recorded;
-        await store.SetRunOwnerAsync(run.Id, RunOwner.Self, ct);
+        FaultInjection.Hit("run.created");
         var finished = await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
         // Without a server to queue it, a drift-triggered retraining runs right after, in this process.
         if (await RetrainRequestAsync(finished, ct) is { } retrain) await RunAsync(retrain, observer, ct);
@@ -110,7 +111,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
     {
         if (run.Status != RunStatus.Succeeded || run.Trigger == TriggerKind.Drift
             || !project.Pipelines.TryGetValue(run.Target, out var pipeline) || pipeline.RetrainWhen is not { } retrain) return null;
-        var drift = await store.GetDriftResultsAsync(run.Id, ct);
+        var drift = await DriftOfCommittedWorkflowsAsync(run, ct);
         if (drift.Count == 0 || drift.Max(d => d.Psi) < retrain.Drift) return null;
         var worst = drift.MaxBy(d => d.Psi)!;
         await store.AppendLogAsync(run.Id, DateTimeOffset.UtcNow, "warn", null, null,
@@ -160,7 +161,6 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads,
         };
         observer.RunStarted(run, workflows.Select(w => (w.Name, w.Steps.Count)).ToList());
-        await context.LogAsync("info", null, null, $"run {run.Id} of {run.TargetKind} '{run.Target}' started ({run.Trigger}); run.date={run.RunDate:yyyy-MM-dd}", CancellationToken.None);
 
         // The timeout counts from the start of the run (not from when it was queued).
         using var timeout = pipeline?.Timeout is { } limit ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (limit - (DateTimeOffset.UtcNow - started)).Ticks))) : null;
@@ -169,6 +169,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         string? error = null;
         try
         {
+            await context.LogAsync("info", null, null, $"run {run.Id} of {run.TargetKind} '{run.Target}' started ({run.Trigger}); run.date={run.RunDate:yyyy-MM-dd}", CancellationToken.None);
             // Roll forward any commit whose files a crash left in staging before this run reads the lake.
             // A commit whose files cannot be published is reported here, never a reason to fail this run.
             foreach (var stuck in await Publisher.PublishAsync(store, lake, null, stop.Token))
@@ -196,6 +197,11 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             // Rolling earlier commits forward needs the lake; without it nothing of this run started.
             (status, error) = (RunStatus.Failed, e.Message);
         }
+        catch (Exception e) when (StoreFailures.IsStoreFailure(e))
+        {
+            // The store could not be written (locked past the busy timeout, a full disk): the run fails with that cause.
+            (status, error) = (RunStatus.Failed, StoreFailures.Describe(e));
+        }
         if (status == RunStatus.Cancelled)
         {
             if (control?.StopStatus is { } stopStatus) (status, error) = (stopStatus, control.StopReason);
@@ -205,7 +211,7 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         }
 
         run = run with { Status = status, EndedAt = DateTimeOffset.UtcNow, Error = error };
-        if (!await store.FinishRunAsync(run, CancellationToken.None))
+        if (!await RecordEndAsync(run))
         {
             // Another node took the run over while it ran (this node's heartbeat lapsed): its record stands, and its
             // resumption does the rest. Nothing this run committed after the takeover became visible (commits check).
@@ -215,8 +221,15 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
             observer.RunFinished(taken);
             return taken;
         }
-        await context.LogAsync(status == RunStatus.Succeeded ? "info" : "error", null, null,
-            $"run {run.Id} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
+        try
+        {
+            await context.LogAsync(status == RunStatus.Succeeded ? "info" : "error", null, null,
+                $"run {run.Id} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
+        }
+        catch (Exception e) when (StoreFailures.IsStoreFailure(e))
+        {
+            _logger.LogWarning("run {RunId}: its end is recorded, its last log line could not be ({Cause})", run.Id, StoreFailures.Describe(e));
+        }
         observer.RunFinished(run);
         return run;
     }
@@ -292,27 +305,6 @@ public sealed class Runner(ProjectDefinition project, IMetadataStore store, Step
         original.Parameters.Any(p => p.Key == BuiltInParameters.RunDate)
             ? original.Parameters
             : [.. original.Parameters, new(BuiltInParameters.RunDate, original.RunDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))];
-
-    /// <summary>
-    /// Marks runs still recorded as running whose process on this host has died as failed ("interrupted"), with
-    /// their running steps. Nothing they did after their last workflow commit is visible; <see cref="RetryAsync"/>
-    /// resumes them. Returns how many were marked.
-    /// </summary>
-    public async Task<int> RecoverInterruptedAsync(CancellationToken ct)
-    {
-        var marked = 0;
-        // On a shared store, the runs of server nodes are left to the servers: they take them over and resume them.
-        var nodes = store.Shared ? (await store.GetClusterNodesAsync(ct)).Select(n => n.Node).ToHashSet(StringComparer.Ordinal) : [];
-        foreach (var (stale, owner) in await store.GetRunningRunsAsync(ct))
-        {
-            if (!RunOwner.IsDeadOnThisHost(owner) || nodes.Contains(owner!)) continue;
-            var pid = owner!.Split('|')[1];
-            var message = $"interrupted: the process that ran it (pid {pid}) exited before the run finished; its uncommitted work is not visible. Resume with 'millrace retry {stale.Id}'";
-            // Conditional on the run still being Running under that owner: two processes recovering at once mark it once.
-            if (await store.TakeOverRunAsync(stale.Id, owner, message, DateTimeOffset.UtcNow, null, ct)) marked++;
-        }
-        return marked;
-    }
 
     (string Kind, IReadOnlyList<WorkflowDefinition> Workflows, PipelineDefinition? Pipeline) Resolve(string target)
     {

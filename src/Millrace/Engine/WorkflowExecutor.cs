@@ -6,6 +6,7 @@ using Millrace.Internal;
 using Millrace.Lake;
 using Millrace.Parameters;
 using Millrace.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Millrace.Engine;
 
@@ -56,6 +57,17 @@ public sealed class WorkflowExecutor(RunContext run)
         catch (Exception e) when (e is CommitConflictException or LakeStorageException or LakePathException)
         {
             (status, error) = (RunStatus.Failed, run.Lake.Relativize(e.Message));
+        }
+        catch (Exception e) when (!committed && StoreFailures.IsStoreFailure(e))
+        {
+            // The store could not be written before the commit: nothing is visible, the files are discarded below.
+            (status, error) = (RunStatus.Failed, StoreFailures.Describe(e));
+        }
+        catch (Exception e) when (committed && StoreFailures.IsStoreFailure(e))
+        {
+            // Committed is committed: the publish the store could not record is rolled forward by the next run or gc.
+            status = RunStatus.Succeeded;
+            run.Logger.LogWarning(e, "workflow {Workflow} committed, but recording its publish failed", workflow.Name);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -124,7 +136,18 @@ public sealed class WorkflowExecutor(RunContext run)
             if (running.Count == 0) break;
             var finished = await Task.WhenAny(running.Keys);
             running.Remove(finished);
-            var stepRun = await finished;
+            StepRun stepRun;
+            try
+            {
+                stepRun = await finished;
+            }
+            catch (Exception e) when (StoreFailures.IsStoreFailure(e))
+            {
+                // The step's record could not be written: the workflow cannot commit; let the other branches stop.
+                firstError ??= StoreFailures.Describe(e);
+                await stop.CancelAsync();
+                continue;
+            }
             switch (stepRun.Status)
             {
                 case RunStatus.Succeeded:

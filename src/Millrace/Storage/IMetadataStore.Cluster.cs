@@ -32,11 +32,11 @@ public partial interface IMetadataStore
 
     /// <summary>
     /// Takes over a run whose node died, in one write transaction: only if the run is still Running and owned by
-    /// <paramref name="deadOwner"/>, marks it (and its running steps and workflows) failed with
+    /// <paramref name="deadOwner"/> (null: a run recorded without an owner), marks it (and its running steps and workflows) failed with
     /// <paramref name="reason"/>, logs the reason, and records <paramref name="resume"/> (a queued retry) when given.
     /// False when the run had already ended or another node took it over first: then nothing is written.
     /// </summary>
-    Task<bool> TakeOverRunAsync(string runId, string deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct);
+    Task<bool> TakeOverRunAsync(string runId, string? deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct);
 
     /// <summary>
     /// Asks the node that executes <paramref name="runId"/> to cancel it (the owner polls for requests): false when the

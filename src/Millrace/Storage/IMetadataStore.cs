@@ -14,6 +14,12 @@ public partial interface IMetadataStore : IAsyncDisposable
     /// target, nothing is written and the existing run is returned.
     /// </summary>
     Task<Run> CreateRunAsync(Run run, CancellationToken ct);
+
+    /// <summary>
+    /// Records a new run and the process that owns it (<c>host|pid|start</c>) in one write, so that no kill can leave a
+    /// running run without an owner. A null owner is <see cref="CreateRunAsync(Run, CancellationToken)"/>.
+    /// </summary>
+    Task<Run> CreateRunAsync(Run run, string? owner, CancellationToken ct);
     Task UpdateRunAsync(Run run, CancellationToken ct);
     Task<Run?> GetRunAsync(string runId, CancellationToken ct);
     Task<IReadOnlyList<Run>> FindRunsAsync(RunFilter filter, Page page, CancellationToken ct);

@@ -83,13 +83,13 @@ public abstract partial class SqlMetadataStore
         return Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task<bool> TakeOverRunAsync(string runId, string deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct)
+    public async Task<bool> TakeOverRunAsync(string runId, string? deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         await using var transaction = await BeginWriteAsync(connection, ct);
         await using (var update = Command(connection, transaction,
-            "UPDATE runs SET status = 'Failed', ended_at = @at, error = @reason WHERE id = @id AND status = 'Running' AND owner = @owner",
-            ("at", Time(at)), ("reason", reason), ("id", runId), ("owner", deadOwner)))
+            "UPDATE runs SET status = 'Failed', ended_at = @at, error = @reason WHERE id = @id AND status = 'Running' AND COALESCE(owner, '') = @owner",
+            ("at", Time(at)), ("reason", reason), ("id", runId), ("owner", deadOwner ?? "")))
             if (await update.ExecuteNonQueryAsync(ct) != 1)
             {
                 await transaction.RollbackAsync(ct);

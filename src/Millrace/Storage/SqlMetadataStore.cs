@@ -33,6 +33,22 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>True when the database holds Millrace's migration table (false for a new, empty database).</summary>
+    public async Task<bool> HasSchemaAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        try
+        {
+            await using var command = Command(connection, null, "SELECT COUNT(*) FROM schema_migrations");
+            await command.ExecuteScalarAsync(ct);
+            return true;
+        }
+        catch (DbException)
+        {
+            return false; // no such table
+        }
+    }
+
     public async Task MigrateAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
@@ -71,16 +87,18 @@ public abstract partial class SqlMetadataStore : IMetadataStore
 
     // ---- runs ----
 
-    public async Task<Run> CreateRunAsync(Run run, CancellationToken ct)
+    public Task<Run> CreateRunAsync(Run run, CancellationToken ct) => CreateRunAsync(run, null, ct);
+
+    public async Task<Run> CreateRunAsync(Run run, string? owner, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         try
         {
             await ExecuteAsync(connection, null, """
                 INSERT INTO runs (id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date,
-                                  definitions_hash, run_key, parent_run_id, created_at, started_at, ended_at, error)
-                VALUES (@id, @project, @target, @kind, @trigger, @status, @parameters, @date, @hash, @key, @parent, @created, @started, @ended, @error)
-                """, ct, RunParameters(run));
+                                  definitions_hash, run_key, parent_run_id, created_at, started_at, ended_at, error, owner)
+                VALUES (@id, @project, @target, @kind, @trigger, @status, @parameters, @date, @hash, @key, @parent, @created, @started, @ended, @error, @owner)
+                """, ct, [.. RunParameters(run), ("owner", owner)]);
             return run;
         }
         catch (DbException e) when (run.RunKey is not null && IsUniqueViolation(e))
