@@ -16,7 +16,7 @@ namespace Millrace.Tests.Definitions;
 public sealed class LoaderFuzzTests(ITestOutputHelper output) : IDisposable
 {
     const int Seed = 1313;
-    const int MutatedCases = 2500;
+    const int MutatedCases = 2000;
     static readonly TimeSpan CaseLimit = TimeSpan.FromSeconds(10);
     const long AllocationLimit = 512L * 1024 * 1024;
 
