@@ -47,7 +47,15 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// Loads the project for commands that only read its history (runs, run show, datasets, anomalies): definition
     /// errors do not stop them, so a broken YAML file never hides what already ran.
     /// </summary>
-    public ProjectDefinition LoadProject(ParseResult parse) => ProjectLoader.Load(ProjectDirectory(parse), []);
+    public ProjectDefinition LoadProject(ParseResult parse)
+    {
+        var (project, errors) = Project.Check(ProjectDirectory(parse));
+        if (errors.Count > 0)
+            Error.WriteLine($"warning: the definitions have {errors.Count} error{(errors.Count == 1 ? "" : "s")} (the first: {errors[0]})" +
+                (errors.Any(e => e.Location.File == ProjectLoader.ProjectFileName) ? $"; {ProjectLoader.ProjectFileName} has errors, so its store and lake settings may be ignored" : "") +
+                "; showing what the store holds. Run 'millrace validate' for the full list.");
+        return project;
+    }
 
     /// <summary>Opens and validates the project, or throws <see cref="CliException"/> listing the errors.</summary>
     public ProjectDefinition OpenProject(ParseResult parse)
@@ -71,6 +79,10 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// <summary>Opens the project's store, creating it when <c>--create-store</c> was given.</summary>
     public static Task<IMetadataStore> OpenStoreAsync(ParseResult parse, ProjectDefinition project, CancellationToken ct) =>
         MetadataStores.OpenAsync(project, ct, parse.GetValue(CreateStoreOption));
+
+    /// <summary>Parses a duration flag within <paramref name="bounds"/>, or throws a usage error naming the flag.</summary>
+    public static TimeSpan Duration(string flag, string text, DurationBounds bounds) =>
+        Durations.TryParse(text, bounds, out var value, out var problem) ? value : throw new CliException($"{flag} {problem}", CliApp.UsageError);
 
     public ILoggerFactory Logging(ParseResult parse) => LoggerFactory.Create(builder =>
     {

@@ -31,9 +31,9 @@ public static class ServeCommand
         foreach (var option in new Option[] { projectFolders, urls, maxRuns, shutdown, noScheduler, heartbeat, nodeTimeout }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
-            var shutdownTimeout = Duration(parse, shutdown);
-            var heartbeatInterval = Duration(parse, heartbeat);
-            var lease = Duration(parse, nodeTimeout);
+            var shutdownTimeout = Duration(parse, shutdown, Durations.ShutdownTimeout);
+            var heartbeatInterval = Duration(parse, heartbeat, Durations.Heartbeat);
+            var lease = Duration(parse, nodeTimeout, Durations.NodeTimeout);
             if (heartbeatInterval <= TimeSpan.Zero || lease < heartbeatInterval * 2)
                 throw new CliException($"--node-timeout ({lease.TotalSeconds:0.###}s) must be at least twice --heartbeat ({heartbeatInterval.TotalSeconds:0.###}s), and the heartbeat above zero", CliApp.UsageError);
             var directories = new List<string>();
@@ -63,10 +63,7 @@ public static class ServeCommand
         return command;
     }
 
-    static TimeSpan Duration(ParseResult parse, Option<string> option) =>
-        YamlNodeReader.TryParseDuration(parse.GetValue(option)!, out var value)
-            ? value
-            : throw new CliException($"{option.Name} must be a duration such as 20s or 2m, got '{parse.GetValue(option)}'", CliApp.UsageError);
+    static TimeSpan Duration(ParseResult parse, Option<string> option, DurationBounds bounds) => CliContext.Duration(option.Name, parse.GetValue(option)!, bounds);
 
     /// <summary>How the server logs: its own lines at information, the engine's with -v, framework noise only when it matters.</summary>
     internal static Action<ILoggingBuilder> Logging(ParseResult parse) => logging =>

@@ -35,13 +35,7 @@ public static class TokenCommand
         {
             if (!ApiTokens.TryParseRole(parse.GetValue(role)!, out var tokenRole))
                 throw new CliException($"--role must be viewer, runner or admin, got '{parse.GetValue(role)}'", CliApp.UsageError);
-            TimeSpan? lifetime = null;
-            if (parse.GetValue(expires) is { } text)
-            {
-                if (!YamlNodeReader.TryParseDuration(text, out var span) || span <= TimeSpan.Zero)
-                    throw new CliException($"--expires must be a duration such as 90d, 12h or 30m, got '{text}'", CliApp.UsageError);
-                lifetime = span;
-            }
+            TimeSpan? lifetime = parse.GetValue(expires) is { } text ? CliContext.Duration("--expires", text, Durations.TokenLifetime) : null;
             var project = ResolveProject(context, parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var (token, secret) = ApiTokens.Create(project.Id, tokenRole, parse.GetValue(name), lifetime, DateTimeOffset.UtcNow);

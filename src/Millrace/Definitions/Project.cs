@@ -20,7 +20,16 @@ public static class Project
     {
         var errors = new List<DefinitionError>();
         var project = ProjectLoader.Load(directory, errors);
-        errors.AddRange(ProjectValidator.Validate(project, catalog ?? StepCatalog.Default));
+        try
+        {
+            errors.AddRange(ProjectValidator.Validate(project, catalog ?? StepCatalog.Default));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Definition text must never crash a check; the loader's fuzz test checks that this is never needed.
+            errors.Add(new DefinitionError(new SourceLocation(ProjectLoader.ProjectFileName, 0, 0), null,
+                $"{ProjectValidator.InternalError} while checking the definitions ({e.GetType().Name}: {e.Message}); please report it"));
+        }
         return (project, errors.Distinct().OrderBy(e => e.Location.File, StringComparer.Ordinal).ThenBy(e => e.Location.Line).ThenBy(e => e.Location.Column).ToList());
     }
 }

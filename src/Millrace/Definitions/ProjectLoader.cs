@@ -2,7 +2,6 @@ using Millrace.Parameters;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Definitions;
@@ -16,6 +15,9 @@ public static partial class ProjectLoader
 {
     /// <summary>The project file name.</summary>
     public const string ProjectFileName = "millrace.yaml";
+
+    /// <summary>The most steps a workflow may have.</summary>
+    public const int MaxSteps = 1000;
 
     static readonly string[] ProjectFields = ["id", "name", "description", "lake", "lake_options", "landing", "store", "parameters", "notify"];
     static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
@@ -52,18 +54,21 @@ public static partial class ProjectLoader
         else if (ReadDocument(directory, projectFile, errors, hash) is { } root)
         {
             var reader = new YamlNodeReader(ProjectFileName, errors);
-            reader.RejectUnknownKeys(root, ProjectFields, ProjectFileName);
-            id = reader.String(root, "id", required: true) ?? id;
-            if (!IsIdentifierOrDashed(id)) reader.Error(YamlNodeReader.Find(root, "id") ?? root, $"project id '{id}' may use letters, digits, '_' and '-' only");
-            name = reader.String(root, "name") ?? id;
-            description = reader.String(root, "description");
-            (lake, s3Lake) = ReadLake(reader, root, lake);
-            landing = (reader.String(root, "landing") ?? landing).Trim('/');
-            if (landing.Length == 0 || landing.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(landing))
-                reader.Error(YamlNodeReader.Find(root, "landing") ?? root, $"landing must be a folder inside the lake such as raw, got '{landing}'");
-            store = reader.String(root, "store");
-            projectParameters = ReadParameters(reader, root);
-            projectNotify = ReadNotify(reader, root);
+            Safely(reader, root, () =>
+            {
+                reader.RejectUnknownKeys(root, ProjectFields, ProjectFileName);
+                id = reader.String(root, "id", required: true) ?? id;
+                if (!IsIdentifierOrDashed(id)) reader.Error(YamlNodeReader.Find(root, "id") ?? root, $"project id '{id}' may use letters, digits, '_' and '-' only");
+                name = reader.String(root, "name") ?? id;
+                description = reader.String(root, "description");
+                (lake, s3Lake) = ReadLake(reader, root, lake);
+                landing = (reader.String(root, "landing") ?? landing).Trim('/');
+                if (landing.Length == 0 || landing.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(landing))
+                    reader.Error(YamlNodeReader.Find(root, "landing") ?? root, $"landing must be a folder inside the lake such as raw, got '{landing}'");
+                store = reader.String(root, "store");
+                projectParameters = ReadParameters(reader, root);
+                projectNotify = ReadNotify(reader, root);
+            });
         }
 
         var workflows = new Dictionary<string, WorkflowDefinition>(StringComparer.Ordinal);
@@ -71,7 +76,7 @@ public static partial class ProjectLoader
         {
             if (ReadDocument(directory, file, errors, hash) is not { } root) continue;
             var reader = new YamlNodeReader(Relative(directory, file), errors);
-            var workflow = ReadWorkflow(reader, root, Path.GetFileNameWithoutExtension(file));
+            if (Safely(reader, root, () => ReadWorkflow(reader, root, Path.GetFileNameWithoutExtension(file))) is not { } workflow) continue;
             if (!workflows.TryAdd(workflow.Name, workflow))
                 reader.Error(root, $"workflow '{workflow.Name}' is defined twice (also in {workflows[workflow.Name].Location.File})");
         }
@@ -81,7 +86,7 @@ public static partial class ProjectLoader
         {
             if (ReadDocument(directory, file, errors, hash) is not { } root) continue;
             var reader = new YamlNodeReader(Relative(directory, file), errors);
-            var pipeline = ReadPipeline(reader, root, Path.GetFileNameWithoutExtension(file));
+            if (Safely(reader, root, () => ReadPipeline(reader, root, Path.GetFileNameWithoutExtension(file))) is not { } pipeline) continue;
             if (!pipelines.TryAdd(pipeline.Name, pipeline))
                 reader.Error(root, $"pipeline '{pipeline.Name}' is defined twice (also in {pipelines[pipeline.Name].Location.File})");
         }
@@ -104,6 +109,29 @@ public static partial class ProjectLoader
         };
     }
 
+    /// <summary>
+    /// Reads one file's definition. Definition text must never crash the loader: an exception a reader did not
+    /// expect becomes an error at the file's root (the loader's fuzz test checks that none is ever needed).
+    /// </summary>
+    static void Safely(YamlNodeReader reader, YamlNode root, Action read)
+    {
+        try
+        {
+            read();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            reader.Error(root, $"{ProjectValidator.InternalError} while reading this file ({e.GetType().Name}: {e.Message}); please report it");
+        }
+    }
+
+    static T? Safely<T>(YamlNodeReader reader, YamlNode root, Func<T> read) where T : class
+    {
+        T? result = null;
+        Safely(reader, root, () => { result = read(); });
+        return result;
+    }
+
     static bool IsIdentifierOrDashed(string id) => id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     static IEnumerable<string> DefinitionFiles(string directory, string folder)
@@ -120,25 +148,20 @@ public static partial class ProjectLoader
     static YamlMappingNode? ReadDocument(string directory, string file, List<DefinitionError> errors, IncrementalHash hash)
     {
         var relative = Relative(directory, file);
-        var text = File.ReadAllText(file);
-        hash.AppendData(Encoding.UTF8.GetBytes(relative + "\n" + text + "\n"));
-        var stream = new YamlStream();
+        string text;
         try
         {
-            stream.Load(new StringReader(text));
+            if (new FileInfo(file).Length > YamlDocuments.MaxFileBytes * 4L)
+                throw new IOException($"the file is larger than {YamlDocuments.MaxFileBytes / 1024 / 1024} MiB, the limit for a definition file");
+            text = File.ReadAllText(file);
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var message = (e.InnerException?.Message ?? e.Message).Trim();
-            errors.Add(new DefinitionError(new SourceLocation(relative, (int)e.Start.Line, (int)e.Start.Column), null, $"invalid YAML: {message}"));
+            errors.Add(new DefinitionError(new SourceLocation(relative, 0, 0), null, $"cannot read the file: {e.Message}"));
             return null;
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            errors.Add(new DefinitionError(new SourceLocation(relative, 1, 1), null, "the file must be a YAML mapping (key: value pairs)"));
-            return null;
-        }
-        return root;
+        hash.AppendData(Encoding.UTF8.GetBytes(relative + "\n" + text + "\n"));
+        return YamlDocuments.Read(relative, text, errors);
     }
 
     static WorkflowDefinition ReadWorkflow(YamlNodeReader reader, YamlMappingNode root, string fileName)
@@ -157,6 +180,7 @@ public static partial class ProjectLoader
                     if (ReadStep(reader, stepMap) is { } step) steps.Add(step);
                 }
                 if (sequence.Children.Count == 0) reader.Error(sequence, "a workflow needs at least one step");
+                if (sequence.Children.Count > MaxSteps) reader.Error(sequence, $"a workflow may have at most {MaxSteps} steps, this one has {sequence.Children.Count}; split it into several workflows");
                 break;
             case var other: reader.Error(other, "'steps' must be a list"); break;
         }
@@ -230,7 +254,7 @@ public static partial class ProjectLoader
         if (reader.Mapping(root, "retries") is { } retryMap)
         {
             reader.RejectUnknownKeys(retryMap, ["attempts", "backoff"], "'retries'");
-            retries = new RetryDefinition(reader.Int(retryMap, "attempts", min: 0) ?? 0, reader.Duration(retryMap, "backoff") ?? TimeSpan.Zero);
+            retries = new RetryDefinition(reader.Int(retryMap, "attempts", min: 0) ?? 0, reader.Duration(retryMap, "backoff", Durations.RetryBackoff) ?? TimeSpan.Zero);
         }
 
         return new PipelineDefinition
@@ -243,22 +267,11 @@ public static partial class ProjectLoader
             Schedule = schedule,
             Concurrency = concurrency,
             Retries = retries,
-            Timeout = ReadTimeout(reader, root),
+            Timeout = reader.Duration(root, "timeout", Durations.PipelineTimeout),
             RetrainWhen = ReadRetrainWhen(reader, root),
             Notify = ReadNotify(reader, root),
             Location = reader.At(root),
         };
-    }
-
-    static TimeSpan? ReadTimeout(YamlNodeReader reader, YamlMappingNode root)
-    {
-        var timeout = reader.Duration(root, "timeout");
-        if (timeout is { } t && t <= TimeSpan.Zero)
-        {
-            reader.Error(YamlNodeReader.Find(root, "timeout")!, "'timeout' must be longer than 0s (leave it out for no limit)");
-            return null;
-        }
-        return timeout;
     }
 
     /// <summary>
@@ -322,7 +335,7 @@ public static partial class ProjectLoader
         if (reader.Mapping(root, "parameters") is not { } map) return result;
         foreach (var (keyNode, valueNode) in map.Children)
         {
-            var name = ((YamlScalarNode)keyNode).Value ?? "";
+            var name = (keyNode as YamlScalarNode)?.Value ?? "";
             if (!IsIdentifier(name)) { reader.Error(keyNode, $"parameter name '{name}' may use letters, digits and '_' only"); continue; }
             if (BuiltInParameters.IsBuiltIn(name)) { reader.Error(keyNode, $"'{name}' is a built-in parameter and cannot be declared"); continue; }
             var location = reader.At(keyNode);

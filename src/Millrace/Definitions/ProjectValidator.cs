@@ -28,7 +28,7 @@ public static class ProjectValidator
                     reader.Error(typeNode, $"unknown step kind '{step.Type}'{Suggest(step.Type, catalog.Kinds.Select(k => k.Name))} (known: {string.Join(", ", catalog.Kinds.Select(k => k.Name))}; see 'millrace steps')");
                     continue;
                 }
-                if (kind.Parse(step, reader) is { } parsed) parsedSteps[(workflow.Name, step.Id)] = parsed;
+                if (ParseStep(kind, step, reader) is { } parsed) parsedSteps[(workflow.Name, step.Id)] = parsed;
             }
 
         CheckModelReferences(project, parsedSteps, errors);
@@ -148,6 +148,26 @@ public static class ProjectValidator
             }
     }
 
+    /// <summary>
+    /// Runs a step kind's parser. Definition text must never crash validation: an exception a parser did not expect
+    /// becomes an error at the step (the loader's fuzz test checks that none is ever needed).
+    /// </summary>
+    static IStep? ParseStep(StepKind kind, StepDefinition step, YamlNodeReader reader)
+    {
+        try
+        {
+            return kind.Parse(step, reader);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            reader.Error(step.Options, $"{InternalError} while checking this {kind.Name} step ({e.GetType().Name}: {e.Message}); please report it");
+            return null;
+        }
+    }
+
+    /// <summary>How an unexpected exception during checking starts its error message.</summary>
+    public const string InternalError = "internal error";
+
     static bool TryFindTimeZone(string id)
     {
         try { TimeZoneInfo.FindSystemTimeZoneById(id); return true; }
@@ -230,7 +250,7 @@ public static class ProjectValidator
     /// <summary>"; did you mean 'x'?" for the closest candidate within two edits, else "".</summary>
     internal static string Suggest(string name, IEnumerable<string> candidates)
     {
-        var best = candidates.Distinct().Select(c => (c, d: Distance(name, c))).Where(x => x.d <= 2 && x.d < name.Length).OrderBy(x => x.d).FirstOrDefault();
+        var best = candidates.Distinct().Where(c => Math.Abs(c.Length - name.Length) <= 2).Select(c => (c, d: Distance(name, c))).Where(x => x.d <= 2 && x.d < name.Length).OrderBy(x => x.d).FirstOrDefault();
         return best.c is null ? "" : $"; did you mean '{best.c}'?";
     }
 

@@ -122,29 +122,13 @@ public sealed class YamlNodeReader(string file, List<DefinitionError> errors, st
         return null;
     }
 
-    /// <summary>Parses a duration such as <c>30s</c>, <c>5m</c>, <c>2h</c>, <c>90d</c>.</summary>
-    public TimeSpan? Duration(YamlMappingNode map, string key)
+    /// <summary>Parses a duration such as <c>30s</c>, <c>5m</c>, <c>2h</c>, <c>90d</c> within <paramref name="bounds"/> (<see cref="Durations"/>).</summary>
+    public TimeSpan? Duration(YamlMappingNode map, string key, DurationBounds bounds)
     {
         var text = String(map, key);
         if (text is null) return null;
-        if (TryParseDuration(text, out var value)) return value;
-        Error(Find(map, key)!, $"field '{key}' must be a duration such as 30s, 5m, 2h or 1d, got '{text}'");
+        if (Durations.TryParse(text, bounds, out var value, out var problem)) return value;
+        Error(Find(map, key)!, $"field '{key}' {problem}");
         return null;
-    }
-
-    public static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = default;
-        text = text.Trim();
-        if (text.Length < 2) return false;
-        if (!double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0) return false;
-        switch (text[^1])
-        {
-            case 's': value = TimeSpan.FromSeconds(n); return true;
-            case 'm': value = TimeSpan.FromMinutes(n); return true;
-            case 'h': value = TimeSpan.FromHours(n); return true;
-            case 'd': value = TimeSpan.FromDays(n); return true;
-            default: return false;
-        }
     }
 }

@@ -58,7 +58,7 @@ public sealed class CheckStep : IStep
                 {
                     if (item is not YamlMappingNode { Children.Count: 1 } entry) { reader.Error(item, $"each rule is one 'kind: value' pair, e.g. not_null: [customer_id] (kinds: {string.Join(", ", RuleKinds)})"); continue; }
                     var (key, value) = entry.Children.Single();
-                    rules.AddRange(ParseRule(reader, ((YamlScalarNode)key).Value ?? "", value, entry));
+                    rules.AddRange(ParseRule(reader, (key as YamlScalarNode)?.Value ?? "", value, entry));
                 }
                 break;
             case var other: reader.Error(other, "'expect' must be a list of rules"); break;
@@ -131,7 +131,8 @@ public sealed class CheckStep : IStep
             case "freshness" when value is YamlMappingNode m:
                 reader.RejectUnknownKeys(m, ["column", "max_age"], "a freshness rule");
                 _ = Column(m);
-                if (reader.Duration(m, "max_age") is null) reader.Error(m, "a freshness rule needs max_age, e.g. 2d");
+                if (YamlNodeReader.Find(m, "max_age") is null) reader.Error(m, "a freshness rule needs max_age, e.g. 2d");
+                else reader.Duration(m, "max_age", Durations.FreshnessMaxAge);
                 yield return new Rule($"freshness({reader.String(m, "column")})", kind, reader.String(m, "column"), null, m);
                 break;
             case "volume" when value is YamlMappingNode m:
@@ -247,7 +248,7 @@ public sealed class CheckStep : IStep
             case "freshness":
             {
                 var column = SqlText.Identifier(rule.Column!);
-                var maxAge = reader.Duration(options, "max_age")!.Value;
+                var maxAge = reader.Duration(options, "max_age", Durations.FreshnessMaxAge)!.Value;
                 // Relative to the end of run.date, so a backfill judges each day by its own date.
                 var asOf = ((DateOnly)context.Parameters[BuiltInParameters.RunDate].Value).AddDays(1).ToDateTime(TimeOnly.MinValue);
                 var newest = await Task.Run(() =>

@@ -71,8 +71,10 @@ public sealed partial class ReadStep : IStep
             schema = [];
             foreach (var (key, value) in schemaMap.Children)
             {
-                if (value is YamlScalarNode { Value: { Length: > 0 } type } && IsTypeName().IsMatch(type))
-                    schema.Add((((YamlScalarNode)key).Value!, type));
+                if (key is not YamlScalarNode { Value: { Length: > 0 } columnName })
+                    reader.Error(key, "schema column names must be single values such as event_id");
+                else if (value is YamlScalarNode { Value: { Length: > 0 } type } && IsTypeName().IsMatch(type))
+                    schema.Add((columnName, type));
                 else reader.Error(value, $"schema type for column '{key}' must be a DuckDB type name such as BIGINT, DOUBLE, VARCHAR, DATE, TIMESTAMP");
             }
         }
