@@ -7,14 +7,17 @@ namespace Millrace.Server.Hosting;
 
 /// <summary>
 /// A SQLite store is single-node: one <c>millrace serve</c> at a time. The server holds an exclusive OS lock on
-/// <c>&lt;store&gt;.serve.lock</c> (next to the database file) while it runs and writes into it who holds it; a second
-/// server on the same store is refused with that holder named. The lock goes with the process (a killed server leaves
-/// a file, not a lock). CLI commands (<c>run</c>, <c>runs</c>, …) do not take it: they may run beside a server.
+/// <c>&lt;store&gt;.serve.lock</c> (next to the database file) while it runs, and writes who holds it into
+/// <c>&lt;store&gt;.serve.owner</c> (a locked file cannot be read by another process); a second server on the same
+/// store is refused with that holder named. The lock goes with the process (a killed server leaves files, not a lock). CLI commands (<c>run</c>, <c>runs</c>, …) do not take it: they may run beside a server.
 /// </summary>
 sealed class StoreLock : IDisposable
 {
     /// <summary>The lock file's name after the database file's.</summary>
     public const string Suffix = ".serve.lock";
+
+    /// <summary>The name of the file that says who holds the lock, after the database file's.</summary>
+    public const string OwnerSuffix = ".serve.owner";
 
     readonly List<FileStream> _held = [];
 
@@ -47,14 +50,12 @@ sealed class StoreLock : IDisposable
         catch (IOException)
         {
             throw new ServerStartException(
-                $"project '{projectId}': another millrace serve already serves its SQLite store {database} ({Holder(path)}). " +
+                $"project '{projectId}': another millrace serve already serves its SQLite store {database} ({Holder(database + OwnerSuffix)}). " +
                 "A SQLite store is single-node: stop that server first, or use a PostgreSQL store to run several nodes (see docs/operations.md)");
         }
         var holder = string.Create(CultureInfo.InvariantCulture, $"node {RunOwner.Self} pid {Environment.ProcessId} started {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z listening on {urls}\n");
-        stream.SetLength(0);
-        stream.Write(Encoding.UTF8.GetBytes(holder));
-        stream.Flush(flushToDisk: true);
         _held.Add(stream);
+        File.WriteAllText(database + OwnerSuffix, holder, Encoding.UTF8);
     }
 
     /// <summary>What the holder wrote into the lock file, when it can be read.</summary>
@@ -62,9 +63,7 @@ sealed class StoreLock : IDisposable
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var text = reader.ReadLine();
+            var text = File.ReadLines(path, Encoding.UTF8).FirstOrDefault();
             return string.IsNullOrWhiteSpace(text) ? "held by another process" : $"held by {text.Trim()}";
         }
         catch (IOException)

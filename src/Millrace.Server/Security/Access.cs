@@ -141,7 +141,7 @@ public sealed class Access : IAsyncDisposable
                 RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
             };
             var due = new List<AuditEntry>();
-            var write = caller is not null || _refusals.Admit(entry, due);
+            var write = caller is not null || _refusals.Admit(entry, refusal?.Reason ?? "", due);
             foreach (var summary in due) await WriteAsync(summary, rethrow: false);
             if (write) await WriteAsync(entry, rethrow: true);
         }

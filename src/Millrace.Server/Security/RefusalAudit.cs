@@ -6,9 +6,10 @@ namespace Millrace.Server.Security;
 /// <summary>
 /// Bounds what calls without a valid token can make the server write. Per project and per window (a minute by
 /// default), the first refused call of each client address is recorded in full; later ones from that address are
-/// counted, and one summary entry per address (<c>refused calls</c>, with the count) closes the window. At most
-/// <see cref="ServerOptions.RefusalAuditClients"/> addresses a window get their own entries; the calls of any further
-/// address go into one summary for the project. So a flood writes at most twice that many entries (plus one) per
+/// counted, and one summary entry per address (<c>refused calls</c>, with the count) closes the window. An address
+/// counts once per reason and token (a revoked token's use is not hidden by an earlier missing token). At most
+/// <see cref="ServerOptions.RefusalAuditClients"/> such sources a window get their own entries; the calls of any further
+/// source go into one summary for the project. So a flood writes at most twice that many entries (plus one) per
 /// project and window, whatever its size, and every refused call is still counted.
 /// </summary>
 sealed class RefusalAudit(TimeSpan window, int clientsPerWindow)
@@ -46,10 +47,10 @@ sealed class RefusalAudit(TimeSpan window, int clientsPerWindow)
     /// True when <paramref name="entry"/> (a refused call without a valid token) is to be written now; otherwise it was
     /// counted for the summary of its window. The summaries of windows that have ended come back in <paramref name="due"/>.
     /// </summary>
-    public bool Admit(AuditEntry entry, List<AuditEntry> due)
+    public bool Admit(AuditEntry entry, string reason, List<AuditEntry> due)
     {
         var project = entry.ProjectId ?? "";
-        var client = entry.RemoteAddress ?? "unknown";
+        var client = $"{entry.RemoteAddress}|{entry.Actor}|{reason}";
         lock (_projects)
         {
             CloseEnded(entry.At, due);
@@ -69,7 +70,7 @@ sealed class RefusalAudit(TimeSpan window, int clientsPerWindow)
                 return true;
             }
             current.Overflow++;
-            if (current.OverflowClients.Count < clientsPerWindow * 50) current.OverflowClients.Add(client);
+            if (current.OverflowClients.Count < clientsPerWindow * 50) current.OverflowClients.Add(entry.RemoteAddress ?? "unknown");
             return false;
         }
     }
@@ -87,8 +88,8 @@ sealed class RefusalAudit(TimeSpan window, int clientsPerWindow)
         foreach (var (project, current) in _projects.Where(p => now == DateTimeOffset.MaxValue || now - p.Value.Start >= Window).ToList())
         {
             _projects.Remove(project);
-            foreach (var (address, client) in current.Clients.Where(c => c.Value.Suppressed > 0))
-                due.Add(Summary(client.First, address, client.Suppressed, current.Start, client.LastAt, client.LastAction));
+            foreach (var client in current.Clients.Values.Where(c => c.Suppressed > 0))
+                due.Add(Summary(client.First, client.First.RemoteAddress ?? "unknown", client.Suppressed, current.Start, client.LastAt, client.LastAction));
             if (current.Overflow > 0)
             {
                 var first = current.Clients.Values.First().First;
