@@ -53,5 +53,6 @@ public sealed class ParameterViewTests : IAsyncLifetime
         Assert.StartsWith("--var cutoff=", example, StringComparison.Ordinal);
         var run = host.Runner.Prepare(new RunRequest("prediction", VarParser.Parse(example), TriggerKind.Api, null));
         Assert.Equal("prediction", run.Target);
+        Assert.StartsWith("--var run.date=", PipelinePages.RunExample([]), StringComparison.Ordinal);
     }
 }

@@ -152,14 +152,14 @@ static class PipelinePages
 
     /// <summary>
     /// The Run field's example: the pipeline's own declared parameters (required ones first, with a value of their
-    /// type; others with their default), then <c>run.date</c>, so that the example is one the pipeline accepts.
+    /// type; others with their default), so that the example is one the pipeline accepts; without any, the built-in
+    /// <c>run.date</c>.
     /// </summary>
     internal static string RunExample(IEnumerable<ParameterDefinition> declared)
     {
-        var words = declared.OrderBy(p => p.Default is null ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal).Take(2)
+        var words = declared.OrderBy(p => p.Default is null ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal).Take(3)
             .Select(p => $"--var {p.Name}={p.Default ?? Example(p.Type)}").ToList();
-        words.Add($"--var run.date={DateTime.UtcNow:yyyy-MM-dd}");
-        return string.Join(' ', words);
+        return words.Count > 0 ? string.Join(' ', words) : $"--var run.date={Example(ParameterType.Date)}";
     }
 
     static string Example(ParameterType type) => type switch
