@@ -34,6 +34,8 @@ public static class MillraceServer
     {
         if (options.ProjectDirectories.Count == 0) throw new ServerStartException("no project to serve: pass --project DIR (or run in a project folder)");
         if (options.MaxConcurrentRuns < 0) throw new ServerStartException("the run limit cannot be negative");
+        if (options.PublicUrl is { } publicUrl && !ServerOptions.IsPublicUrl(publicUrl))
+            throw new ServerStartException($"the public URL {ServerOptions.PublicUrlRule}, got '{publicUrl.OriginalString}'");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(MillraceServer).Assembly.GetName().Name });
         builder.WebHost.UseUrls(options.Urls);
@@ -43,6 +45,7 @@ public static class MillraceServer
         // The engine's log (the runs' lines also go to the store) before the container exists.
         var loggerFactory = LoggerFactory.Create(configureLogging);
         var hosts = new List<ProjectHost>();
+        StoreLock? storeLock = null;
         try
         {
             foreach (var directory in options.ProjectDirectories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
@@ -52,6 +55,7 @@ public static class MillraceServer
                 if (hosts.Count(h => h.Id == host.Id) > 1)
                     throw new ServerStartException($"two projects have the id '{host.Id}' ({hosts.First(h => h.Id == host.Id).Directory} and {directory}); project ids must differ");
             }
+            storeLock = StoreLock.Take(hosts, options.Urls);
         }
         catch (Millrace.Storage.StoreUnavailableException e)
         {
@@ -60,6 +64,7 @@ public static class MillraceServer
         }
         catch
         {
+            storeLock?.Dispose();
             foreach (var host in hosts) await host.DisposeAsync();
             throw;
         }
@@ -68,6 +73,8 @@ public static class MillraceServer
         services.AddSingleton(options);
         services.AddSingleton(_ => new EngineLogging(loggerFactory));
         services.AddSingleton(_ => new ProjectRegistry(hosts));
+        var heldLock = storeLock!;
+        services.AddSingleton(_ => heldLock);
         services.AddSingleton<Access>();
         services.AddSingleton<WebhookNotifier>();
         services.AddSingleton<RunExecutor>();
@@ -123,10 +130,12 @@ public static class MillraceServer
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
     /// <summary>Starts and stops the executor, the scheduler and the webhook loop in the right order.</summary>
-    sealed class MillraceService(RunExecutor executor, PipelineScheduler scheduler, WebhookNotifier notifier, ServerOptions options, EngineLogging engineLogging) : IHostedService
+    sealed class MillraceService(RunExecutor executor, PipelineScheduler scheduler, WebhookNotifier notifier, ServerOptions options, EngineLogging engineLogging,
+        StoreLock storeLock) : IHostedService
     {
-        // Taken so the container creates it, and disposes it with the application.
+        // Taken so the container creates them, and disposes them with the application.
         readonly EngineLogging _engineLogging = engineLogging;
+        readonly StoreLock _storeLock = storeLock;
         bool _schedulerStarted;
 
         public async Task StartAsync(CancellationToken ct)

@@ -57,6 +57,35 @@ public sealed record ServerOptions
     /// <summary>With a shared (PostgreSQL) store: how often the executor looks for runs other nodes queued.</summary>
     public TimeSpan QueuePollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The address clients reach this server at (e.g. <c>https://millrace.example.com</c>, behind a proxy), used in the
+    /// URLs the API answers with (<c>statusUrl</c>). Null: the address the server listens on. Never the request's
+    /// <c>Host</c> header, which the caller chooses.
+    /// </summary>
+    public Uri? PublicUrl { get; init; }
+
+    /// <summary>What <see cref="PublicUrl"/> must be, for error messages.</summary>
+    public const string PublicUrlRule = "must be an absolute http:// or https:// address without a query, such as https://millrace.example.com";
+
+    /// <summary>True when <paramref name="url"/> can be <see cref="PublicUrl"/>.</summary>
+    public static bool IsPublicUrl(Uri url) =>
+        url.IsAbsoluteUri && url.Scheme is "http" or "https" && url.Query.Length == 0 && url.Fragment.Length == 0 && url.UserInfo.Length == 0;
+
+    /// <summary>
+    /// The window of the audit log's bound on calls without a valid token: per project and client address, the first
+    /// refused call of a window is recorded, the others are counted into one summary entry at its end.
+    /// </summary>
+    public TimeSpan RefusalAuditWindow { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Client addresses per project and window whose refused calls get entries of their own; the rest share one summary.</summary>
+    public int RefusalAuditClients { get; init; } = 20;
+
+    /// <summary>Web UI sessions one token may hold; a new sign-in beyond it ends that token's least recently used session.</summary>
+    public int UiSessionsPerToken { get; init; } = 20;
+
+    /// <summary>Web UI sessions one project may hold; a new sign-in beyond it ends that project's least recently used session.</summary>
+    public int UiSessionsPerProject { get; init; } = 1_000;
+
     /// <summary>Logging configuration (console by default when null).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 

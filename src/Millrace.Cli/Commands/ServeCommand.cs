@@ -23,12 +23,13 @@ public static class ServeCommand
         var urls = new Option<string>("--urls") { Description = $"Addresses to listen on, ';'-separated (default {ServerOptions.DefaultUrls}: loopback only).", DefaultValueFactory = _ => ServerOptions.DefaultUrls };
         var maxRuns = new Option<int?>("--max-runs") { Description = "Runs executing at once across projects; more wait in the queue (default: half the cores, at least 1)." };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "How long running runs get to finish on Ctrl-C before they are recorded interrupted (default 20s).", DefaultValueFactory = _ => "20s" };
+        var publicUrl = new Option<string?>("--public-url") { Description = "The address clients reach this server at (e.g. https://millrace.example.com behind a proxy), used in the URLs answers carry (statusUrl); default: the address it listens on." };
         var noScheduler = new Option<bool>("--no-scheduler") { Description = "Do not fire schedules (runs start only through the API)." };
         var heartbeat = new Option<string>("--heartbeat") { Description = "How often this node records in the store that it is alive (default 5s).", DefaultValueFactory = _ => "5s" };
         var nodeTimeout = new Option<string>("--node-timeout") { Description = "A node silent for this long is dead and another node resumes its runs (default 30s).", DefaultValueFactory = _ => "30s" };
         var command = new Command("serve", "Serve projects: REST API (/api/v1), Sparkflows-compatible POST /executePipeline, schedules and the run queue.");
         command.Arguments.Add(projects);
-        foreach (var option in new Option[] { projectFolders, urls, maxRuns, shutdown, noScheduler, heartbeat, nodeTimeout }) command.Options.Add(option);
+        foreach (var option in new Option[] { projectFolders, urls, publicUrl, maxRuns, shutdown, noScheduler, heartbeat, nodeTimeout }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             var shutdownTimeout = Duration(parse, shutdown, Durations.ShutdownTimeout);
@@ -49,6 +50,7 @@ public static class ServeCommand
             {
                 ProjectDirectories = directories,
                 Urls = parse.GetValue(urls)!,
+                PublicUrl = PublicUrl(parse.GetValue(publicUrl)),
                 MaxConcurrentRuns = parse.GetValue(maxRuns) ?? Math.Max(1, Environment.ProcessorCount / 2),
                 ShutdownTimeout = shutdownTimeout,
                 HeartbeatInterval = heartbeatInterval,
@@ -62,6 +64,11 @@ public static class ServeCommand
         }));
         return command;
     }
+
+    static Uri? PublicUrl(string? text) =>
+        text is null ? null
+        : Uri.TryCreate(text, UriKind.Absolute, out var uri) && ServerOptions.IsPublicUrl(uri) ? uri
+        : throw new CliException($"--public-url {ServerOptions.PublicUrlRule}, got '{text}'", CliApp.UsageError);
 
     static TimeSpan Duration(ParseResult parse, Option<string> option, DurationBounds bounds) => CliContext.Duration(option.Name, parse.GetValue(option)!, bounds);
 

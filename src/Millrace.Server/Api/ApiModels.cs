@@ -38,7 +38,14 @@ public sealed record RunAccepted(string RunId, string ProjectId, string Pipeline
 
 public sealed record ProjectView(string Id, string Name, string? Description, string Lake, string DefinitionsHash, int Pipelines, int Workflows, string Url);
 
-public sealed record ParameterView(string Name, string Type, string? Default, bool Required, string? Description);
+/// <summary>A declared parameter of a pipeline or workflow.</summary>
+/// <param name="Name">The name to pass, as <c>--var NAME=VALUE</c> or in <c>parameters</c>.</param>
+/// <param name="Type">string, int, double, bool, date or timestamp.</param>
+/// <param name="Default">The value when none is passed (null: required).</param>
+/// <param name="Required">True when it has no default.</param>
+/// <param name="Description">What it means, from the definition.</param>
+/// <param name="DeclaredIn">Where it is declared: <c>project</c>, <c>pipeline</c> or <c>workflow NAME</c> (a later declaration of a name wins, in that order).</param>
+public sealed record ParameterView(string Name, string Type, string? Default, bool Required, string? Description, string DeclaredIn);
 
 public sealed record ScheduleView(string Cron, string Timezone, int CatchUp);
 
@@ -115,16 +122,30 @@ static class Views
         run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), run.RunKey, run.ParentRunId, run.CreatedAt, run.StartedAt, run.EndedAt,
         run.Duration?.TotalSeconds, run.Error, RunUrl(run.ProjectId, run.Id));
 
-    public static IReadOnlyList<ParameterView> Parameters(IReadOnlyDictionary<string, ParameterDefinition> parameters) =>
-        parameters.Values.OrderBy(p => p.Name, StringComparer.Ordinal)
-            .Select(p => new ParameterView(p.Name, Lower(p.Type), p.Default, p.Required, p.Description)).ToList();
+    /// <summary>
+    /// The parameters a run of a pipeline or workflow takes: the project's, then its workflows', then the pipeline's (a
+    /// later declaration of the same name wins, as when a run binds them).
+    /// </summary>
+    public static IReadOnlyList<ParameterView> Parameters(ProjectDefinition project, IEnumerable<WorkflowDefinition> workflows, PipelineDefinition? pipeline)
+    {
+        var declared = new Dictionary<string, ParameterView>(StringComparer.Ordinal);
+        void Add(IReadOnlyDictionary<string, ParameterDefinition> parameters, string where)
+        {
+            foreach (var p in parameters.Values) declared[p.Name] = new ParameterView(p.Name, Lower(p.Type), p.Default, p.Required, p.Description, where);
+        }
+        Add(project.Parameters, "project");
+        foreach (var workflow in workflows) Add(workflow.Parameters, $"workflow {workflow.Name}");
+        if (pipeline is not null) Add(pipeline.Parameters, "pipeline");
+        return declared.Values.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+    }
 
-    public static PipelineView Pipeline(PipelineDefinition p) => new(p.Name, p.Description, p.Workflows, Parameters(p.Parameters),
+    public static PipelineView Pipeline(ProjectDefinition project, PipelineDefinition p) => new(p.Name, p.Description, p.Workflows,
+        Parameters(project, p.Workflows.Select(w => project.Workflows.GetValueOrDefault(w)).OfType<WorkflowDefinition>(), p),
         p.Schedule is { } s ? new ScheduleView(s.Cron, s.Timezone, s.CatchUp) : null, p.Concurrency.MaxActive, Lower(p.Concurrency.OnOverlap),
         p.Retries.Attempts, p.Retries.Backoff.TotalSeconds, p.Timeout?.TotalSeconds, p.Notify.Select(n => new NotifyView(n.Url, n.Events)).ToList(),
         p.Location.File);
 
-    public static WorkflowView Workflow(WorkflowDefinition w) => new(w.Name, w.Description, w.MaxParallel, Parameters(w.Parameters),
+    public static WorkflowView Workflow(ProjectDefinition project, WorkflowDefinition w) => new(w.Name, w.Description, w.MaxParallel, Parameters(project, [w], null),
         w.Steps.Select(s => new StepView(s.Id, s.Type, s.Inputs, Millrace.Definitions.YamlNodeReader.Find(s.Options, "description") is YamlDotNet.RepresentationModel.YamlScalarNode d ? d.Value : null)).ToList(),
         w.Location.File);
 

@@ -31,10 +31,14 @@ public static class ProjectEndpoints
             .Produces<ProjectView>().ProducesProblem(422);
 
         var pipelines = project.MapGroup("/pipelines").WithTags("Pipelines");
-        pipelines.MapGet("", (HttpContext http) => TypedResults.Ok(Access.CallerOf(http).Host.Definition.Pipelines.Values.OrderBy(p => p.Name, StringComparer.Ordinal).Select(Views.Pipeline).ToList()))
+        pipelines.MapGet("", (HttpContext http) =>
+            {
+                var project = Access.CallerOf(http).Host.Definition;
+                return TypedResults.Ok(project.Pipelines.Values.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => Views.Pipeline(project, p)).ToList());
+            })
             .RequireRole(TokenRole.Viewer).WithSummary("List pipelines").Produces<List<PipelineView>>();
         pipelines.MapGet("/{name}", (HttpContext http, string name) => Access.CallerOf(http).Host is var host && host.Definition.Pipelines.TryGetValue(name, out var p)
-                ? TypedResults.Ok(new PipelineDefinitionView(Views.Pipeline(p), Source(host, p.Location.File)))
+                ? TypedResults.Ok(new PipelineDefinitionView(Views.Pipeline(host.Definition, p), Source(host, p.Location.File)))
                 : NoPipeline(host, name))
             .RequireRole(TokenRole.Viewer).WithSummary("A pipeline's definition").Produces<PipelineDefinitionView>().ProducesProblem(404);
         pipelines.MapGet("/{name}/validate", (HttpContext http, string name) => Access.CallerOf(http).Host is var host && host.Definition.Pipelines.TryGetValue(name, out var p)
@@ -46,10 +50,14 @@ public static class ProjectEndpoints
             .Accepts<StartRunBody>("application/json").Produces<RunAccepted>(202).ProducesProblem(400).ProducesProblem(404);
 
         var workflows = project.MapGroup("/workflows").WithTags("Workflows");
-        workflows.MapGet("", (HttpContext http) => TypedResults.Ok(Access.CallerOf(http).Host.Definition.Workflows.Values.OrderBy(w => w.Name, StringComparer.Ordinal).Select(Views.Workflow).ToList()))
+        workflows.MapGet("", (HttpContext http) =>
+            {
+                var project = Access.CallerOf(http).Host.Definition;
+                return TypedResults.Ok(project.Workflows.Values.OrderBy(w => w.Name, StringComparer.Ordinal).Select(w => Views.Workflow(project, w)).ToList());
+            })
             .RequireRole(TokenRole.Viewer).WithSummary("List workflows").Produces<List<WorkflowView>>();
         workflows.MapGet("/{name}", (HttpContext http, string name) => Access.CallerOf(http).Host is var host && host.Definition.Workflows.TryGetValue(name, out var w)
-                ? TypedResults.Ok(new WorkflowDefinitionView(Views.Workflow(w), Source(host, w.Location.File)))
+                ? TypedResults.Ok(new WorkflowDefinitionView(Views.Workflow(host.Definition, w), Source(host, w.Location.File)))
                 : NoWorkflow(host, name))
             .RequireRole(TokenRole.Viewer).WithSummary("A workflow's definition").Produces<WorkflowDefinitionView>().ProducesProblem(404);
         workflows.MapGet("/{name}/validate", (HttpContext http, string name) => Access.CallerOf(http).Host is var host && host.Definition.Workflows.TryGetValue(name, out var w)

@@ -98,7 +98,7 @@ public static class SparkflowsEndpoints
     internal static RunAccepted Accepted(HttpContext http, SubmitResult result)
     {
         var run = result.Run;
-        var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}";
+        var baseUrl = PublicAddress.Of(http);
         var url = Views.RunUrl(run.ProjectId, run.Id);
         return new RunAccepted(run.Id, run.ProjectId, run.Target, Views.Lower(run.Status), baseUrl + url, baseUrl + url + "/logs", result.Duplicate,
             run.Status == RunStatus.Skipped ? run.Error : null);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,15 +21,32 @@ public sealed record Caller(ApiToken Token, ProjectHost Host)
 /// Token checks and the audit log. A token comes in the <c>token</c> header (as Sparkflows sends it) or as
 /// <c>Authorization: Bearer</c>. Missing, malformed, unknown, wrong, revoked or expired tokens get 401; a valid token for
 /// another project, or whose role does not allow the call, gets 403. Every call that changes state is recorded in the
-/// audit log of its project, allowed or not: who, what, on what, when and how it ended.
+/// audit log of its project, allowed or not: who, what, on what, when and how it ended; so is every read that presented
+/// a token that did not pass. What calls without a valid token write is bounded (<see cref="RefusalAudit"/>).
 /// </summary>
-public sealed class Access(ProjectRegistry projects, ILogger<Access> logger)
+public sealed class Access : IAsyncDisposable
 {
     const string CallerKey = "millrace.caller";
     const string AuditTargetKey = "millrace.audit.target";
     const string AuditDetailsKey = "millrace.audit.details";
     const string UserNameKey = "millrace.audit.user";
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    const string RefusalKey = "millrace.audit.refusal";
+
+    readonly ProjectRegistry _projects;
+    readonly ILogger<Access> _logger;
+    readonly RefusalAudit _refusals;
+    readonly Timer _flush;
+
+    /// <summary>Why a call without a valid token was refused, and which token it presented (when its id is known).</summary>
+    sealed record Refusal(string Reason, ProjectHost? TokenHome, string? Actor);
+
+    public Access(ProjectRegistry projects, ServerOptions options, ILogger<Access> logger)
+    {
+        _projects = projects;
+        _logger = logger;
+        _refusals = new RefusalAudit(options.RefusalAuditWindow, Math.Max(1, options.RefusalAuditClients));
+        _flush = new Timer(_ => _ = FlushAsync(all: false), null, options.RefusalAuditWindow, options.RefusalAuditWindow);
+    }
 
     /// <summary>The caller of an endpoint that passed <see cref="AccessEndpointExtensions.RequireRole{TBuilder}"/>.</summary>
     public static Caller CallerOf(HttpContext http) => (Caller)http.Items[CallerKey]!;
@@ -43,26 +59,39 @@ public sealed class Access(ProjectRegistry projects, ILogger<Access> logger)
         if (userName is not null) http.Items[UserNameKey] = userName;
     }
 
-    /// <summary>Checks the token for a call on <paramref name="projectId"/> (or the token's own project when null).</summary>
+    /// <summary>
+    /// Checks the token for a call on <paramref name="projectId"/> (or the token's own project when null). A read
+    /// (GET, HEAD) that presented a token which did not pass is audited here; state-changing calls are audited by
+    /// their caller (<see cref="AuditAsync"/>) with the answer's status.
+    /// </summary>
     public async Task<(Caller? Caller, IResult? Problem)> AuthorizeAsync(HttpContext http, string? projectId, TokenRole needed, CancellationToken ct)
+    {
+        var (caller, problem) = await CheckAsync(http, projectId, needed, ct);
+        if (caller is null && http.Items[RefusalKey] is Refusal { Reason: not "missing token" } && IsRead(http))
+            await AuditAsync(http, projectId, StatusCodes.Status401Unauthorized);
+        return (caller, problem);
+    }
+
+    async Task<(Caller? Caller, IResult? Problem)> CheckAsync(HttpContext http, string? projectId, TokenRole needed, CancellationToken ct)
     {
         var text = TokenText(http.Request);
         if (text is null)
-            return (null, Unauthorized(http, "missing token: send it as the header 'token: <TOKEN>' or 'Authorization: Bearer <TOKEN>' (create one with 'millrace token create --role runner')"));
+            return Refuse(http, "missing token", null, null, "missing token: send it as the header 'token: <TOKEN>' or 'Authorization: Bearer <TOKEN>' (create one with 'millrace token create --role runner')");
         if (!ApiTokens.TryParse(text, out var id, out var secret))
-            return (null, Unauthorized(http, "malformed token: a Millrace token looks like mr_<16 hex digits>_<secret>"));
-        var found = await projects.FindTokenAsync(id, ct);
+            return Refuse(http, "malformed token", null, null, "malformed token: a Millrace token looks like mr_<16 hex digits>_<secret>");
+        var found = await _projects.FindTokenAsync(id, ct);
         if (found is not { } home || !ApiTokens.Verify(home.Token, secret))
-            return (null, Unauthorized(http, "invalid token: no token with that id and secret (see 'millrace token list')"));
+            return Refuse(http, found is null ? "unknown token" : $"wrong secret for token {id}", found?.Host, null, "invalid token: no token with that id and secret (see 'millrace token list')");
         var token = home.Token;
-        if (token.RevokedAt is not null) return (null, Unauthorized(http, $"token {token.Id} was revoked on {token.RevokedAt:yyyy-MM-dd HH:mm}Z"));
-        if (token.ExpiresAt is { } expires && expires <= DateTimeOffset.UtcNow) return (null, Unauthorized(http, $"token {token.Id} expired on {expires:yyyy-MM-dd HH:mm}Z"));
+        var actor = new Caller(token, home.Host).Actor;
+        if (token.RevokedAt is not null) return Refuse(http, "revoked token", home.Host, actor, $"token {token.Id} was revoked on {token.RevokedAt:yyyy-MM-dd HH:mm}Z");
+        if (token.ExpiresAt is { } expires && expires <= DateTimeOffset.UtcNow) return Refuse(http, "expired token", home.Host, actor, $"token {token.Id} expired on {expires:yyyy-MM-dd HH:mm}Z");
         var caller = new Caller(token, home.Host);
         http.Items[CallerKey] = caller;
         Touch(home.Host, token);
 
-        var host = projectId is null ? home.Host : projects.Find(projectId);
-        if (host is null) return (caller, Problems.NotFound($"no project '{projectId}' on this server (projects: {projects.Names})"));
+        var host = projectId is null ? home.Host : _projects.Find(projectId);
+        if (host is null) return (caller, Problems.NotFound($"no project '{RefusalAudit.Bound(projectId)}' on this server (projects: {_projects.Names})"));
         if (host.Id != token.ProjectId)
             return (caller, Problems.Forbidden($"token {token.Id} is for project '{token.ProjectId}', not '{host.Id}'"));
         if (token.Role < needed)
@@ -71,35 +100,81 @@ public sealed class Access(ProjectRegistry projects, ILogger<Access> logger)
         return (caller, null);
     }
 
-    /// <summary>Writes the audit entry of a state-changing call to the store of the project it named (or the caller's).</summary>
+    static (Caller?, IResult?) Refuse(HttpContext http, string reason, ProjectHost? tokenHome, string? actor, string detail)
+    {
+        http.Items[RefusalKey] = new Refusal(reason, tokenHome, actor);
+        return (null, Unauthorized(http, detail));
+    }
+
+    /// <summary>
+    /// Writes the audit entry of a call to the store of the project it named, else of the caller's (or presented
+    /// token's) project, else, for a call without a valid token that names no project (a UI sign-in), of every hosted
+    /// project. A call naming a project this server does not host without a valid token is not recorded. Calls without a
+    /// valid token go through <see cref="RefusalAudit"/>; every recorded text is bounded.
+    /// </summary>
     public async Task AuditAsync(HttpContext http, string? projectId, int outcome)
     {
         var caller = http.Items[CallerKey] as Caller;
-        var host = (projectId is null ? null : projects.Find(projectId)) ?? caller?.Host;
-        if (host is null) return; // no project to record it in: an unknown project and no valid token
+        var refusal = caller is null ? http.Items[RefusalKey] as Refusal : null;
+        var named = projectId is null ? null : _projects.Find(projectId);
+        IReadOnlyList<ProjectHost> hosts = named is not null ? [named]
+            : projectId is not null && caller is null ? []
+            : caller is not null ? [caller.Host]
+            : refusal?.TokenHome is { } home ? [home]
+            : _projects.All;
         var endpoint = http.GetEndpoint() as RouteEndpoint;
-        var entry = new AuditEntry
+        object? details = http.Items[AuditDetailsKey];
+        if (refusal is not null)
+            details = details is null ? new { refused = refusal.Reason } : new { refused = refusal.Reason, call = details };
+        foreach (var host in hosts)
         {
-            At = DateTimeOffset.UtcNow,
-            ProjectId = host.Id,
-            Actor = caller?.Actor ?? "anonymous",
-            UserName = http.Items[UserNameKey] as string,
-            Action = $"{http.Request.Method} {endpoint?.RoutePattern.RawText ?? http.Request.Path}",
-            Target = http.Items[AuditTargetKey] as string ?? Target(http),
-            Outcome = outcome,
-            DetailsJson = http.Items[AuditDetailsKey] is { } details ? JsonSerializer.Serialize(details, Json) : null,
-            RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
-        };
+            var entry = new AuditEntry
+            {
+                At = DateTimeOffset.UtcNow,
+                ProjectId = host.Id,
+                Actor = RefusalAudit.Bound(caller?.Actor ?? refusal?.Actor ?? "anonymous")!,
+                UserName = RefusalAudit.Bound(http.Items[UserNameKey] as string),
+                Action = RefusalAudit.Bound($"{http.Request.Method} {endpoint?.RoutePattern.RawText ?? http.Request.Path}")!,
+                Target = RefusalAudit.Bound(http.Items[AuditTargetKey] as string ?? Target(http)),
+                Outcome = outcome,
+                DetailsJson = RefusalAudit.Details(details),
+                RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
+            };
+            var due = new List<AuditEntry>();
+            var write = caller is not null || _refusals.Admit(entry, refusal?.Reason ?? "", due);
+            foreach (var summary in due) await WriteAsync(summary, rethrow: false);
+            if (write) await WriteAsync(entry, rethrow: true);
+        }
+    }
+
+    /// <summary>Writes the summaries of refused calls whose window has ended (all of them when stopping).</summary>
+    async Task FlushAsync(bool all)
+    {
+        foreach (var summary in _refusals.TakeDue(DateTimeOffset.UtcNow, all)) await WriteAsync(summary, rethrow: false);
+    }
+
+    async Task WriteAsync(AuditEntry entry, bool rethrow)
+    {
+        if (entry.ProjectId is not { } id || _projects.Find(id) is not { } host) return;
         try
         {
             await host.Store.AddAuditAsync(entry, CancellationToken.None);
         }
         catch (Exception e)
         {
-            logger.LogError(e, "could not write the audit entry {Action} by {Actor}", entry.Action, entry.Actor);
-            throw;
+            _logger.LogError(e, "could not write the audit entry {Action} by {Actor}", entry.Action, entry.Actor);
+            if (rethrow) throw;
         }
     }
+
+    /// <summary>Stops the summary timer and writes the summaries still open.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _flush.DisposeAsync();
+        await FlushAsync(all: true);
+    }
+
+    static bool IsRead(HttpContext http) => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
 
     static string? Target(HttpContext http)
     {
@@ -139,7 +214,7 @@ public sealed class Access(ProjectRegistry projects, ILogger<Access> logger)
         _ = Task.Run(async () =>
         {
             try { await host.Store.TouchTokenAsync(token.Id, now, CancellationToken.None); }
-            catch (Exception e) { logger.LogWarning(e, "could not record the last use of token {Token}", token.Id); }
+            catch (Exception e) { _logger.LogWarning(e, "could not record the last use of token {Token}", token.Id); }
         });
     }
 }

@@ -64,7 +64,7 @@ static class PipelinePages
                 <form method="post" action="{UiUrls.Pipeline(host.Id, name)}/run" class="bar">
                   {request.CsrfField}
                   <label><span>Parameters: <code>--var NAME=VALUE</code>, as executePipeline takes them (empty: the defaults)</span>
-                    <input type="text" name="workflowParameters" class="wide" placeholder="--var region=north --var run.date=2026-01-31" spellcheck="false"></label>
+                    <input type="text" name="workflowParameters" class="wide" placeholder="{RunExample(host.Runner.DeclaredParameters(name).Values)}" spellcheck="false"></label>
                   <button type="submit" name="run">Run {name}</button>
                 </form>
                 """)
@@ -149,4 +149,26 @@ static class PipelinePages
 
     internal static UiPage NotFound(string message, string projectId) =>
         new("Not found", Html.Of($"<h1>Not found</h1><p class=\"error-text\">{message}</p><p><a href=\"{UiUrls.Project(projectId)}/\">Back to the project</a></p>"), StatusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>
+    /// The Run field's example: the pipeline's own declared parameters (required ones first, with a value of their
+    /// type; others with their default), so that the example is one the pipeline accepts; without any, the built-in
+    /// <c>run.date</c>.
+    /// </summary>
+    internal static string RunExample(IEnumerable<ParameterDefinition> declared)
+    {
+        var words = declared.OrderBy(p => p.Default is null ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal).Take(3)
+            .Select(p => $"--var {p.Name}={p.Default ?? Example(p.Type)}").ToList();
+        return words.Count > 0 ? string.Join(' ', words) : $"--var run.date={Example(ParameterType.Date)}";
+    }
+
+    static string Example(ParameterType type) => type switch
+    {
+        ParameterType.Int => "1",
+        ParameterType.Double => "0.5",
+        ParameterType.Bool => "true",
+        ParameterType.Date => DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        ParameterType.Timestamp => DateTime.UtcNow.ToString("yyyy-MM-ddT00:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+        _ => "VALUE",
+    };
 }

@@ -21,7 +21,8 @@ public static class UiEndpoints
     /// <summary>Maps the UI's pages and actions, and <c>/</c> to the UI.</summary>
     public static void Map(WebApplication app)
     {
-        var ui = new UiHandlers(new UiSessions());
+        var options = app.Services.GetRequiredService<ServerOptions>();
+        var ui = new UiHandlers(new UiSessions(options.UiSessionsPerToken, options.UiSessionsPerProject));
         app.MapGet("/", () => Results.Redirect(UiUrls.Root + "/")).ExcludeFromDescription();
         app.MapGet("/favicon.ico", () => Results.Text(Icon, "image/svg+xml")).ExcludeFromDescription();
         var root = app.MapGroup(UiUrls.Root).ExcludeFromDescription();
@@ -130,12 +131,14 @@ sealed class UiHandlers(UiSessions sessions)
         if (problem is not null)
         {
             var (status, detail) = Describe(problem);
+            Access.Audit(http, "web UI sign-in", new { via = "web UI" });
+            await access.AuditAsync(http, null, status);
             return LoginPage(http, detail, next, status);
         }
-        sessions.Forget(sessions.Find(http));
-        var session = sessions.Start(http, token);
-        http.Response.Cookies.Delete(UiSessions.LoginCookieName, new CookieOptions { Path = UiUrls.Root });
         var caller = Access.CallerOf(http);
+        sessions.Forget(sessions.Find(http));
+        var session = sessions.Start(http, token, caller.Token.Id, caller.Host.Id);
+        http.Response.Cookies.Delete(UiSessions.LoginCookieName, new CookieOptions { Path = UiUrls.Root });
         Access.Audit(http, "web UI session", new { via = "web UI" });
         await access.AuditAsync(http, null, StatusCodes.Status200OK);
         session.Flash($"Signed in to {caller.Host.Definition.Name} as {UiLayout.Role(caller.Token.Role)}.");

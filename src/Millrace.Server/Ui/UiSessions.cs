@@ -9,7 +9,7 @@ namespace Millrace.Server.Ui;
 /// A signed-in browser: the API token it presented (kept on the server, never in the cookie), the per-session CSRF
 /// value every form carries, and a message for the next page.
 /// </summary>
-sealed class UiSession(string id, string tokenText, DateTimeOffset now)
+sealed class UiSession(string id, string tokenText, string tokenId, string projectId, DateTimeOffset now)
 {
     UiFlash? _flash;
     long _lastSeenTicks = now.UtcTicks;
@@ -17,6 +17,9 @@ sealed class UiSession(string id, string tokenText, DateTimeOffset now)
     public string Id { get; } = id;
     /// <summary>The token as presented at sign-in; checked again on every request, as the API checks it.</summary>
     public string TokenText { get; } = tokenText;
+    /// <summary>The token's public id and project: what the per-token and per-project session limits count by.</summary>
+    public string TokenId { get; } = tokenId;
+    public string ProjectId { get; } = projectId;
     /// <summary>The value each form posts back in <see cref="UiSessions.CsrfField"/>.</summary>
     public string Csrf { get; } = UiSessions.NewSecret();
     public DateTimeOffset CreatedAt { get; } = now;
@@ -36,9 +39,11 @@ sealed class UiSession(string id, string tokenText, DateTimeOffset now)
 /// <summary>
 /// The UI's sessions, in memory (a restart signs everybody out). The cookie holds only a random session id and is
 /// HttpOnly and SameSite=Strict (Secure over HTTPS, also behind a proxy that says so in X-Forwarded-Proto); sessions end after <see cref="IdleTimeout"/> without a request,
-/// after <see cref="MaxAge"/>, on sign-out, or as soon as their token stops being valid.
+/// after <see cref="MaxAge"/>, on sign-out, or as soon as their token stops being valid. A token holds at most
+/// <c>perToken</c> sessions and a project at most <c>perProject</c>: a sign-in beyond either limit ends the least recently
+/// used session of that token or project, never another project's, so sign-ins cannot push anyone else out.
 /// </summary>
-sealed class UiSessions
+sealed class UiSessions(int perToken, int perProject)
 {
     public const string CookieName = "millrace_ui";
     /// <summary>The sign-in form's own CSRF value (double submit: a cookie and the same value in the form).</summary>
@@ -48,8 +53,6 @@ sealed class UiSessions
 
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(12);
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
-    const int MaxSessions = 10_000;
-
     readonly ConcurrentDictionary<string, UiSession> _sessions = new(StringComparer.Ordinal);
 
     /// <summary>The session of the request's cookie, when there is a live one.</summary>
@@ -58,7 +61,7 @@ sealed class UiSessions
         var id = http.Request.Cookies[CookieName];
         if (string.IsNullOrEmpty(id) || !_sessions.TryGetValue(id, out var session)) return null;
         var now = DateTimeOffset.UtcNow;
-        if (now - session.LastSeen > IdleTimeout || now - session.CreatedAt > MaxAge)
+        if (Ended(session, now))
         {
             _sessions.TryRemove(id, out _);
             return null;
@@ -68,15 +71,34 @@ sealed class UiSessions
     }
 
     /// <summary>Starts a session for a token that was just checked, and sets its cookie (a new id at every sign-in).</summary>
-    public UiSession Start(HttpContext http, string tokenText)
+    public UiSession Start(HttpContext http, string tokenText, string tokenId, string projectId)
     {
         var now = DateTimeOffset.UtcNow;
-        if (_sessions.Count >= MaxSessions) Prune(now);
-        var session = new UiSession(NewSecret(), tokenText, now);
-        _sessions[session.Id] = session;
+        var session = new UiSession(NewSecret(), tokenText, tokenId, projectId, now);
+        lock (_sessions)
+        {
+            var project = _sessions.Values.Where(s => s.ProjectId == projectId).ToList();
+            foreach (var ended in project.Where(s => Ended(s, now))) _sessions.TryRemove(ended.Id, out _);
+            project.RemoveAll(s => Ended(s, now));
+            var token = project.Where(s => s.TokenId == tokenId).ToList();
+            foreach (var stale in token.OrderBy(s => s.LastSeen).Take(token.Count - perToken + 1)) Evict(stale, project);
+            foreach (var stale in project.OrderBy(s => s.LastSeen).Take(project.Count - perProject + 1).ToList()) Evict(stale, project);
+            _sessions[session.Id] = session;
+        }
         http.Response.Cookies.Append(CookieName, session.Id, Cookie(http, MaxAge));
         return session;
     }
+
+    void Evict(UiSession session, List<UiSession> project)
+    {
+        _sessions.TryRemove(session.Id, out _);
+        project.Remove(session);
+    }
+
+    /// <summary>The live sessions (for tests and limits).</summary>
+    public int Count => _sessions.Count;
+
+    static bool Ended(UiSession session, DateTimeOffset now) => now - session.LastSeen > IdleTimeout || now - session.CreatedAt > MaxAge;
 
     /// <summary>Ends a session (a new one replaces its cookie).</summary>
     public void Forget(UiSession? session)
@@ -129,13 +151,4 @@ sealed class UiSessions
         MaxAge = maxAge,
         IsEssential = true,
     };
-
-    void Prune(DateTimeOffset now)
-    {
-        foreach (var (id, session) in _sessions)
-            if (now - session.LastSeen > IdleTimeout || now - session.CreatedAt > MaxAge) _sessions.TryRemove(id, out _);
-        // Still full: drop the least recently used tenth rather than refuse sign-ins.
-        if (_sessions.Count >= MaxSessions)
-            foreach (var stale in _sessions.Values.OrderBy(s => s.LastSeen).Take(MaxSessions / 10).ToList()) _sessions.TryRemove(stale.Id, out _);
-    }
 }
