@@ -117,7 +117,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         var (pause, _) = await runner.PostAsync("/api/v1/projects/churn/schedules/prediction/pause", "");
         Assert.Equal(HttpStatusCode.Forbidden, pause.StatusCode);
         var (audit, _) = await runner.PostAsync(Execute, Body);
-        Assert.Equal(HttpStatusCode.Accepted, audit.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await runner.GetAsync("/api/v1/projects/churn/audit")).StatusCode);
     }
 }

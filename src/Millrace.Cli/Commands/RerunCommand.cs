@@ -11,13 +11,13 @@ public static class RerunCommand
 {
     public static Command CreateRerun(CliContext context) =>
         Create(context, "rerun", "Run a run's pipeline or workflow again with its original parameters and run date.",
-            (runner, id, observer, ct) => runner.RerunAsync(id, observer, ct));
+            async (runner, id, observer, ct) => (await runner.RerunAsync(id, observer, ct), false));
 
     public static Command CreateRetry(CliContext context) =>
         Create(context, "retry", "Resume a failed or cancelled run: keeps what its committed workflows did and starts at the one that failed.",
             (runner, id, observer, ct) => runner.RetryAsync(id, observer, ct));
 
-    static Command Create(CliContext context, string name, string description, Func<Runner, string, IRunObserver, CancellationToken, Task<Run>> action)
+    static Command Create(CliContext context, string name, string description, Func<Runner, string, IRunObserver, CancellationToken, Task<(Run Run, bool AlreadyRetried)>> action)
     {
         var runId = new Argument<string>("run-id") { Description = "The run (see 'millrace runs')." };
         var command = new Command(name, description);
@@ -29,15 +29,23 @@ public static class RerunCommand
             using var logging = context.Logging(parse);
             var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
             Run run;
+            bool alreadyRetried;
             try
             {
-                run = await action(runner, parse.GetValue(runId)!, new ConsoleRunObserver(context.Output, null), ct);
+                (run, alreadyRetried) = await action(runner, parse.GetValue(runId)!, new ConsoleRunObserver(context.Output, null), ct);
             }
             catch (RunRequestException e)
             {
                 throw new CliException(e.Message, CliApp.UsageError);
             }
             var console = Terminal.For(context);
+            if (alreadyRetried)
+            {
+                // A run is resumed once: the earlier retry is the answer, and nothing ran now.
+                console.MarkupLine($"run {Markup.Escape(parse.GetValue(runId)!)} was already retried as run [bold]{run.Id}[/] ({Terminal.StatusMarkup(run.Status)}); nothing ran now" +
+                    (run.Status is RunStatus.Failed or RunStatus.Cancelled ? $". To resume again, retry that run: millrace retry {run.Id}" : ""));
+                return run.Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Skipped ? CliApp.Failure : CliApp.Success;
+            }
             console.MarkupLine($"run [bold]{run.Id}[/] ({name} of {Markup.Escape(run.ParentRunId ?? "")}) {Terminal.StatusMarkup(run.Status)} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + Markup.Escape(run.Error))}");
             return run.Status switch { RunStatus.Succeeded => CliApp.Success, RunStatus.Cancelled => CliApp.Cancelled, _ => CliApp.Failure };
         }));

@@ -36,6 +36,27 @@ public sealed record BackfillBody(string From, string To, IReadOnlyDictionary<st
 /// <param name="Error">Why the run was skipped, when it was.</param>
 public sealed record RunAccepted(string RunId, string ProjectId, string PipelineName, string Status, string StatusUrl, string LogsUrl, bool Duplicate, string? Error);
 
+/// <summary>
+/// The answer of <c>POST /executePipeline</c> (HTTP 200): the run id under the names Sparkflows clients read, then the
+/// fields of <see cref="RunAccepted"/>.
+/// </summary>
+/// <param name="Id">The run id (Sparkflows: the pipeline execution's <c>id</c>).</param>
+/// <param name="ExecutionId">The run id again (the name Sparkflows scripts give the execution id).</param>
+/// <param name="RunId">The run id (Millrace's name).</param>
+/// <param name="ProjectId">The project.</param>
+/// <param name="PipelineName">The pipeline the run runs.</param>
+/// <param name="Status">queued, or skipped (overlap policy), or the status of the earlier run a repeated key named.</param>
+/// <param name="StatusUrl">GET it (with the token) for the run's status, steps and error.</param>
+/// <param name="LogsUrl">GET it for the run's log lines.</param>
+/// <param name="Duplicate">True when the run key named an earlier run: nothing new was started.</param>
+/// <param name="Error">Why the run was skipped, when it was.</param>
+public sealed record ExecutePipelineAccepted(string Id, string ExecutionId, string RunId, string ProjectId, string PipelineName, string Status,
+    string StatusUrl, string LogsUrl, bool Duplicate, string? Error)
+{
+    public static ExecutePipelineAccepted From(RunAccepted run) =>
+        new(run.RunId, run.RunId, run.RunId, run.ProjectId, run.PipelineName, run.Status, run.StatusUrl, run.LogsUrl, run.Duplicate, run.Error);
+}
+
 public sealed record ProjectView(string Id, string Name, string? Description, string Lake, string DefinitionsHash, int Pipelines, int Workflows, string Url);
 
 /// <summary>A declared parameter of a pipeline or workflow.</summary>

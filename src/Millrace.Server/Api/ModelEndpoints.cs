@@ -44,6 +44,9 @@ public static class ModelEndpoints
     /// <summary>Most rows one online call may score.</summary>
     public const int MaxRows = 10_000;
 
+    /// <summary>The largest scoring body read (MaxRows rows of a wide model fit well within it).</summary>
+    public const int MaxBodyBytes = 16 << 20;
+
     public static void Map(RouteGroupBuilder api)
     {
         var models = api.MapGroup("/projects/{projectId}/models").WithTags("Models");
@@ -63,19 +66,9 @@ public static class ModelEndpoints
                     : TypedResults.Ok(await ModelAsync(store, name, http.RequestAborted));
             })
             .RequireRole(TokenRole.Viewer).WithSummary("A model's versions with metrics, its aliases and their history").Produces<ModelView>().ProducesProblem(404);
-        models.MapPost("/{name}/promote", async (HttpContext http, string name, PromoteBody body) =>
-            {
-                var caller = Access.CallerOf(http);
-                var alias = body.Alias ?? ModelRegistry.Champion;
-                Access.Audit(http, $"model {name}@{alias}", new { version = body.Version, alias, reason = body.Reason });
-                try
-                {
-                    var previous = await Registry(caller.Host).PromoteAsync(name, body.Version, alias, $"api:{caller.Token.Id}", body.Reason ?? "promoted over the API", http.RequestAborted);
-                    return TypedResults.Ok(new { model = name, alias, version = body.Version, previous });
-                }
-                catch (InvalidOperationException e) { return Problems.NotFound(e.Message); }
-            })
-            .RequireRole(TokenRole.Admin).WithSummary("Point an alias (champion by default) at a version; recorded in the alias history").ProducesProblem(404);
+        models.MapPost("/{name}/promote", PromoteAsync)
+            .RequireRole(TokenRole.Admin).WithSummary("Point an alias (champion by default) at a version; recorded in the alias history")
+            .Accepts<PromoteBody>(isOptional: true, "application/json", RequestBody.AnyContentType).ProducesProblem(400).ProducesProblem(404);
         models.MapPost("/{name}/rollback", async (HttpContext http, string name) =>
             {
                 var caller = Access.CallerOf(http);
@@ -92,6 +85,28 @@ public static class ModelEndpoints
             .RequireRole(TokenRole.Viewer).WithSummary("Score JSON rows with the champion (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
         api.MapPost("/models/{name}/predict", PredictAsync)
             .RequireRole(TokenRole.Viewer).WithTags("Models").WithSummary("Score JSON rows with the champion of ?projectId= (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
+    }
+
+    /// <summary>The body is read by hand after the token check (a bound body parameter would be read before it).</summary>
+    static async Task<IResult> PromoteAsync(HttpContext http, string name)
+    {
+        var caller = Access.CallerOf(http);
+        var (body, problem) = await RequestBody.ReadAsync(http.Request, """{"version": 3, "alias": "champion", "reason": "…"}""");
+        if (problem is not null) return problem;
+        var version = body!.Int("version", out problem);
+        if (problem is not null) return problem;
+        var alias = body.String("alias", out problem) ?? ModelRegistry.Champion;
+        if (problem is not null) return problem;
+        var reason = body.String("reason", out problem);
+        if (problem is not null) return problem;
+        if (version is not { } number) return Problems.BadRequest("Malformed body", "'version' is required: the model version to point the alias at, such as {\"version\": 3}");
+        Access.Audit(http, $"model {name}@{alias}", new { version = number, alias, reason });
+        try
+        {
+            var previous = await Registry(caller.Host).PromoteAsync(name, number, alias, $"api:{caller.Token.Id}", reason ?? "promoted over the API", http.RequestAborted);
+            return TypedResults.Ok(new { model = name, alias, version = number, previous });
+        }
+        catch (InvalidOperationException e) { return Problems.NotFound(e.Message); }
     }
 
     static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, LakeRoot.Open(host.Definition));
@@ -115,9 +130,11 @@ public static class ModelEndpoints
     {
         var host = Access.CallerOf(http).Host;
         JsonElement rows;
+        var (text, problem) = await RequestBody.ReadTextAsync(http.Request, MaxBodyBytes);
+        if (problem is not null) return problem;
         try
         {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            using var document = JsonDocument.Parse(text!);
             rows = (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("rows", out var inner) ? inner : document.RootElement).Clone();
         }
         catch (JsonException e)
@@ -173,13 +190,28 @@ public static class ModelEndpoints
                     predictions.Add(new PredictionView(reader.GetDouble(0), reader.IsDBNull(1) ? null : reader.GetDouble(1),
                         reader.IsDBNull(2) ? null : JsonSerializer.SerializeToElement(reader.GetValue(2))));
             }
-            if (unknown.Count > 0) http.Response.Headers["Warning"] = $"199 millrace \"ignored fields that are not features: {string.Join(", ", unknown)}\"";
+            if (unknown.Count > 0) http.Response.Headers["Warning"] = $"199 millrace \"ignored fields that are not features: {HeaderText(string.Join(", ", unknown.Take(20).Select(n => n.Length > 100 ? n[..100] + "…" : n)) + (unknown.Count > 20 ? $" and {unknown.Count - 20} more" : ""))}\"";
             return TypedResults.Ok(new PredictionsView(model.Name, model.Version, predictions));
         }
         finally
         {
             try { File.Delete(file); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// A field name as header text: a header value may only hold visible ASCII and spaces (anything else makes Kestrel
+    /// throw while writing the answer), and a quoted string no bare quote or backslash. Others become \uXXXX.
+    /// </summary>
+    internal static string HeaderText(string text)
+    {
+        var builder = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is >= ' ' and <= '~' && c is not ('"' or '\\')) builder.Append(c);
+            else builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+        }
+        return builder.ToString();
     }
 
     static void Execute(DuckDBConnection connection, string sql)

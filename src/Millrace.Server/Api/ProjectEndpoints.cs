@@ -47,7 +47,7 @@ public static class ProjectEndpoints
             .RequireRole(TokenRole.Viewer).WithSummary("Validate a pipeline and its workflows").Produces<ValidationView>().ProducesProblem(404);
         pipelines.MapPost("/{name}/runs", (HttpContext http, string name, RunExecutor executor) => StartAsync(http, name, executor, pipeline: true))
             .RequireRole(TokenRole.Runner).WithSummary("Start a run of a pipeline (queued; 202 with its status URL)")
-            .Accepts<StartRunBody>("application/json").Produces<RunAccepted>(202).ProducesProblem(400).ProducesProblem(404);
+            .Accepts<StartRunBody>(isOptional: true, "application/json", RequestBody.AnyContentType).Produces<RunAccepted>(202).ProducesProblem(400).ProducesProblem(404);
 
         var workflows = project.MapGroup("/workflows").WithTags("Workflows");
         workflows.MapGet("", (HttpContext http) =>
@@ -66,7 +66,7 @@ public static class ProjectEndpoints
             .RequireRole(TokenRole.Viewer).WithSummary("Validate a workflow").Produces<ValidationView>().ProducesProblem(404);
         workflows.MapPost("/{name}/runs", (HttpContext http, string name, RunExecutor executor) => StartAsync(http, name, executor, pipeline: false))
             .RequireRole(TokenRole.Runner).WithSummary("Start a run of a single workflow (queued; 202 with its status URL)")
-            .Accepts<StartRunBody>("application/json").Produces<RunAccepted>(202).ProducesProblem(400).ProducesProblem(404);
+            .Accepts<StartRunBody>(isOptional: true, "application/json", RequestBody.AnyContentType).Produces<RunAccepted>(202).ProducesProblem(400).ProducesProblem(404);
     }
 
     static ProjectView Project(ProjectHost host)

@@ -6,19 +6,26 @@ namespace Millrace.Server.Api;
 
 /// <summary>
 /// Reads a JSON object body by hand, whatever the Content-Type (curl's <c>-d</c> sends form encoding), so that a bad
-/// body gets a 400 that says what is wrong. Property names match case-insensitively.
+/// body gets a 400 that says what is wrong. Property names match case-insensitively. Endpoints call it after the token
+/// check (never bind a body parameter: minimal APIs bind it before endpoint filters run). A body over
+/// <see cref="MaxBytes"/> is a 413, a body that is not UTF-8 text or not JSON a 400: never an exception.
 /// </summary>
 sealed class RequestBody
 {
+    /// <summary>The largest JSON body of a run request, backfill or promotion.</summary>
+    public const int MaxBytes = 1 << 20;
+
+    /// <summary>Any content type is read as JSON (the routing's 415 must not turn a client away before its token is checked).</summary>
+    public const string AnyContentType = "*/*";
+
     readonly JsonElement? _root;
 
     RequestBody(JsonElement? root) => _root = root;
 
     public static async Task<(RequestBody? Body, IResult? Problem)> ReadAsync(HttpRequest request, string example)
     {
-        string text;
-        using (var reader = new StreamReader(request.Body, Encoding.UTF8))
-            text = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+        var (text, problem) = await ReadTextAsync(request, MaxBytes);
+        if (problem is not null) return (null, problem);
         if (string.IsNullOrWhiteSpace(text)) return (new RequestBody(null), null);
         try
         {
@@ -32,6 +39,45 @@ sealed class RequestBody
             return (null, Problems.BadRequest("Malformed body", $"the body is not valid JSON ({e.Message}); send a JSON object such as {example}"));
         }
     }
+
+    /// <summary>
+    /// The body as UTF-8 text, at most <paramref name="limit"/> bytes: a larger body is a 413 (from its Content-Length
+    /// before anything is read, or as soon as the bytes read pass the limit), bytes that are not UTF-8 a 400.
+    /// </summary>
+    public static async Task<(string? Text, IResult? Problem)> ReadTextAsync(HttpRequest request, int limit)
+    {
+        if (request.ContentLength > limit) return (null, TooLarge(limit));
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > limit) return (null, TooLarge(limit));
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The server's own limit (Kestrel's MaxRequestBodySize) or a broken upload.
+            return (null, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(limit)
+                : Problems.Create(e.StatusCode, "Bad request body", $"the request body could not be read: {e.Message}"));
+        }
+        try
+        {
+            return (StrictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length), null);
+        }
+        catch (DecoderFallbackException)
+        {
+            return (null, Problems.BadRequest("Malformed body", "the body is not UTF-8 text; send JSON"));
+        }
+    }
+
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    static IResult TooLarge(int limit) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "Body too large", $"the request body is larger than {limit / 1024} KiB, the most this endpoint reads");
 
     JsonElement? Property(string name)
     {
@@ -52,6 +98,20 @@ sealed class RequestBody
             case { ValueKind: JsonValueKind.String } value: return value.GetString();
             default:
                 problem = Problems.BadRequest("Malformed body", $"'{name}' must be a string");
+                return null;
+        }
+    }
+
+    /// <summary>An integer property; a problem when it is there but not an integer.</summary>
+    public int? Int(string name, out IResult? problem)
+    {
+        problem = null;
+        switch (Property(name))
+        {
+            case null or { ValueKind: JsonValueKind.Null }: return null;
+            case { ValueKind: JsonValueKind.Number } value when value.TryGetInt32(out var number): return number;
+            default:
+                problem = Problems.BadRequest("Malformed body", $"'{name}' must be an integer");
                 return null;
         }
     }

@@ -41,7 +41,7 @@ public static class RunEndpoints
         api.MapPost("/projects/{projectId}/pipelines/{name}/backfill", BackfillAsync)
             .RequireRole(TokenRole.Runner).WithTags("Runs")
             .WithSummary("Queue one run per date (run.date) from 'from' to 'to', skipping dates that already succeeded")
-            .Accepts<BackfillBody>("application/json").Produces<BackfillView>(202).ProducesProblem(400).ProducesProblem(404);
+            .Accepts<BackfillBody>(isOptional: true, "application/json", RequestBody.AnyContentType).Produces<BackfillView>(202).ProducesProblem(400).ProducesProblem(404);
     }
 
     static async Task<IResult> ListAsync(HttpContext http, string? pipeline, string? status, string? runDate, int? offset, int? limit)

@@ -12,8 +12,10 @@ namespace Millrace.Server.Api;
 
 /// <summary>
 /// The Sparkflows-compatible Run Pipeline API: <c>POST /executePipeline?pipelineName=NAME&amp;projectId=ID</c> with the
-/// header <c>token</c> and the body <c>{"workflowParameters": "--var NAME = VALUE"}</c>. It records a run request and
-/// answers 202 with the run id and a status URL; the executor runs it.
+/// header <c>token</c> and the body <c>{"workflowParameters": "--var NAME = VALUE"}</c>, whatever its Content-Type. It
+/// records a run request and answers 200, as Sparkflows does (its client scripts treat anything else as a failure),
+/// with the run id under Sparkflows' names (<c>id</c>, <c>executionId</c>) and ours, and a status URL; the executor runs
+/// it. A client that accepts only <c>text/plain</c> gets the bare run id, as Sparkflows answers.
 /// </summary>
 public static class SparkflowsEndpoints
 {
@@ -27,8 +29,8 @@ public static class SparkflowsEndpoints
             .WithTags("Run Pipeline API (Sparkflows)")
             .WithSummary("Run a pipeline")
             .WithDescription("Sparkflows-compatible. Query: pipelineName, projectId. Header: token (or Authorization: Bearer) and optional Idempotency-Key. Body: {\"workflowParameters\": \"--var NAME = VALUE\", \"userName\": \"…\", \"runKey\": \"…\"}.")
-            .Accepts<ExecutePipelineBody>("application/json")
-            .Produces<RunAccepted>(StatusCodes.Status202Accepted)
+            .Accepts<ExecutePipelineBody>(isOptional: true, "application/json", RequestBody.AnyContentType)
+            .Produces<ExecutePipelineAccepted>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -61,7 +63,18 @@ public static class SparkflowsEndpoints
         {
             return BadParameters(e.Message);
         }
-        return await SubmitAsync(http, executor, host, new RunRequest(pipelineName, variables, TriggerKind.Api, runKey), userName, "workflowParameters");
+        var (accepted, refused) = await RecordAsync(http, executor, host, new RunRequest(pipelineName, variables, TriggerKind.Api, runKey), userName, "workflowParameters");
+        if (accepted is null) return refused!;
+        http.Response.Headers.Location = accepted.StatusUrl;
+        if (WantsText(http.Request)) return TypedResults.Text(accepted.RunId, "text/plain");
+        return TypedResults.Ok(ExecutePipelineAccepted.From(accepted));
+    }
+
+    /// <summary>Sparkflows answers the bare execution id as text: a client that accepts only text/plain gets that.</summary>
+    static bool WantsText(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        return accept.Count > 0 && accept.All(a => a.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The run key from the Idempotency-Key header or the body's runKey (they must agree when both are given).</summary>
@@ -80,6 +93,13 @@ public static class SparkflowsEndpoints
     /// <summary>Records the run request and answers 202 with the run and its status URL.</summary>
     internal static async Task<IResult> SubmitAsync(HttpContext http, RunExecutor executor, ProjectHost host, RunRequest request, string? userName, string parametersField)
     {
+        var (accepted, refused) = await RecordAsync(http, executor, host, request, userName, parametersField);
+        return accepted is null ? refused! : TypedResults.Accepted(accepted.StatusUrl, accepted);
+    }
+
+    /// <summary>Records the run request (audited); the accepted run, or the 400 that says why not.</summary>
+    static async Task<(RunAccepted? Accepted, IResult? Refused)> RecordAsync(HttpContext http, RunExecutor executor, ProjectHost host, RunRequest request, string? userName, string parametersField)
+    {
         var caller = Access.CallerOf(http);
         SubmitResult result;
         try
@@ -88,11 +108,11 @@ public static class SparkflowsEndpoints
         }
         catch (RunRequestException e)
         {
-            return BadParameters(e.Message, parametersField);
+            return (null, BadParameters(e.Message, parametersField));
         }
         var accepted = Accepted(http, result);
         Access.Audit(http, $"{result.Run.TargetKind} {result.Run.Target}", new { runId = result.Run.Id, result.Duplicate, status = accepted.Status, request.RunKey }, userName);
-        return TypedResults.Accepted(accepted.StatusUrl, accepted);
+        return (accepted, null);
     }
 
     internal static RunAccepted Accepted(HttpContext http, SubmitResult result)

@@ -128,6 +128,8 @@ static class PipelinePages
         }
         var run = result.Run;
         Access.Audit(request.Http, $"{run.TargetKind} {run.Target}", new { runId = run.Id, status = run.Status.ToString().ToLowerInvariant(), via = "web UI" });
+        if (result.Duplicate && runRequest.Trigger == TriggerKind.Retry)
+            return new UiOutcome(UiUrls.Run(host.Id, run.Id), $"Run {runRequest.ParentRunId} was already retried as run {run.Id} ({run.Status.ToString().ToLowerInvariant()}); nothing new was started.", AuditStatus: StatusCodes.Status202Accepted);
         return run.Status == RunStatus.Skipped
             ? new UiOutcome(UiUrls.Run(host.Id, run.Id), $"Run {run.Id} was skipped: {run.Error}", Error: true, AuditStatus: StatusCodes.Status202Accepted)
             : new UiOutcome(UiUrls.Run(host.Id, run.Id), $"Run {run.Id} of {run.Target} is queued.", AuditStatus: StatusCodes.Status202Accepted);

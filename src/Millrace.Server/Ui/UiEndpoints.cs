@@ -118,7 +118,8 @@ sealed class UiHandlers(UiSessions sessions)
     {
         Harden(http, PagePolicy);
         if (CrossSite(http)) return Error(http, null, StatusCodes.Status403Forbidden, "Refused", "This form was posted from another site.");
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var (form, formStatus, formProblem) = await UiForm.ReadAsync(http);
+        if (form is null) return Error(http, null, formStatus, "Bad request", formProblem);
         var next = form["next"].ToString();
         if (!UiSessions.CheckLoginChallenge(http, form))
             return LoginPage(http, "The sign-in form had expired; enter the token again.", next, StatusCodes.Status400BadRequest);
@@ -150,7 +151,8 @@ sealed class UiHandlers(UiSessions sessions)
         Harden(http, PagePolicy);
         var session = sessions.Find(http);
         if (session is null) return SeeOther(UiUrls.Login);
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var (form, status, problem) = await UiForm.ReadAsync(http);
+        if (form is null) return Error(http, null, status, "Bad request", problem);
         if (CrossSite(http) || !UiSessions.CheckCsrf(session, form))
             return Error(http, null, StatusCodes.Status403Forbidden, "Refused", "The sign-out form is out of date; reload the page and try again.");
         sessions.End(http, session);
@@ -192,7 +194,12 @@ sealed class UiHandlers(UiSessions sessions)
             if (http.Items.ContainsKey("millrace.ui.authorized")) await access.AuditAsync(http, projectId, refusal is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status403Forbidden);
             return refusal;
         }
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var (form, status, problem) = await UiForm.ReadAsync(http);
+        if (form is null)
+        {
+            await access.AuditAsync(http, projectId, status);
+            return Error(http, request, status, "Bad request", problem);
+        }
         if (CrossSite(http) || !UiSessions.CheckCsrf(request!.Session, form))
         {
             await access.AuditAsync(http, projectId, StatusCodes.Status403Forbidden);

@@ -88,18 +88,22 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     /// already used, the existing run is returned and nothing runs. Bad targets and parameters throw
     /// <see cref="RunRequestException"/> before anything is recorded.
     /// </summary>
-    public async Task<Run> RunAsync(RunRequest request, IRunObserver? observer = null, CancellationToken ct = default)
+    public async Task<Run> RunAsync(RunRequest request, IRunObserver? observer = null, CancellationToken ct = default) =>
+        (await RunOnceAsync(request, observer, ct)).Run;
+
+    /// <summary>Like <see cref="RunAsync"/>; Earlier is true when the store answered with an earlier run (run key, retry) and nothing ran.</summary>
+    async Task<(Run Run, bool Earlier)> RunOnceAsync(RunRequest request, IRunObserver? observer, CancellationToken ct)
     {
         var run = Prepare(request, RunStatus.Running);
         await RecoverInterruptedAsync(ct);
         // The run and its owner in one write: a kill right after it leaves a run that recovery can tell is dead.
         var recorded = await store.CreateRunAsync(run, RunOwner.Self, ct);
-        if (recorded.Id != run.Id) return recorded;
+        if (recorded.Id != run.Id) return (recorded, true);
         FaultInjection.Hit("run.created");
         var finished = await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
         // Without a server to queue it, a drift-triggered retraining runs right after, in this process.
         if (await RetrainRequestAsync(finished, ct) is { } retrain) await RunAsync(retrain, observer, ct);
-        return finished;
+        return (finished, false);
     }
 
     /// <summary>
@@ -268,11 +272,13 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     /// <summary>
     /// Resumes a failed, cancelled or interrupted run: a new run with the original parameters that skips the
     /// workflows the original committed and starts at the one that did not (a workflow is the unit of commit).
+    /// A run is resumed once: when it was already retried (by anyone, even at the same moment), the answer is that
+    /// retry's run with AlreadyRetried true, and nothing runs.
     /// </summary>
-    public async Task<Run> RetryAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
+    public async Task<(Run Run, bool AlreadyRetried)> RetryAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
     {
         await RecoverInterruptedAsync(ct);
-        return await RunAsync(await RetryRequestAsync(runId, ct), observer, ct);
+        return await RunOnceAsync(await RetryRequestAsync(runId, ct), observer, ct);
     }
 
     /// <summary>
@@ -296,10 +302,20 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     public static RunRequest ResumeRequest(Run original) =>
         new(original.Target, OriginalVariables(original), TriggerKind.Retry, ParentRunId: original.Id);
 
-    // Committed by the run, or skipped because an earlier attempt committed it (a retry of a retry).
-    async Task<IReadOnlySet<string>> CommittedWorkflowsAsync(string runId, CancellationToken ct) =>
-        (await store.GetWorkflowRunsAsync(runId, ct))
-            .Where(w => w.CommittedAt is not null || w.Status == RunStatus.Skipped).Select(w => w.Workflow).ToHashSet(StringComparer.Ordinal);
+    // Committed by the run, or skipped because an earlier attempt committed it (a retry of a retry), up the chain of
+    // retries: a retry cancelled before it started has no workflow runs, and resuming it must still skip its parent's.
+    async Task<IReadOnlySet<string>> CommittedWorkflowsAsync(string runId, CancellationToken ct)
+    {
+        var committed = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (string? id = runId; id is not null && seen.Add(id);)
+        {
+            committed.UnionWith((await store.GetWorkflowRunsAsync(id, ct))
+                .Where(w => w.CommittedAt is not null || w.Status == RunStatus.Skipped).Select(w => w.Workflow));
+            id = await store.GetRunAsync(id, ct) is { Trigger: TriggerKind.Retry } run ? run.ParentRunId : null;
+        }
+        return committed;
+    }
 
     static IReadOnlyList<KeyValuePair<string, string>> OriginalVariables(Run original) =>
         original.Parameters.Any(p => p.Key == BuiltInParameters.RunDate)

@@ -22,8 +22,8 @@ public abstract partial class SqlMetadataStore
     }
 
     /// <summary>
-    /// Inserts a run and its request row in the caller's write transaction; when the run key names an earlier run,
-    /// writes nothing and returns that run's id.
+    /// Inserts a run and its request row in the caller's write transaction; when the run key names an earlier run, or
+    /// the run is a retry of a run already retried, writes nothing and returns that earlier run's id.
     /// </summary>
     async Task<string?> InsertRunRequestAsync(DbConnection connection, DbTransaction transaction, Run run, RunRequestInfo request, CancellationToken ct)
     {
@@ -33,11 +33,8 @@ public abstract partial class SqlMetadataStore
             await using var find = Command(connection, transaction, "SELECT id FROM runs WHERE project_id = @p AND target = @t AND run_key = @k", ("p", run.ProjectId), ("t", run.Target), ("k", run.RunKey));
             if (await find.ExecuteScalarAsync(ct) is string existingId) return existingId;
         }
-        await ExecuteAsync(connection, transaction, """
-            INSERT INTO runs (id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date,
-                              definitions_hash, run_key, parent_run_id, created_at, started_at, ended_at, error)
-            VALUES (@id, @project, @target, @kind, @trigger, @status, @parameters, @date, @hash, @key, @parent, @created, @started, @ended, @error)
-            """, ct, RunParameters(run));
+        if (await ClaimRetryAsync(connection, transaction, run, ct) is { } firstRetry) return firstRetry;
+        await ExecuteAsync(connection, transaction, InsertRunSql, ct, RunParameters(run));
         await ExecuteAsync(connection, transaction, """
             INSERT INTO run_requests (run_id, attempt, not_before, requested_by, user_name) VALUES (@run, @attempt, @notBefore, @by, @user)
             """, ct, ("run", run.Id), ("attempt", request.Attempt), ("notBefore", Time(request.NotBefore)), ("by", request.RequestedBy), ("user", request.UserName));

@@ -92,20 +92,49 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     public async Task<Run> CreateRunAsync(Run run, string? owner, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        try
+        await using (var transaction = await BeginWriteAsync(connection, ct))
         {
-            await ExecuteAsync(connection, null, """
-                INSERT INTO runs (id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date,
-                                  definitions_hash, run_key, parent_run_id, created_at, started_at, ended_at, error, owner)
-                VALUES (@id, @project, @target, @kind, @trigger, @status, @parameters, @date, @hash, @key, @parent, @created, @started, @ended, @error, @owner)
-                """, ct, [.. RunParameters(run), ("owner", owner)]);
-            return run;
+            if (await ClaimRetryAsync(connection, transaction, run, ct) is { } firstRetry)
+            {
+                await transaction.RollbackAsync(ct);
+                return (await QueryRunsAsync(connection, "WHERE id = @id", new Page(0, 1), ct, ("id", firstRetry))).Single();
+            }
+            try
+            {
+                await ExecuteAsync(connection, transaction, InsertRunSql, ct, [.. RunParameters(run), ("owner", owner)]);
+                await transaction.CommitAsync(ct);
+                return run;
+            }
+            catch (DbException e) when (run.RunKey is not null && IsUniqueViolation(e))
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
         }
-        catch (DbException e) when (run.RunKey is not null && IsUniqueViolation(e))
-        {
-            var existing = await QueryRunsAsync(connection, "WHERE project_id = @p AND target = @t AND run_key = @k", new Page(0, 1), ct, ("p", run.ProjectId), ("t", run.Target), ("k", run.RunKey));
-            return existing.Single();
-        }
+        var existing = await QueryRunsAsync(connection, "WHERE project_id = @p AND target = @t AND run_key = @k", new Page(0, 1), ct, ("p", run.ProjectId), ("t", run.Target), ("k", run.RunKey));
+        return existing.Single();
+    }
+
+    const string InsertRunSql = """
+        INSERT INTO runs (id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date,
+                          definitions_hash, run_key, parent_run_id, created_at, started_at, ended_at, error, owner)
+        VALUES (@id, @project, @target, @kind, @trigger, @status, @parameters, @date, @hash, @key, @parent, @created, @started, @ended, @error, @owner)
+        """;
+
+    /// <summary>
+    /// For a retry (trigger Retry with a parent, not skipped): marks the parent as retried by <paramref name="run"/> in
+    /// the caller's write transaction, and returns null. When the parent already names its retry, marks nothing and
+    /// returns that retry's id: a run is resumed once, however many retries are asked for at the same time.
+    /// </summary>
+    async Task<string?> ClaimRetryAsync(DbConnection connection, DbTransaction transaction, Run run, CancellationToken ct)
+    {
+        if (run.Trigger != TriggerKind.Retry || run.ParentRunId is null || run.Status == RunStatus.Skipped) return null;
+        // A conditional update: with concurrent transactions (PostgreSQL), the second waits for the first's row lock,
+        // then finds retried_by set and changes nothing.
+        await using (var claim = Command(connection, transaction, "UPDATE runs SET retried_by = @id WHERE id = @parent AND retried_by IS NULL",
+            ("id", run.Id), ("parent", run.ParentRunId)))
+            if (await claim.ExecuteNonQueryAsync(ct) == 1) return null;
+        await using var find = Command(connection, transaction, "SELECT retried_by FROM runs WHERE id = @parent", ("parent", run.ParentRunId));
+        return await find.ExecuteScalarAsync(ct) as string;
     }
 
     public async Task UpdateRunAsync(Run run, CancellationToken ct)

@@ -127,4 +127,24 @@ public sealed class BackfillRerunRetryTests
         Assert.Equal(CliApp.UsageError, again.ExitCode);
         Assert.Contains("only failed or cancelled runs can be retried", again.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task A_second_retry_of_the_same_run_answers_with_the_first_retry_and_runs_nothing()
+    {
+        using var project = DailyProject(1);
+        await Shell.RunAsync("run", "with_report", "-p", project.Path, "--var", "run.date=2026-01-01");
+        var original = Assert.Single(await Committed.RunsAsync(project.Path));
+        project.Write("lake/raw/extra/dt=2026-01-01/extra.csv", "k,v\na,1\n");
+        var first = await Shell.RunAsync("retry", original.Id, "-p", project.Path);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var retry = (await Committed.RunsAsync(project.Path)).Single(r => r.Id != original.Id);
+
+        var second = await Shell.RunAsync("retry", original.Id, "-p", project.Path);
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains($"run {original.Id} was already retried as run {retry.Id}", second.Output, StringComparison.Ordinal);
+        Assert.Contains("nothing ran now", second.Output, StringComparison.Ordinal);
+        Assert.Equal(2, (await Committed.RunsAsync(project.Path)).Count);
+    }
 }

@@ -30,7 +30,7 @@ public static class Http
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != System.Net.HttpStatusCode.Accepted) throw new InvalidOperationException($"executePipeline answered {(int)response.StatusCode}: {text}");
+        if (response.StatusCode != System.Net.HttpStatusCode.OK) throw new InvalidOperationException($"executePipeline answered {(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
