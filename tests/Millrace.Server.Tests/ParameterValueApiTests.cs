@@ -36,7 +36,7 @@ public sealed class ParameterValueApiTests : IAsyncLifetime
         { "/api/v1/projects/churn/pipelines/prediction/runs", JsonSerializer.Serialize(new { parameters = new { region = new string('n', 5000) } }), "at most 4,096" },
         { "/api/v1/projects/churn/pipelines/prediction/runs", JsonSerializer.Serialize(new { workflowParameters = "--var region=" + new string('n', 5000) }), "at most 4,096" },
         { "/executePipeline?pipelineName=prediction&projectId=churn", JsonSerializer.Serialize(new { workflowParameters = "--var region=\"a\u0001b\"" }), "U+0001" },
-        { "/executePipeline?pipelineName=prediction&projectId=churn", JsonSerializer.Serialize(new { workflowParameters = "--var region=" + new string('n', 3 * 1024 * 1024) }), "are accepted" },
+        { "/executePipeline?pipelineName=prediction&projectId=churn", JsonSerializer.Serialize(new { workflowParameters = "--var region=" + new string('n', 300 * 1024) }), "are accepted" },
     };
 
     [Theory]

@@ -30,9 +30,9 @@ static class YamlDocuments
         if (FindNonPrintable(text) is { } bad)
             return Fail(errors, new SourceLocation(file, bad.Line, bad.Column), $"the file holds the control character U+{bad.Character:X4}, which YAML does not allow (only tab, line feed and carriage return); remove it");
         var scanner = new Scanner(new StringReader(text), skipComments: true);
+        var events = new List<ParsingEvent>();
         try
         {
-            var events = new List<ParsingEvent>();
             if (CheckBounds(new Parser(scanner), events) is { } problem)
                 return Fail(errors, new SourceLocation(file, (int)problem.At.Line, (int)problem.At.Column), problem.Message);
             var stream = new YamlStream();
@@ -50,7 +50,7 @@ static class YamlDocuments
         {
             // YamlDotNet throws other exceptions for some malformed input (InvalidOperationException for an unclosed
             // flow mapping followed by more lines): the text is at fault, never the process.
-            return Fail(errors, Located(file, Mark.Empty, scanner), "invalid YAML: the parser could not read past this point (look for an unclosed '{', '[' or quote above it)");
+            return Fail(errors, Located(file, events.Count > 0 ? events[^1].End : Mark.Empty, scanner), "invalid YAML: the parser could not read past this point (look for an unclosed '{', '[' or quote above it)");
         }
     }
 

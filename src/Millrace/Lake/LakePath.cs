@@ -19,7 +19,7 @@ public static class LakePath
     /// <summary>
     /// Folds <paramref name="relative"/> to its canonical lake-relative form (no leading, trailing or doubled
     /// <c>/</c>; <c>""</c> for the root itself), refusing what could name something outside the lake: an absolute
-    /// path, a drive, <c>~</c>, a URI, <c>..</c> above the root, a NUL, or a URL-encoded separator or dot segment.
+    /// path, a drive, <c>~</c>, a URI, <c>..</c> above the root, a NUL (see <see cref="RefuseEncoded"/> for encoded separators).
     /// </summary>
     public static string Fold(string relative, string? shownAs = null)
     {
@@ -41,12 +41,22 @@ public static class LakePath
                 segments.RemoveAt(segments.Count - 1);
                 continue;
             }
-            if (segment.Contains('%', StringComparison.Ordinal) && Decode(segment) is var decoded
-                && (decoded.IndexOfAny(['/', '\\', '\0']) >= 0 || decoded.Trim() is "." or ".."))
-                throw new LakePathException($"lake path '{shown}' has a URL-encoded separator or dot segment ('{segment}'); write the path itself");
             segments.Add(segment);
         }
         return string.Join('/', segments);
+    }
+
+    /// <summary>
+    /// Refuses a URL-encoded separator or dot segment in a path a definition or a parameter names (a layer that
+    /// decodes it would see another path). Not applied to the paths Millrace builds itself: a dataset's Hive
+    /// partition folders encode <c>/</c> in a value as <c>%2F</c>, which no file system or S3 decodes.
+    /// </summary>
+    public static void RefuseEncoded(string relative, string? shownAs = null)
+    {
+        foreach (var segment in relative.Replace('\\', '/').Split('/'))
+            if (segment.Contains('%', StringComparison.Ordinal) && Decode(segment) is var decoded
+                && (decoded.IndexOfAny(['/', '\\', '\0']) >= 0 || decoded.Trim() is "." or ".."))
+                throw new LakePathException($"lake path '{shownAs ?? relative}' has a URL-encoded separator or dot segment ('{segment}'); write the path itself");
     }
 
     /// <summary>

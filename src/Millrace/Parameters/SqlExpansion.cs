@@ -90,7 +90,13 @@ public static partial class SqlExpansion
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT json_serialize_sql($1::VARCHAR)";
         command.Parameters.Add(new DuckDBParameter(sql));
-        var json = JsonNode.Parse((string)command.ExecuteScalar()!)!.AsObject();
+        JsonObject json;
+        try { json = JsonNode.Parse((string)command.ExecuteScalar()!)!.AsObject(); }
+        catch (System.Text.Json.JsonException e)
+        {
+            // DuckDB writes an infinite constant (1e999) as a bare Infinity, which is not JSON.
+            throw new ParameterException($"DuckDB's syntax tree of {what} cannot be read ({e.Message.Split('.')[0]}); write constants such as 1e999 as 'Infinity'::DOUBLE");
+        }
         if (json["error"]?.GetValue<bool>() == true)
         {
             var type = json["error_type"]?.GetValue<string>();

@@ -55,7 +55,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
         // With parameters, the fixed folders before the first one are checked now (../${x} is refused at validate time).
         if ((path is not null && !path.Contains('$', StringComparison.Ordinal) ? path : path is null ? null : LakePath.FixedPrefix(path)) is { } fixedPart)
         {
-            try { LakePath.Fold(fixedPart, path); }
+            try { LakePath.Fold(fixedPart, path); LakePath.RefuseEncoded(fixedPart, path); }
             catch (LakePathException e) { reader.Error(YamlNodeReader.Find(map, "path")!, e.Message); }
         }
         if (path is not null && mode != "overwrite") reader.Error(YamlNodeReader.Find(map, "mode")!, "files under a path are always written in overwrite mode");
@@ -79,6 +79,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var isFolder = expanded.TrimEnd().EndsWith('/') || expanded.TrimEnd().EndsWith('\\') || string.IsNullOrEmpty(System.IO.Path.GetExtension(expanded.Trim()));
         // Refuse paths that leave the lake, or land in the landing zone or Millrace's own folders, before writing
         // anything; what is written is the folded path those checks judged (exports/../raw/x is raw/x, and refused).
+        LakePath.RefuseEncoded(expanded);
         context.Lake.ResolveWritable(expanded, context.Project.Landing, asFolder: isFolder);
         var target = LakePath.Fold(expanded);
         var stagingFolder = StagingFolder(context);

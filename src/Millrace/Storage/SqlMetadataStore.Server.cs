@@ -34,7 +34,7 @@ public abstract partial class SqlMetadataStore
             if (await find.ExecuteScalarAsync(ct) is string existingId) return existingId;
         }
         if (await ClaimRetryAsync(connection, transaction, run, ct) is { } firstRetry) return firstRetry;
-        await ExecuteAsync(connection, transaction, InsertRunSql, ct, RunParameters(run));
+        await ExecuteAsync(connection, transaction, InsertRunSql, ct, [.. RunParameters(run), ("owner", null)]);
         await ExecuteAsync(connection, transaction, """
             INSERT INTO run_requests (run_id, attempt, not_before, requested_by, user_name) VALUES (@run, @attempt, @notBefore, @by, @user)
             """, ct, ("run", run.Id), ("attempt", request.Attempt), ("notBefore", Time(request.NotBefore)), ("by", request.RequestedBy), ("user", request.UserName));

@@ -64,7 +64,7 @@ public sealed partial class BrokenDefinitionsTests
         using var project = Project();
         var first = await Shell.RunAsync("run", "copy", "-p", project.Path);
         Assert.True(first.ExitCode == 0, first.ToString());
-        var runId = Regex.Match(first.Output, @"run (\S+) ").Groups[1].Value;
+        var runId = Regex.Match(first.Output, @"run (\d{8}-\d{6}-[0-9a-f]+)").Groups[1].Value;
         project.Write("workflows/copy.yaml", File.ReadAllText(Path.Combine(project.Path, "workflows/copy.yaml")) + UnclosedFlowMapping);
 
         foreach (var args in new[] { ["runs"], ["run", "show", runId], ["datasets"], ["anomalies"], new[] { "models", "list" } })

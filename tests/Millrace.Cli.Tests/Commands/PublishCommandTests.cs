@@ -81,7 +81,7 @@ public sealed class PublishCommandTests : IDisposable
         _project.Write("lake/exports/blocker", "a file where a folder should be");
         var staged = new StagedFile("_staging/old-run/export/out/out.csv", "exports/blocker/out.csv");
         _project.Write("lake/" + staged.StagingPath, "stuck");
-        await using var store = await MetadataStores.OpenAsync(Project.Open(_project.Path), CancellationToken.None);
+        await using var store = await MetadataStores.OpenAsync(Project.Open(_project.Path), CancellationToken.None, create: true);
         await store.CommitAsync(new WorkflowCommit("old-run", "export", [], [staged]), CancellationToken.None);
     }
 }
