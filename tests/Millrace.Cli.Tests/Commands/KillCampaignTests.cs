@@ -12,7 +12,7 @@ namespace Millrace.Cli.Tests.Commands;
 /// each day recovered with <c>millrace retry</c> (or a new run when the kill came before the run was recorded), and
 /// compared with a clean twin that ran the same days without a kill. It reports kills, rows lost, rows doubled and
 /// runs stuck; the last three must be 0. <c>MILLRACE_KILL_CAMPAIGN_DAYS</c>, <c>_RANDOM</c> and <c>_SEED</c> make it
-/// longer (docs/benchmarks.md has the long campaign's command and figures).
+/// longer.
 /// </summary>
 [Trait("Category", "Security")]
 public sealed class KillCampaignTests(ITestOutputHelper output) : IDisposable
