@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Millrace.Server.Api;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -110,6 +111,20 @@ public sealed class ModelEndpointTests : IAsyncLifetime
         var (response, problem) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", body);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(message, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task Online_scoring_writes_its_input_only_to_a_folder_of_its_own_that_no_other_user_can_read()
+    {
+        var (response, _) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", Rows);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var folder = ModelEndpoints.ScoringFolder.Value;
+        Assert.NotEqual(Path.Combine(Path.GetTempPath(), "millrace-predict"), folder.TrimEnd('/'));
+        Assert.StartsWith("millrace-predict-", Path.GetFileName(folder.TrimEnd('/')), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
     }
 
     [Fact]

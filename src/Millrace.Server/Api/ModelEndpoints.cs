@@ -41,6 +41,12 @@ public static class ModelEndpoints
 {
     static readonly ConcurrentDictionary<(string Project, string Model, int Version), Lazy<(MLContext Ml, ITransformer Model)>> Loaded = new();
 
+    /// <summary>
+    /// Where online scoring writes the posted rows for DuckDB to read: a folder of this process's own, created once with
+    /// owner-only permissions (0700), never a shared, predictable <c>/tmp</c> path another local user could read or plant.
+    /// </summary>
+    internal static readonly Lazy<string> ScoringFolder = new(() => Directory.CreateTempSubdirectory("millrace-predict-").FullName);
+
     /// <summary>Most rows one online call may score.</summary>
     public const int MaxRows = 10_000;
 
@@ -162,9 +168,7 @@ public static class ModelEndpoints
         }
         var loaded = cached.Value;
 
-        var folder = Path.Combine(Path.GetTempPath(), "millrace-predict");
-        Directory.CreateDirectory(folder);
-        var file = Path.Combine(folder, Guid.NewGuid().ToString("N") + ".json");
+        var file = Path.Combine(ScoringFolder.Value, Guid.NewGuid().ToString("N") + ".json");
         try
         {
             await File.WriteAllTextAsync(file, rows.GetRawText(), http.RequestAborted);
