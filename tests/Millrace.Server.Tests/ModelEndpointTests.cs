@@ -133,4 +133,22 @@ public sealed class ModelEndpointTests : IAsyncLifetime
         var (response, _) = await _viewer.PostAsync("/api/v1/projects/scores/models/nope/predict", Rows);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
+
+    [Theory]
+    [Trait("Category", "Security")]
+    [InlineData("caf\u00e9")]
+    [InlineData("\u540d\u524d")]
+    [InlineData("ctl\u0001x")]
+    [InlineData("quote\"and\\back")]
+    public async Task An_ignored_field_with_a_non_ascii_or_control_character_in_its_name_is_scored_not_a_500(string field)
+    {
+        var body = "[{\"x\": 0.9, \"tag\": \"a\", " + System.Text.Json.JsonSerializer.Serialize(field) + ": 1}]";
+        var (response, json) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, json.GetProperty("predictions").GetArrayLength());
+        var warning = string.Join(" ", response.Headers.GetValues("Warning"));
+        Assert.All(warning, c => Assert.InRange(c, ' ', '~'));
+        Assert.Contains("ignored fields that are not features", warning, StringComparison.Ordinal);
+    }
 }
