@@ -44,13 +44,13 @@ static class YamlDocuments
         catch (YamlException e)
         {
             var message = (e.InnerException?.Message ?? e.Message).Trim();
-            return Fail(errors, Located(file, e.Start, scanner), $"invalid YAML: {message}");
+            return Fail(errors, Located(file, e.Start), $"invalid YAML: {message}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // YamlDotNet throws other exceptions for some malformed input (InvalidOperationException for an unclosed
             // flow mapping followed by more lines): the text is at fault, never the process.
-            return Fail(errors, Located(file, Mark.Empty, scanner), "invalid YAML: the parser could not read past this point (look for an unclosed '{', '[' or quote above it)");
+            return Fail(errors, Located(file, scanner.CurrentPosition), "invalid YAML: the parser could not read past this point (look for an unclosed '{', '[' or quote above it)");
         }
     }
 
@@ -74,12 +74,8 @@ static class YamlDocuments
         return null;
     }
 
-    /// <summary>Where an error is: the exception's mark, or where the scanner stopped, never before line 1, column 1.</summary>
-    static SourceLocation Located(string file, Mark mark, Scanner scanner)
-    {
-        if (mark.Line <= 0) mark = scanner.CurrentPosition;
-        return new SourceLocation(file, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
-    }
+    /// <summary>A mark as a location, never before line 1, column 1.</summary>
+    static SourceLocation Located(string file, Mark mark) => new(file, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
 
     sealed record Problem(Mark At, string Message);
 
