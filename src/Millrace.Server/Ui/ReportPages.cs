@@ -37,7 +37,7 @@ static partial class ReportPages
     /// </summary>
     static async Task SyncAsync(ProjectHost host, string prefix, CancellationToken ct)
     {
-        var lake = LakeRoot.Open(host.Definition);
+        var lake = host.OpenLake();
         if (lake.Storage.IsRemote) await lake.Storage.FetchAsync(await lake.Storage.ListAsync(prefix, ct), ct);
     }
 
