@@ -3,9 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Millrace.Lake;
 using Millrace.Learning;
-using Millrace.Parameters;
 using Millrace.Server.Security;
 using Millrace.Storage;
 
@@ -167,7 +165,7 @@ public static class ModelEndpoints
         foreach (var c in text)
         {
             if (c is >= ' ' and <= '~' && c is not ('"' or '\\')) builder.Append(c);
-            else builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
         }
         return builder.ToString();
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Millrace.Lake;
 using Millrace.Learning;
 using Millrace.Server.Security;
 using Millrace.Storage;

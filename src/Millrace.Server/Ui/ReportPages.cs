@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Millrace.Lake;
 using Millrace.Reports;
 using Millrace.Server.Hosting;
 
