@@ -33,7 +33,7 @@ public sealed class StepContext
     public IMetadataStore Store => _run.Store;
     public DuckDBConnection Connection { get; }
     public CommitBuilder Commit { get; }
-    /// <summary>The run's clock: take "now" from it, never from <see cref="DateTimeOffset.UtcNow"/>.</summary>
+    /// <summary>The run's clock: steps take "now" from it, never from the system clock directly.</summary>
     public TimeProvider Clock => _run.Clock;
     /// <summary>The run's crash points (see <see cref="FaultInjector"/>).</summary>
     public FaultInjector Faults => _run.Faults;
