@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
+using Millrace.Engine;
 using Millrace.Storage;
 
 namespace Millrace.Cli;
@@ -40,6 +41,19 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public Lake.LakeRoot OpenLake(ProjectDefinition project) => Lake.LakeRoot.Open(project, S3Clients);
 
     public void Dispose() => S3Clients.Dispose();
+
+    /// <summary>The clock every command takes "now" from (<see cref="TimeProvider.System"/> unless a test passes its own).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The node this process records its runs under.</summary>
+    public NodeIdentity Node { get; init; } = NodeIdentity.Process;
+
+    /// <summary>The crash points of the exactly-once tests (<see cref="CliApp"/> arms them from <c>MILLRACE_FAULT</c>).</summary>
+    public FaultInjector Faults { get; init; } = FaultInjector.None;
+
+    /// <summary>A runner for <paramref name="project"/> with this host's clock, node identity and crash points.</summary>
+    public Runner NewRunner(ProjectDefinition project, IMetadataStore store, ILogger? logger = null) =>
+        new(project, store, logger: logger) { Clock = Clock, Node = Node, Faults = Faults, OpenLake = OpenLake };
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

@@ -16,6 +16,7 @@ public sealed class ScheduleTests : IAsyncLifetime
     {
         _project.Workflow("tick", "name: tick\nsteps:\n  - id: now\n    type: sql\n    sql: SELECT ${run.date} AS day\n")
             .Pipeline("every_two_seconds", "name: every_two_seconds\nworkflows: [tick]\nschedule: { cron: \"*/2 * * * * *\", timezone: Asia/Tokyo }\nconcurrency: { max_active: 1, on_overlap: skip }\n")
+            .Pipeline("witness", "name: witness\nworkflows: [tick]\nschedule: { cron: \"1/2 * * * * *\" }\n")
             .Pipeline("nightly", "name: nightly\nworkflows: [tick]\nschedule: { cron: \"0 3 * * *\" }\n");
         _server = await TestServer.StartAsync(_project);
         _admin = _server.Client(await _server.TokenAsync("churn", TokenRole.Admin));
@@ -30,8 +31,11 @@ public sealed class ScheduleTests : IAsyncLifetime
 
     IMetadataStore Store => _server.Host("churn").Store;
 
-    async Task<IReadOnlyList<Run>> ScheduledRunsAsync() =>
-        (await Store.FindRunsAsync(new RunFilter(Target: "every_two_seconds"), new Page(), CancellationToken.None)).Where(r => r.Trigger == TriggerKind.Schedule).ToList();
+    async Task<IReadOnlyList<Run>> ScheduledRunsAsync(string target = "every_two_seconds") =>
+        (await Store.FindRunsAsync(new RunFilter(Target: target), new Page(), CancellationToken.None)).Where(r => r.Trigger == TriggerKind.Schedule).ToList();
+
+    static DateTimeOffset FireTime(Run run) =>
+        DateTimeOffset.ParseExact(run.RunKey!["schedule:".Length..], "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     [Fact]
     public async Task A_seconds_level_cron_fires_on_time_and_each_fire_is_one_run_request()
@@ -40,7 +44,7 @@ public sealed class ScheduleTests : IAsyncLifetime
 
         foreach (var run in await ScheduledRunsAsync())
         {
-            var fireTime = DateTimeOffset.ParseExact(run.RunKey!["schedule:".Length..], "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var fireTime = FireTime(run);
             Assert.Equal(0, fireTime.Second % 2);
             Assert.InRange(run.CreatedAt - fireTime, TimeSpan.Zero, TimeSpan.FromSeconds(1));
             // run.date is the fire time's date in the schedule's time zone.
@@ -58,11 +62,14 @@ public sealed class ScheduleTests : IAsyncLifetime
         var (paused, state) = await _admin.PostAsync("/api/v1/projects/churn/schedules/every_two_seconds/pause", "");
         Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
         Assert.True(state.GetProperty("paused").GetBoolean());
-        await Task.Delay(500); // a fire already in flight may still land
-        var before = (await ScheduledRunsAsync()).Count;
+        var pausedAt = DateTimeOffset.UtcNow;
 
-        await Task.Delay(4500);
-        Assert.Equal(before, (await ScheduledRunsAsync()).Count);
+        // The witness fires on the odd seconds and is never paused: two of its fires after the pause prove that the
+        // scheduler went past the paused schedule's fire time between them, and the paused schedule fired at none.
+        await TestServer.EventuallyAsync(async () => (await ScheduledRunsAsync("witness")).Count(r => FireTime(r) > pausedAt) >= 2, TimeSpan.FromSeconds(10),
+            "the witness fires twice after the pause");
+        Assert.DoesNotContain(await ScheduledRunsAsync(), r => FireTime(r) > pausedAt);
+        var before = (await ScheduledRunsAsync()).Count;
         Assert.True((await Store.GetScheduleStatesAsync("churn", CancellationToken.None)).Single(s => s.Pipeline == "every_two_seconds").Paused);
 
         var (resumed, _) = await _admin.PostAsync("/api/v1/projects/churn/schedules/every_two_seconds/resume", "");

@@ -101,9 +101,13 @@ public sealed class WebhookTests : IAsyncLifetime
         var accepted = await _client.ExecuteAsync("churn", "good");
         Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(_client, accepted.GetProperty("statusUrl").GetString()!)).Status());
 
-        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
-        await Task.Delay(500);
+        // Every delivery of a run's end is recorded at once, when the run ends: wait until all of them went out, then
+        // nothing else can arrive for this run.
+        var deliveries = $"/api/v1/projects/churn/notifications?runId={accepted.GetProperty("runId").GetString()}";
+        await TestServer.EventuallyAsync(async () => (await _client.GetJsonAsync(deliveries)).EnumerateArray().ToList() is { Count: > 0 } all
+            && all.All(d => d.GetProperty("status").GetString() == "delivered"), TimeSpan.FromSeconds(10), "the run's webhooks are delivered");
 
+        Assert.Equal(["run.succeeded"], (await _client.GetJsonAsync(deliveries)).EnumerateArray().Select(d => d.GetProperty("event").GetString()));
         Assert.Equal(["run.succeeded"], _received.Select(r => r.Event));
     }
 

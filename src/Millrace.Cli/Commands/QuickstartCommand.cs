@@ -55,7 +55,7 @@ public static class QuickstartCommand
             await landing.UploadAsync(ct);
             console.MarkupLine($"lake {Markup.Escape(lake.Storage.Location)}: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
             using var logging = context.Logging(parse);
-            var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
+            var runner = context.NewRunner(project, store, logging.CreateLogger("Millrace"));
             var results = new List<DayResult>();
             // Each simulated day: the day's files land in raw/, the prediction pipeline runs (ingest, merge, score
             // with the champion, reports) as its 06:00 schedule would, then the nightly training with its gate, once

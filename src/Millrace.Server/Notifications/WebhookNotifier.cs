@@ -16,7 +16,7 @@ namespace Millrace.Server.Notifications;
 /// backoff. Every attempt's outcome is kept with the delivery; deliveries still pending at shutdown go out after the
 /// next start.
 /// </summary>
-public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions options, ILogger<WebhookNotifier> logger) : IDisposable
+public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions options, TimeProvider clock, ILogger<WebhookNotifier> logger) : IDisposable
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     readonly HttpClient _http = new() { Timeout = options.WebhookTimeout };
@@ -55,7 +55,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
                 {
                     @event = eventName,
                     deliveryId = id,
-                    at = DateTimeOffset.UtcNow,
+                    at = clock.GetUtcNow(),
                     project = new { id = definition.Id, name = definition.Name },
                     run = new
                     {
@@ -71,7 +71,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
                 await host.Store.AddNotificationAsync(new NotificationDelivery
                 {
                     Id = id, ProjectId = definition.Id, RunId = run.Id, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payload,
-                    Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = DateTimeOffset.UtcNow, CreatedAt = DateTimeOffset.UtcNow,
+                    Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = clock.GetUtcNow(), CreatedAt = clock.GetUtcNow(),
                 }, ct);
                 added++;
             }
@@ -85,7 +85,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
             try
             {
                 foreach (var host in projects.All)
-                    foreach (var delivery in await host.Store.GetDueNotificationsAsync(DateTimeOffset.UtcNow, 50, _stopping.Token))
+                    foreach (var delivery in await host.Store.GetDueNotificationsAsync(clock.GetUtcNow(), 50, _stopping.Token))
                         await SendAsync(host, delivery);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -109,7 +109,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
 
     async Task SendAsync(ProjectHost host, NotificationDelivery delivery)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         int? statusCode = null;
         string? error = null;
         try
@@ -142,7 +142,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
         var attempts = delivery.Attempts + 1;
         NotificationDelivery updated;
         if (error is null)
-            updated = delivery with { Status = DeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = null, DeliveredAt = DateTimeOffset.UtcNow, NextAttemptAt = null };
+            updated = delivery with { Status = DeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = null, DeliveredAt = clock.GetUtcNow(), NextAttemptAt = null };
         else if (attempts >= options.WebhookAttempts)
             updated = delivery with { Status = DeliveryStatus.Failed, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = error, NextAttemptAt = null };
         else

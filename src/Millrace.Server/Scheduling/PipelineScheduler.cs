@@ -23,7 +23,8 @@ public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone,
 /// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
 /// (<c>catch_up: N</c>). Fire times missed while paused are never run.
 /// </summary>
-public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, ILogger<PipelineScheduler> logger) : IJobFactory
+public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, TimeProvider clock, NodeIdentity node,
+    ILogger<PipelineScheduler> logger) : IJobFactory
 {
     readonly ProjectRegistry _projects = projects;
     readonly ILogger _logger = logger;
@@ -63,7 +64,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 q.ConfigureScheduler(o =>
                 {
                     o.InstanceName = ClusterName;
-                    o.InstanceId = RunExecutor.NodeId;
+                    o.InstanceId = node.Owner;
                 });
                 q.UsePersistentStore(store =>
                 {
@@ -91,7 +92,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     {
         if (_scheduler is null) return;
         await _scheduler.Shutdown(true, ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         foreach (var host in _projects.All)
             foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null))
                 await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
@@ -108,7 +109,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         foreach (var stale in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(host.Id), ct)).Where(k => !wanted.Contains(k.Name)))
             await scheduler.DeleteJob(stale, ct);
         var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         foreach (var pipeline in host.Definition.Pipelines.Values)
         {
             if (pipeline.Schedule is not { } schedule) continue;
@@ -142,7 +143,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         {
             var state = states.GetValueOrDefault(pipeline.Name);
             var paused = state?.Paused == true;
-            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(DateTimeOffset.UtcNow);
+            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(clock.GetUtcNow());
             result.Add(new ScheduleInfo(pipeline.Name, pipeline.Schedule!.Cron, pipeline.Schedule.Timezone, pipeline.Schedule.CatchUp, paused,
                 state?.ChangedBy, state?.ChangedAt, state?.LastFireAt, next));
         }
@@ -152,14 +153,14 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     /// <summary>Pauses a schedule: it stops firing, now and after restarts, until resumed.</summary>
     public async Task PauseAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, true, by, DateTimeOffset.UtcNow, ct);
+        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, true, by, clock.GetUtcNow(), ct);
         if (_scheduler is not null) await _scheduler.PauseJob(new JobKey(pipeline, host.Id), ct);
     }
 
     /// <summary>Resumes a schedule from now on: fire times that passed while it was paused are not run.</summary>
     public async Task ResumeAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         await host.Store.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
         await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
         if (_scheduler is null || !host.Definition.Pipelines.TryGetValue(pipeline, out var definition) || definition.Schedule is null) return;
