@@ -96,14 +96,11 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
             {
                 logger.LogError(e, "webhook deliveries: could not read or update the store; trying again");
             }
-            try
-            {
-                await _wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(options.WebhookBackoff.TotalMilliseconds / 4, 50, 1000)), _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            // Until a run's end adds deliveries, or the poll interval passes on the server's clock (a retry comes due).
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var interval = TimeSpan.FromMilliseconds(Math.Clamp(options.WebhookBackoff.TotalMilliseconds / 4, 50, 1000));
+            await Task.WhenAny(_wake.WaitAsync(poll.Token), Task.Delay(interval, clock, poll.Token));
+            await poll.CancelAsync();
         }
     }
 

@@ -21,7 +21,8 @@ public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone,
 /// fire time's date in the schedule's time zone; the <see cref="RunExecutor"/> runs it. What must survive a restart
 /// is in the store: whether a schedule is paused, and up to when fire times were handled. On start, fire times missed
 /// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
-/// (<c>catch_up: N</c>). Fire times missed while paused are never run.
+/// (<c>catch_up: N</c>). Fire times missed while paused are never run. Quartz and these decisions read the server's
+/// clock (<see cref="ServerOptions.Clock"/>).
 /// </summary>
 public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, TimeProvider clock, NodeIdentity node,
     ILogger<PipelineScheduler> logger) : IJobFactory
@@ -79,6 +80,8 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 });
             }
             q.UseDefaultThreadPool(4);
+            // Quartz fires by the server's clock too: a test that advances a fake clock fires the schedules it passes.
+            q.UseTimeProvider(clock);
             q.UseJobFactory(this);
         }).Build();
         Clustered = shared is not null;
@@ -203,10 +206,10 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     static CronTriggerMisfireInstruction MisfireInstruction(PipelineDefinition pipeline) =>
         pipeline.Schedule!.CatchUp > 0 ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing;
 
-    static ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
+    ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
     {
         var schedule = CronScheduleBuilder.Create(expression).WithMisfireInstruction(MisfireInstruction(pipeline));
-        return TriggerBuilder.Create().WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
+        return TriggerBuilder.Create(clock).WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
     }
 
     ValueTask<JobScope> IJobFactory.CreateJob(TriggerFiredBundle bundle, IScheduler scheduler, CancellationToken ct) =>
