@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Net;
 using System.Text.Json;
 using Millrace.Server.Tests.TestSupport;
@@ -71,7 +72,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/projects/churn/runs")).StatusCode);
 
         var id = token.Split('_')[1];
-        Assert.True(await _server.Host("churn").Store.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await _server.Host("churn").ServerStore.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None));
 
         var response = await client.GetAsync("/api/v1/projects/churn/runs");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -99,7 +100,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("for project 'other', not 'churn'", problem.GetProperty("detail").GetString());
-        var audit = await _server.Host("churn").Store.FindAuditAsync(new Page(0, 10), CancellationToken.None);
+        var audit = await _server.Host("churn").ServerStore.FindAuditAsync(new Page(0, 10), CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "POST /executePipeline" && a.Outcome == 403 && a.Actor.StartsWith("token:", StringComparison.Ordinal));
         Assert.Empty(await _server.Host("churn").Store.FindRunsAsync(new RunFilter(), new Page(), CancellationToken.None));
     }

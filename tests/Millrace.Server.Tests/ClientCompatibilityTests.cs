@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;

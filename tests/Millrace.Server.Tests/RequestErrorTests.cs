@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Net;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;

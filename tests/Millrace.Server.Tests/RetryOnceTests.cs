@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Net;
 using System.Text.Json;
 using Millrace.Server.Tests.TestSupport;

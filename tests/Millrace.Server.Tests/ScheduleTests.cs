@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Globalization;
 using System.Net;
 using Millrace.Server.Tests.TestSupport;
@@ -63,12 +64,12 @@ public sealed class ScheduleTests : IAsyncLifetime
 
         await Task.Delay(4500);
         Assert.Equal(before, (await ScheduledRunsAsync()).Count);
-        Assert.True((await Store.GetScheduleStatesAsync("churn", CancellationToken.None)).Single(s => s.Pipeline == "every_two_seconds").Paused);
+        Assert.True((await _server.Host("churn").ServerStore.GetScheduleStatesAsync("churn", CancellationToken.None)).Single(s => s.Pipeline == "every_two_seconds").Paused);
 
         var (resumed, _) = await _admin.PostAsync("/api/v1/projects/churn/schedules/every_two_seconds/resume", "");
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
         await TestServer.EventuallyAsync(async () => (await ScheduledRunsAsync()).Count > before, TimeSpan.FromSeconds(5), "it fires after resume");
-        var audit = await Store.FindAuditAsync(new Page(), CancellationToken.None);
+        var audit = await _server.Host("churn").ServerStore.FindAuditAsync(new Page(), CancellationToken.None);
         Assert.Contains(audit, a => a.Action.EndsWith("/pause", StringComparison.Ordinal) && a.Target == "schedule every_two_seconds" && a.Outcome == 200);
     }
 

@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;

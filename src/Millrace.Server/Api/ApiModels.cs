@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Globalization;
 using System.Text.Json;
 using Millrace.Definitions;

@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
@@ -117,7 +118,7 @@ public static class ModelEndpoints
 
     static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, LakeRoot.Open(host.Definition));
 
-    static async Task<ModelView> ModelAsync(IMetadataStore store, string name, CancellationToken ct)
+    static async Task<ModelView> ModelAsync(IModelRegistryStore store, string name, CancellationToken ct)
     {
         var aliases = await store.GetAliasesAsync(name, ct);
         var versions = await store.ListModelVersionsAsync(name, ct);

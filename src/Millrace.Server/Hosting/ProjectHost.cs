@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
 using Millrace.Engine;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;
 
 /// <summary>
-/// One project the server hosts: its definitions (reloadable), its metadata store and the runner that executes its
-/// runs. A reload swaps the definitions for runs that start afterwards; runs already running keep theirs.
+/// One project the server hosts: its definitions (reloadable), its metadata store, the server's store beside it (tokens,
+/// audit, webhooks, schedule state) and the runner that executes its runs. A reload swaps the definitions for runs that start afterwards; runs already running keep theirs.
 /// </summary>
 public sealed class ProjectHost : IAsyncDisposable
 {
@@ -18,10 +19,11 @@ public sealed class ProjectHost : IAsyncDisposable
 
     sealed record State(ProjectDefinition Definition, Runner Runner);
 
-    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, StepCatalog catalog, ILogger logger, int? duckDbThreads)
+    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, IServerStore serverStore, StepCatalog catalog, ILogger logger, int? duckDbThreads)
     {
         Directory = directory;
         Store = store;
+        ServerStore = serverStore;
         _catalog = catalog;
         _logger = logger;
         _duckDbThreads = duckDbThreads;
@@ -33,7 +35,16 @@ public sealed class ProjectHost : IAsyncDisposable
     {
         var definition = Project.Open(directory, catalog);
         var store = await MetadataStores.OpenAsync(definition, ct, createStore);
-        return new ProjectHost(definition.Directory, definition, store, catalog, logger, duckDbThreads);
+        try
+        {
+            var serverStore = await Storage.ServerStore.OpenAsync(store.Database, ct);
+            return new ProjectHost(definition.Directory, definition, store, serverStore, catalog, logger, duckDbThreads);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
     }
 
     public string Id => _state.Definition.Id;
@@ -42,6 +53,8 @@ public sealed class ProjectHost : IAsyncDisposable
     public ProjectDefinition Definition => _state.Definition;
     public Runner Runner => _state.Runner;
     public IMetadataStore Store { get; }
+    /// <summary>The server's own tables (tokens, audit, webhook deliveries, schedule state), in the same database as <see cref="Store"/>.</summary>
+    public IServerStore ServerStore { get; }
     public StepCatalog Catalog => _catalog;
 
     /// <summary>Checks the definitions on disk as they are now.</summary>

@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -68,7 +69,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
                         ? anomalies.Select(a => new { a.Id, a.Kind, severity = a.Severity.ToString().ToLowerInvariant(), a.Policy, a.Message, a.Workflow, a.StepId }).ToArray()
                         : null,
                 }, Json);
-                await host.Store.AddNotificationAsync(new NotificationDelivery
+                await host.ServerStore.AddNotificationAsync(new NotificationDelivery
                 {
                     Id = id, ProjectId = definition.Id, RunId = run.Id, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payload,
                     Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = DateTimeOffset.UtcNow, CreatedAt = DateTimeOffset.UtcNow,
@@ -85,7 +86,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
             try
             {
                 foreach (var host in projects.All)
-                    foreach (var delivery in await host.Store.GetDueNotificationsAsync(DateTimeOffset.UtcNow, 50, _stopping.Token))
+                    foreach (var delivery in await host.ServerStore.GetDueNotificationsAsync(DateTimeOffset.UtcNow, 50, _stopping.Token))
                         await SendAsync(host, delivery);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -152,7 +153,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
         }
         if (error is not null)
             logger.LogWarning("webhook {Event} of run {RunId} to {Url}: attempt {Attempt} failed: {Error}", delivery.Event, delivery.RunId, delivery.Url, attempts, error);
-        await host.Store.UpdateNotificationAsync(updated, CancellationToken.None);
+        await host.ServerStore.UpdateNotificationAsync(updated, CancellationToken.None);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Text.Json;
 using Millrace.Storage;
 

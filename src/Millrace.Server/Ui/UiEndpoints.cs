@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

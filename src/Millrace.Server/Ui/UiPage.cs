@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Millrace.Storage;

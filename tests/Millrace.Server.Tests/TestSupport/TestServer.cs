@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -62,7 +63,7 @@ public sealed class TestServer : IAsyncDisposable
     public async Task<string> TokenAsync(string projectId, TokenRole role, TimeSpan? lifetime = null)
     {
         var (token, text) = ApiTokens.Create(projectId, role, "test", lifetime, DateTimeOffset.UtcNow);
-        await Host(projectId).Store.CreateTokenAsync(token, CancellationToken.None);
+        await Host(projectId).ServerStore.CreateTokenAsync(token, CancellationToken.None);
         return text;
     }
 
