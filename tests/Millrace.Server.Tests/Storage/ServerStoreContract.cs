@@ -49,16 +49,6 @@ public abstract class ServerStoreContract : IAsyncLifetime
         return Convert.ToInt64(await command.ExecuteScalarAsync(None), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Runs the frozen DDL of the server tables as earlier versions' library migration 0005 created them.</summary>
-    async Task CreateLegacyServerTablesAsync()
-    {
-        var name = $"Millrace.Server.Tests.Storage.Legacy.{Metadata.Database.Dialect}.0005_server_tables.sql";
-        await using var resource = typeof(ServerStoreContract).Assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"no resource {name}");
-        using var reader = new StreamReader(resource);
-        await using var connection = await Metadata.Database.OpenAsync(None);
-        await SqlHelper.ExecuteAsync(connection, null, await reader.ReadToEndAsync(), None);
-    }
-
     static ApiToken NewToken(string id) =>
         new() { Id = id, ProjectId = "shop", Role = TokenRole.Runner, Name = "ci", Salt = "ab", Hash = "cd", CreatedAt = S0, ExpiresAt = S0.AddDays(90) };
 
@@ -83,7 +73,7 @@ public abstract class ServerStoreContract : IAsyncLifetime
     {
         // An earlier version's store: the library's tables, plus the server tables its migration 0005 created, with
         // rows written before the server had a migration stream of its own.
-        await CreateLegacyServerTablesAsync();
+        await LegacyServerTables.CreateAsync(Metadata.Database);
         var token = NewToken("00112233aabbccdd");
         await Store.CreateTokenAsync(token, None);
         await Store.AddAuditAsync(new AuditEntry { At = S0, ProjectId = "shop", Actor = "cli:ann", Action = "token.create", Target = token.Id, Outcome = 0 }, None);
