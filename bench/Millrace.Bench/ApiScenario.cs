@@ -1,9 +1,9 @@
-using Millrace.Server.Storage;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Millrace.Server;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Bench;

@@ -1,6 +1,6 @@
-using Millrace.Server.Storage;
 using System.Globalization;
 using System.Net;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 

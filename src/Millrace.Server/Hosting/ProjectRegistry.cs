@@ -1,5 +1,5 @@
-using Millrace.Server.Storage;
 using System.Collections.Concurrent;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;

@@ -1,4 +1,3 @@
-using Millrace.Server.Storage;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
 using Millrace.Parameters;
 using Millrace.Server.Hosting;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Notifications;

@@ -1,7 +1,7 @@
-using Millrace.Server.Storage;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Security;

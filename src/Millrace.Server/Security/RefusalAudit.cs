@@ -1,5 +1,5 @@
-using Millrace.Server.Storage;
 using System.Text.Json;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Security;

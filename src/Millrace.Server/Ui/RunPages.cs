@@ -1,10 +1,10 @@
-using Millrace.Server.Storage;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Millrace.Engine;
 using Millrace.Server.Execution;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Ui;
