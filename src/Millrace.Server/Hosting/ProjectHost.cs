@@ -3,14 +3,15 @@ using Millrace.Definitions;
 using Millrace.Engine;
 using Millrace.Lake;
 using Millrace.Learning;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;
 
 /// <summary>
-/// One project the server hosts: its definitions (reloadable), its metadata store and the runner that executes its
-/// runs, its online scorer and the S3 clients its lakes share. A reload swaps the definitions for runs that start
-/// afterwards; runs already running keep theirs.
+/// One project the server hosts: its definitions (reloadable), its metadata store, the server's store beside it (tokens,
+/// audit, webhooks, schedule state), the runner that executes its runs, its online scorer and the S3 clients its lakes
+/// share. A reload swaps the definitions for runs that start afterwards; runs already running keep theirs.
 /// </summary>
 public sealed class ProjectHost : IAsyncDisposable
 {
@@ -22,7 +23,7 @@ public sealed class ProjectHost : IAsyncDisposable
 
     sealed record State(ProjectDefinition Definition, Runner Runner);
 
-    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, StepCatalog catalog, ILogger logger, int? duckDbThreads,
+    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, IServerStore serverStore, StepCatalog catalog, ILogger logger, int? duckDbThreads,
         TimeProvider clock, NodeIdentity node, FaultInjector faults)
     {
         Directory = directory;
@@ -30,6 +31,7 @@ public sealed class ProjectHost : IAsyncDisposable
         Node = node;
         _faults = faults;
         Store = store;
+        ServerStore = serverStore;
         _catalog = catalog;
         _logger = logger;
         _duckDbThreads = duckDbThreads;
@@ -44,7 +46,16 @@ public sealed class ProjectHost : IAsyncDisposable
     {
         var definition = Project.Open(directory, catalog);
         var store = await MetadataStores.OpenAsync(definition, ct, createStore);
-        return new ProjectHost(definition.Directory, definition, store, catalog, logger, duckDbThreads, clock, node, faults);
+        try
+        {
+            var serverStore = await Storage.ServerStore.OpenAsync(store.Database, ct);
+            return new ProjectHost(definition.Directory, definition, store, serverStore, catalog, logger, duckDbThreads, clock, node, faults);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
     }
 
     public string Id => _state.Definition.Id;
@@ -53,6 +64,8 @@ public sealed class ProjectHost : IAsyncDisposable
     public ProjectDefinition Definition => _state.Definition;
     public Runner Runner => _state.Runner;
     public IMetadataStore Store { get; }
+    /// <summary>The server's own tables (tokens, audit, webhook deliveries, schedule state), in the same database as <see cref="Store"/>.</summary>
+    public IServerStore ServerStore { get; }
     public StepCatalog Catalog => _catalog;
     /// <summary>The server's clock (the one its runners use).</summary>
     public TimeProvider Clock { get; }
