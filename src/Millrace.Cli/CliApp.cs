@@ -7,10 +7,16 @@ namespace Millrace.Cli;
 /// <summary>The <c>millrace</c> command line: builds the command tree and runs it.</summary>
 public static class CliApp
 {
-    /// <summary>Exit codes: 0 success, 1 failure (run failed, invalid project), 2 usage error, 130 cancelled.</summary>
-    public const int Success = 0, Failure = 1, UsageError = 2, Cancelled = 130;
+    /// <summary>
+    /// Exit codes: 0 success, 1 failure (run failed, invalid project), 2 usage error, 3 skipped (the pipeline had
+    /// <c>max_active</c> runs active: <c>on_overlap: skip</c> or <c>--no-wait</c>), 130 cancelled.
+    /// </summary>
+    public const int Success = 0, Failure = 1, UsageError = 2, Skipped = 3, Cancelled = 130;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, output, error, null);
+
+    /// <summary>Runs the command line with the step kinds of <paramref name="catalog"/> (the built-in ones when null).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Engine.StepCatalog? catalog)
     {
         // '--var NAME = VALUE' spans three shell words; System.CommandLine would see two stray arguments, so the
         // --var sequences are taken out first and parsed exactly as Sparkflows parses workflowParameters.
@@ -26,7 +32,7 @@ public static class CliApp
             return UsageError;
         }
 
-        var context = new CliContext(output, error, variables);
+        var context = new CliContext(output, error, variables, catalog);
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);
         root.Options.Add(CliContext.VerboseOption);

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
+using Millrace.Engine;
 using Millrace.Storage;
 
 namespace Millrace.Cli;
 
-/// <summary>What every command shares: output writers, the --project and --verbose options, the parsed --var values.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables)
+/// <summary>What every command shares: output writers, the --project and --verbose options, the parsed --var values, the step kinds.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables, StepCatalog? catalog = null)
 {
     public static readonly Option<string?> ProjectOption = new("--project", "-p")
     {
@@ -30,6 +31,16 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public TextWriter Error { get; } = error;
     public IReadOnlyList<KeyValuePair<string, string>> Variables { get; } = variables;
 
+    /// <summary>The step kinds definitions may use (the built-in ones; tests add their own).</summary>
+    public StepCatalog Catalog { get; } = catalog ?? StepCatalog.Default;
+
+    /// <summary>
+    /// The in-process coordinator of a command that runs things (run, rerun, retry, backfill, quickstart): the target's
+    /// policy (max_active across processes and servers, on_overlap, retries, retrain_when) applies as on the server.
+    /// </summary>
+    public InProcessRunCoordinator Coordinator(ProjectDefinition project, IMetadataStore store, ILogger logger) =>
+        new(new Runner(project, store, Catalog, logger), project, store, logger: logger);
+
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 
@@ -49,7 +60,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// </summary>
     public ProjectDefinition LoadProject(ParseResult parse)
     {
-        var (project, errors) = Project.Check(ProjectDirectory(parse));
+        var (project, errors) = Project.Check(ProjectDirectory(parse), Catalog);
         if (errors.Count > 0)
             Error.WriteLine($"warning: the definitions have {errors.Count} error{(errors.Count == 1 ? "" : "s")} (the first: {errors[0]})" +
                 (errors.Any(e => e.Location.File == ProjectLoader.ProjectFileName) ? $"; {ProjectLoader.ProjectFileName} has errors, so its store and lake settings may be ignored" : "") +
@@ -62,7 +73,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     {
         try
         {
-            return Project.Open(ProjectDirectory(parse));
+            return Project.Open(ProjectDirectory(parse), Catalog);
         }
         catch (DefinitionException e)
         {

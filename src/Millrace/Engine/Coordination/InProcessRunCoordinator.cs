@@ -55,7 +55,7 @@ public sealed class InProcessRunCoordinator(Runner runner, ProjectDefinition pro
             }
             if (!waited)
             {
-                options.Waiting?.Invoke(await Store.CountActiveRunsAsync(Project.Id, run.Target, ct));
+                options.Waiting?.Invoke(run, await Store.CountActiveRunsAsync(Project.Id, run.Target, ct));
                 waited = true;
             }
             // A run of this process that ends wakes the wait at once; runs of other processes are seen at the next poll.

@@ -104,13 +104,13 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
 /// <param name="Wait">When the pipeline has <c>max_active</c> runs running, wait for a turn (true) or record the request Skipped (false: <c>--no-wait</c>).</param>
 /// <param name="Observer">Hears the run as it happens (in process only).</param>
 /// <param name="Recorded">Called once the run is recorded, before it runs.</param>
-/// <param name="Waiting">Called once when the request waits for a turn, with the number of runs running.</param>
+/// <param name="Waiting">Called once when the request waits for a turn, with the run and the number of its target's runs queued or running.</param>
 public sealed record SubmitOptions(
     bool ApplyOverlapPolicy = true,
     bool Wait = true,
     IRunObserver? Observer = null,
     Func<Run, Task>? Recorded = null,
-    Action<int>? Waiting = null)
+    Action<Run, int>? Waiting = null)
 {
     public static SubmitOptions Default { get; } = new();
 }
