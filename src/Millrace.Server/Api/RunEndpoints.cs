@@ -150,7 +150,7 @@ public static class RunEndpoints
             }
             catch (RunRequestException e)
             {
-                return Problems.BadRequest("Bad parameters", $"parameters: {e.Message}" + (accepted.Count > 0 ? $" ({accepted.Count} date(s) before {date:yyyy-MM-dd} were queued)" : ""));
+                return Problems.BadRequest("Bad parameters", $"parameters: {e.Message}" + (accepted.Count > 0 ? $" ({accepted.Count} date(s) before {date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} were queued)" : ""));
             }
             accepted.Add(SparkflowsEndpoints.Accepted(http, result));
         }
