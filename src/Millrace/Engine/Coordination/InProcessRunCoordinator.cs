@@ -84,6 +84,9 @@ public sealed class InProcessRunCoordinator(Runner runner, ProjectDefinition pro
         return result with { Next = end.Retry };
     }
 
+    /// <summary>A run whose process died is still recorded running: mark it interrupted first, so that it can be retried.</summary>
+    protected override Task BeforeRetryAsync(CancellationToken ct) => Runner.RecoverInterruptedAsync(ct);
+
     public override async Task<CancelOutcome> CancelAsync(string runId, string by, CancellationToken ct)
     {
         if (_active.TryGetValue(runId, out var control))

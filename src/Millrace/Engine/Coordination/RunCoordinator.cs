@@ -42,8 +42,14 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
     public abstract Task<CancelOutcome> CancelAsync(string runId, string by, CancellationToken ct);
 
     /// <summary>Resumes a failed or cancelled run from its first uncommitted workflow (see <see cref="Runner.RetryRequestAsync"/>).</summary>
-    public async Task<RunResult> RetryAsync(string runId, RunRequestInfo info, SubmitOptions? options, CancellationToken ct) =>
-        await SubmitAsync(await Runner.RetryRequestAsync(runId, ct), info, options, ct);
+    public async Task<RunResult> RetryAsync(string runId, RunRequestInfo info, SubmitOptions? options, CancellationToken ct)
+    {
+        await BeforeRetryAsync(ct);
+        return await SubmitAsync(await Runner.RetryRequestAsync(runId, ct), info, options, ct);
+    }
+
+    /// <summary>What comes before a retry request is made (the in-process coordinator records runs of dead processes as interrupted, so they can be retried).</summary>
+    protected virtual Task BeforeRetryAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>Runs a run's target again with its original parameters and run date (see <see cref="Runner.RerunRequestAsync"/>).</summary>
     public async Task<RunResult> RerunAsync(string runId, RunRequestInfo info, SubmitOptions? options, CancellationToken ct) =>
