@@ -6,8 +6,11 @@ using Millrace.Storage;
 
 namespace Millrace.Cli;
 
-/// <summary>What every command shares: output writers, the --project and --verbose options, the parsed --var values, the step kinds.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables, StepCatalog? catalog = null)
+/// <summary>
+/// What every command shares: output writers, the --project and --verbose options, the parsed --var values, the step
+/// kinds, and the S3 clients of the lakes the command opens (disposed with the context, when the command has finished).
+/// </summary>
+public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables, StepCatalog? catalog = null) : IDisposable
 {
     public static readonly Option<string?> ProjectOption = new("--project", "-p")
     {
@@ -39,7 +42,15 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// policy (max_active across processes and servers, on_overlap, retries, retrain_when) applies as on the server.
     /// </summary>
     public InProcessRunCoordinator Coordinator(ProjectDefinition project, IMetadataStore store, ILogger logger) =>
-        new(new Runner(project, store, Catalog, logger), project, store, logger: logger);
+        new(new Runner(project, store, Catalog, logger) { OpenLake = OpenLake }, project, store, logger: logger);
+
+    /// <summary>The S3 clients every lake this command opens shares.</summary>
+    public Lake.S3ClientCache S3Clients { get; } = new();
+
+    /// <summary>The project's lake, through this command's S3 clients.</summary>
+    public Lake.LakeRoot OpenLake(ProjectDefinition project) => Lake.LakeRoot.Open(project, S3Clients);
+
+    public void Dispose() => S3Clients.Dispose();
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
