@@ -13,10 +13,13 @@ public static class CliApp
     /// </summary>
     public const int Success = 0, Failure = 1, UsageError = 2, Skipped = 3, Cancelled = 130;
 
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, output, error, null);
-
-    /// <summary>Runs the command line with the step kinds of <paramref name="catalog"/> (the built-in ones when null).</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Engine.StepCatalog? catalog)
+    /// <summary>
+    /// Runs the command line <paramref name="args"/>. The process's host: its clock is <paramref name="clock"/>
+    /// (default <see cref="TimeProvider.System"/>), its crash points <paramref name="faults"/> (default: those
+    /// <c>MILLRACE_FAULT</c> names) and its step kinds <paramref name="catalog"/> (default: the built-in ones).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TimeProvider? clock = null, Engine.FaultInjector? faults = null,
+        Engine.StepCatalog? catalog = null)
     {
         // '--var NAME = VALUE' spans three shell words; System.CommandLine would see two stray arguments, so the
         // --var sequences are taken out first and parsed exactly as Sparkflows parses workflowParameters.
@@ -32,7 +35,11 @@ public static class CliApp
             return UsageError;
         }
 
-        using var context = new CliContext(output, error, variables, catalog);
+        using var context = new CliContext(output, error, variables, catalog)
+        {
+            Clock = clock ?? TimeProvider.System,
+            Faults = faults ?? Engine.FaultInjector.FromEnvironment(),
+        };
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);
         root.Options.Add(CliContext.VerboseOption);

@@ -42,7 +42,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// policy (max_active across processes and servers, on_overlap, retries, retrain_when) applies as on the server.
     /// </summary>
     public InProcessRunCoordinator Coordinator(ProjectDefinition project, IMetadataStore store, ILogger logger) =>
-        new(new Runner(project, store, Catalog, logger) { OpenLake = OpenLake }, project, store, logger: logger);
+        new(NewRunner(project, store, logger), project, store, Clock, logger);
 
     /// <summary>The S3 clients every lake this command opens shares.</summary>
     public Lake.S3ClientCache S3Clients { get; } = new();
@@ -51,6 +51,19 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public Lake.LakeRoot OpenLake(ProjectDefinition project) => Lake.LakeRoot.Open(project, S3Clients);
 
     public void Dispose() => S3Clients.Dispose();
+
+    /// <summary>The clock every command takes "now" from (<see cref="TimeProvider.System"/> unless a test passes its own).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The node this process records its runs under.</summary>
+    public NodeIdentity Node { get; init; } = NodeIdentity.Process;
+
+    /// <summary>The crash points of the exactly-once tests (<see cref="CliApp"/> arms them from <c>MILLRACE_FAULT</c>).</summary>
+    public FaultInjector Faults { get; init; } = FaultInjector.None;
+
+    /// <summary>A runner for <paramref name="project"/> with this host's clock, node identity and crash points.</summary>
+    public Runner NewRunner(ProjectDefinition project, IMetadataStore store, ILogger? logger = null) =>
+        new(project, store, Catalog, logger) { Clock = Clock, Node = Node, Faults = Faults, OpenLake = OpenLake };
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

@@ -1,5 +1,6 @@
 extern alias cli;
 
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 using CliApp = cli::Millrace.Cli.CliApp;
@@ -49,7 +50,7 @@ public sealed class CliBesideServerTests : IAsyncLifetime
         public Cli(string project, params string[] args)
         {
             (_syncOutput, _syncError) = (TextWriter.Synchronized(_output), TextWriter.Synchronized(_error));
-            Exit = Task.Run(() => CliApp.RunAsync([.. args, "-p", project], _syncOutput, _syncError, TestSteps.Catalog));
+            Exit = Task.Run(() => CliApp.RunAsync([.. args, "-p", project], _syncOutput, _syncError, catalog: TestSteps.Catalog));
         }
 
         public Task<int> Exit { get; }

@@ -13,7 +13,7 @@ namespace Millrace.Server.Execution;
 /// heartbeat goes on while running runs drain, so that peers do not take them over, and the node leaves the list
 /// only when every run stopped.
 /// </summary>
-public sealed class ClusterMembership(ProjectRegistry projects, RunExecutor executor, ServerOptions options, TimeProvider clock, ILogger<ClusterMembership> logger)
+public sealed class ClusterMembership(ProjectRegistry projects, RunExecutor executor, ServerOptions options, NodeIdentity self, TimeProvider clock, ILogger<ClusterMembership> logger)
     : IHostedService
 {
     /// <summary>Runs a run taken over from a dead node may be resumed in a row before it is left failed (a run that kills its node).</summary>
@@ -26,7 +26,7 @@ public sealed class ClusterMembership(ProjectRegistry projects, RunExecutor exec
     readonly Dictionary<(string Project, string Node), (DateTimeOffset Value, DateTimeOffset SeenAt)> _heartbeats = [];
     Task? _loop;
 
-    string NodeId => executor.NodeIdentity;
+    string NodeId => self.Owner;
 
     /// <summary>Beats and takes over once (before the executor loads its queue), then keeps doing so every heartbeat interval.</summary>
     public async Task StartAsync(CancellationToken ct)
@@ -117,7 +117,7 @@ public sealed class ClusterMembership(ProjectRegistry projects, RunExecutor exec
             lock (_heartbeats)
                 if (!_heartbeats.TryGetValue(key, out var seen) || seen.Value != node.HeartbeatAt) _heartbeats[key] = (node.HeartbeatAt, now);
             var silentFor = now - _heartbeats[key].SeenAt;
-            if (silentFor > options.NodeTimeout || RunOwner.IsDeadOnThisHost(node.Node)) dead[node.Node] = node;
+            if (silentFor > options.NodeTimeout || self.IsDeadOnThisHost(node.Node)) dead[node.Node] = node;
         }
         if (dead.Count == 0) return;
         var orphans = (await host.Store.GetRunningRunsAsync(ct)).Where(r => r.Owner is not null && dead.ContainsKey(r.Owner)).ToList();

@@ -27,20 +27,17 @@ public sealed class RunExecutor
     readonly ConcurrentDictionary<ProjectHost, QueuedRunCoordinator> _coordinators = new();
     readonly RunDispatcher _dispatcher;
 
-    public RunExecutor(ProjectRegistry projects, WebhookNotifier notifier, ServerOptions options, ILogger<RunExecutor> logger, TimeProvider? clock = null)
+    public RunExecutor(ProjectRegistry projects, WebhookNotifier notifier, ServerOptions options, NodeIdentity self, TimeProvider clock, ILogger<RunExecutor> logger)
     {
-        (_projects, _notifier, _logger, _clock) = (projects, notifier, logger, clock ?? TimeProvider.System);
-        _dispatcher = new RunDispatcher(projects, Queue, For, NodeIdentity, options, _clock, logger);
+        (_projects, _notifier, _logger, _clock, NodeId) = (projects, notifier, logger, clock, self.Owner);
+        _dispatcher = new RunDispatcher(projects, Queue, For, NodeId, options, _clock, logger);
     }
 
     /// <summary>Runs a run taken over from a dead node may be resumed in a row before it is left failed (a run that kills its node).</summary>
     public const int MaxResumes = ClusterMembership.MaxResumes;
 
     /// <summary>This node's id in the store's cluster table and in the runs it owns.</summary>
-    public static string NodeId => RunOwner.Self;
-
-    /// <summary>This node's id (see <see cref="NodeId"/>), for the parts the executor owns.</summary>
-    public string NodeIdentity => NodeId;
+    public string NodeId { get; }
 
     /// <summary>The requests waiting here and the runs executing here.</summary>
     public RunQueue Queue { get; } = new();
@@ -59,7 +56,7 @@ public sealed class RunExecutor
 
     /// <summary>The coordinator of one hosted project (retry, retrain and notify follow each of its runs' ends).</summary>
     public QueuedRunCoordinator For(ProjectHost host) => _coordinators.GetOrAdd(host, h =>
-        new QueuedRunCoordinator(h, Queue, NodeIdentity, RunEndChain.Default.Then(new NotifyHandler(_notifier, h)), _clock, _logger));
+        new QueuedRunCoordinator(h, Queue, NodeId, RunEndChain.Default.Then(new NotifyHandler(_notifier, h)), _clock, _logger));
 
     /// <summary>
     /// Marks runs of dead processes on this host (CLI runs) as interrupted, loads the queued runs of every project and

@@ -33,9 +33,6 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     readonly StepCatalog _catalog = catalog ?? StepCatalog.Default;
     readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    /// <summary>The clock runs are timed by (start, end, timeout, the store retry window).</summary>
-    public TimeProvider Clock { get; init; } = TimeProvider.System;
-
     /// <summary>DuckDB threads per run (null = all cores).</summary>
     public int? DuckDbThreads { get; init; }
 
@@ -112,9 +109,9 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         await RecoverInterruptedAsync(ct);
         // The run and its owner in one write: a kill right after it leaves a run that recovery can tell is dead.
         var recorded = maxActive is { } limit
-            ? await store.TryCreateRunAsync(run, RunOwner.Self, limit, ct)
-            : await store.CreateRunAsync(run, RunOwner.Self, ct);
-        if (recorded is not null && recorded.Id == run.Id) FaultInjection.Hit("run.created");
+            ? await store.TryCreateRunAsync(run, Node.Owner, limit, ct)
+            : await store.CreateRunAsync(run, Node.Owner, ct);
+        if (recorded is not null && recorded.Id == run.Id) Faults.Hit("run.created");
         return recorded;
     }
 
@@ -176,7 +173,7 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         var context = new RunContext
         {
             RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,
-            Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads,
+            Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads, Clock = Clock, Faults = Faults,
         };
         observer.RunStarted(run, workflows.Select(w => (w.Name, w.Steps.Count)).ToList());
 
