@@ -61,6 +61,16 @@ public sealed class TestProject : IAsyncDisposable
         return await runner.RunAsync(request, observer, ct);
     }
 
+    /// <summary>Submits <paramref name="target"/> to the CLI's in-process coordinator: the target's policy, retries and retraining apply.</summary>
+    public async Task<RunResult> SubmitAsync(string target, params (string Name, string Value)[] variables)
+    {
+        var project = Open();
+        var store = await StoreAsync();
+        var coordinator = new InProcessRunCoordinator(new Runner(project, store) { DuckDbThreads = 2 }, project, store);
+        return await coordinator.SubmitAsync(new RunRequest(target, variables.Select(v => new KeyValuePair<string, string>(v.Name, v.Value)).ToList()),
+            new RunRequestInfo(), null, CancellationToken.None);
+    }
+
     public async Task<IReadOnlyList<StepRun>> StepRunsAsync(string runId) => await (await StoreAsync()).GetStepRunsAsync(runId, CancellationToken.None);
 
     public async Task<StepRun> StepRunAsync(string runId, string stepId) => (await StepRunsAsync(runId)).Single(s => s.StepId == stepId);
