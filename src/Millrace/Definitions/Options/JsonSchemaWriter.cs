@@ -26,6 +26,7 @@ public static partial class JsonSchemaWriter
     {
         var schema = option.Kind switch
         {
+            OptionValueKind.Text when option.Pattern is { } pattern => new JsonObject { ["type"] = "string", ["pattern"] = pattern },
             OptionValueKind.Text => Scalar(),
             OptionValueKind.Integer => Number("integer", option),
             OptionValueKind.Number => Number("number", option),
@@ -50,7 +51,7 @@ public static partial class JsonSchemaWriter
     }
 
     /// <summary>A single value as a loader reads it: text, or a number or boolean YAML would type (read as its text).</summary>
-    public static JsonObject Scalar() => new() { ["type"] = new JsonArray("string", "number", "boolean") };
+    public static JsonObject Scalar() => new() { ["type"] = new JsonArray("string", "number", "boolean", "null") };
 
     /// <summary>One value or a list of values.</summary>
     public static JsonObject ValueOrList(string? description)

@@ -8,6 +8,9 @@ namespace Millrace.Definitions.Options;
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class OptionAttribute(string name, string description) : Attribute
 {
+    /// <summary>The pattern of a duration (<see cref="Durations"/>): <c>30s</c>, <c>5m</c>, <c>1.5h</c>, <c>90d</c>.</summary>
+    public const string DurationPattern = @"^\s*[0-9]{1,28}(\.[0-9]{1,9})?[smhd]\s*$";
+
     /// <summary>The field's name as written in YAML.</summary>
     public string Name { get; } = name;
 
@@ -37,6 +40,9 @@ public sealed class OptionAttribute(string name, string description) : Attribute
 
     /// <summary>The value must be strictly less than <see cref="Maximum"/>.</summary>
     public bool ExclusiveMaximum { get; init; }
+
+    /// <summary>A regular expression a text value matches, for the JSON Schema (the reader of the value checks it with its own message).</summary>
+    public string? Pattern { get; init; }
 
     /// <summary>
     /// For a field whose value has its own grammar (a <c>YamlNode</c> property the step parses itself): the name of a

@@ -47,6 +47,7 @@ public sealed record OptionShape(
     OptionsShape? Nested,
     string? SchemaMethod,
     string? MissingMessage,
+    string? Pattern,
     PropertyInfo Property)
 {
     /// <summary>The enum type of a <see cref="OptionValueKind.Choice"/> option.</summary>
@@ -97,7 +98,7 @@ public sealed class OptionsShape
                 option.Default ?? (option.Required ? null : DefaultText(property.GetValue(defaults))),
                 double.IsNaN(option.Minimum) ? null : option.Minimum,
                 double.IsNaN(option.Maximum) ? null : option.Maximum,
-                option.ExclusiveMinimum, option.ExclusiveMaximum, choices, nested, option.Schema, option.Missing, property));
+                option.ExclusiveMinimum, option.ExclusiveMaximum, choices, nested, option.Schema, option.Missing, option.Pattern, property));
         }
         return new OptionsShape(type, options);
     }

@@ -88,7 +88,7 @@ public sealed record RowsRuleOptions
 public sealed record FreshnessRuleOptions
 {
     [Option("column", "A DATE or TIMESTAMP column.", Required = true)] public string Column { get; init; } = "";
-    [Option("max_age", "How old the newest value may be before the end of run.date: a duration such as `2d`, at most `3650d`.", Type = "duration", Missing = "a freshness rule needs max_age, e.g. 2d", Required = true)]
+    [Option("max_age", "How old the newest value may be before the end of run.date: a duration such as `2d`, at most `3650d`.", Type = "duration", Pattern = OptionAttribute.DurationPattern, Missing = "a freshness rule needs max_age, e.g. 2d", Required = true)]
     public string MaxAge { get; init; } = "";
 }
 
