@@ -36,6 +36,10 @@ public static class DefinitionSchemas
             ["step"] = Step(catalog),
         };
         foreach (var stepKind in catalog.Kinds) defs[$"step_{stepKind.Name}"] = StepOf(stepKind);
+        // One kind's document holds only the definitions it uses: project and pipeline files have no steps.
+        foreach (var other in Kinds.Where(k => kind is not null && k != kind)) defs.Remove(other);
+        if (kind is "project" or "pipeline")
+            foreach (var name in defs.Select(d => d.Key).Where(k => k.StartsWith("step", StringComparison.Ordinal)).ToList()) defs.Remove(name);
         var document = new JsonObject
         {
             ["$schema"] = Dialect,
