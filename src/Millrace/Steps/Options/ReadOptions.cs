@@ -22,7 +22,7 @@ public sealed record ReadOptions
     public ReadFormat? Format { get; init; }
 
     [Option("schema", "Column types as DuckDB type names (`BIGINT`, `DOUBLE`, `VARCHAR`, `DATE`, `TIMESTAMP`, `DECIMAL(10,2)`, `VARCHAR[]`, …). A partition key listed here (`dt: DATE`) types the `key=value` folder column.",
-        Type = "mapping column: type", Default = "inferred", Schema = nameof(SchemaSchema))]
+        Type = "mapping `column: TYPE`", Default = "inferred", Schema = nameof(SchemaSchema))]
     public YamlDotNet.RepresentationModel.YamlNode? Schema { get; init; }
 
     [Option("header", "CSV: whether the first line holds column names.")]
