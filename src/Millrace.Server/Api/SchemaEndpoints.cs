@@ -21,7 +21,7 @@ public static class SchemaEndpoints
             .Produces<string>(200, "application/schema+json").ProducesProblem(400);
         api.MapGet("/schema/{kind}.schema.json", (string kind) => Serve(kind))
             .WithTags("Schema").WithSummary("The JSON Schema of one kind of definition file, at a URL an editor's $schema line can name")
-            .Produces<string>(200, "application/schema+json").ProducesProblem(404);
+            .Produces<string>(200, "application/schema+json").ProducesProblem(400);
     }
 
     static IResult Serve(string? kind) =>
