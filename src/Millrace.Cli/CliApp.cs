@@ -10,7 +10,12 @@ public static class CliApp
     /// <summary>Exit codes: 0 success, 1 failure (run failed, invalid project), 2 usage error, 130 cancelled.</summary>
     public const int Success = 0, Failure = 1, UsageError = 2, Cancelled = 130;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs the command line <paramref name="args"/>. The process's host: its clock is <paramref name="clock"/>
+    /// (default <see cref="TimeProvider.System"/>) and its crash points <paramref name="faults"/> (default: those
+    /// <c>MILLRACE_FAULT</c> names).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TimeProvider? clock = null, Engine.FaultInjector? faults = null)
     {
         // '--var NAME = VALUE' spans three shell words; System.CommandLine would see two stray arguments, so the
         // --var sequences are taken out first and parsed exactly as Sparkflows parses workflowParameters.
@@ -26,7 +31,11 @@ public static class CliApp
             return UsageError;
         }
 
-        var context = new CliContext(output, error, variables);
+        using var context = new CliContext(output, error, variables)
+        {
+            Clock = clock ?? TimeProvider.System,
+            Faults = faults ?? Engine.FaultInjector.FromEnvironment(),
+        };
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);
         root.Options.Add(CliContext.VerboseOption);

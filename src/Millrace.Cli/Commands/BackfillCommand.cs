@@ -41,7 +41,7 @@ public static class BackfillCommand
             var project = context.OpenProject(parse);
             await using var store = await CliContext.OpenStoreAsync(parse, project, ct);
             using var logging = context.Logging(parse);
-            var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
+            var runner = context.NewRunner(project, store, logging.CreateLogger("Millrace"));
             try { runner.DeclaredParameters(name); }
             catch (RunRequestException e) { throw new CliException(e.Message, CliApp.UsageError); }
 

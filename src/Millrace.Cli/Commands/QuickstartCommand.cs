@@ -47,7 +47,7 @@ public static class QuickstartCommand
             if ((await store.FindRunsAsync(new RunFilter(), new Page(0, 1), ct)).Count > 0)
                 throw new CliException("the store named by --store already has runs; the quickstart needs an empty store (a new database)", CliApp.UsageError);
             // The files land where the lake is: the folder, or (S3) the node's cache, from which each day is uploaded.
-            var lake = Millrace.Lake.LakeRoot.Open(project);
+            var lake = context.OpenLake(project);
             var landing = new Landing(lake);
             var generator = new ChurnLakeGenerator(lake.Root, seed: 42, initialCustomers: parse.GetValue(customers), injectAnomalies: true, simulationStart: first);
             // The lake already holds two weeks of history when Millrace is adopted: the first run ingests the backlog.
@@ -55,7 +55,7 @@ public static class QuickstartCommand
             await landing.UploadAsync(ct);
             console.MarkupLine($"lake {Markup.Escape(lake.Storage.Location)}: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
             using var logging = context.Logging(parse);
-            var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
+            var runner = context.NewRunner(project, store, logging.CreateLogger("Millrace"));
             var results = new List<DayResult>();
             // Each simulated day: the day's files land in raw/, the prediction pipeline runs (ingest, merge, score
             // with the champion, reports) as its 06:00 schedule would, then the nightly training with its gate, once

@@ -27,7 +27,7 @@ public static class RerunCommand
             var project = context.OpenProject(parse);
             await using var store = await CliContext.OpenStoreAsync(parse, project, ct);
             using var logging = context.Logging(parse);
-            var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
+            var runner = context.NewRunner(project, store, logging.CreateLogger("Millrace"));
             Run run;
             bool alreadyRetried;
             try

@@ -37,7 +37,7 @@ public static class RunCommand
     /// <summary>Runs a request with progress on the console; shared by run and quickstart.</summary>
     internal static async Task<Run> ExecuteAsync(CliContext context, ProjectDefinition project, IMetadataStore store, RunRequest request, ILogger logger, bool quiet, CancellationToken ct)
     {
-        var runner = new Runner(project, store, logger: logger);
+        var runner = context.NewRunner(project, store, logger);
         try
         {
             if (!context.Interactive || quiet)

@@ -21,7 +21,7 @@ public enum CancelOutcome { CancelledQueued, Stopping, NotActive }
 /// picks them up; on shutdown, running runs get <see cref="ServerOptions.ShutdownTimeout"/> to finish and are then
 /// recorded as interrupted (failed, resumable with retry).
 /// </summary>
-public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifier, ServerOptions options, ILogger<RunExecutor> logger)
+public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifier, ServerOptions options, NodeIdentity self, ILogger<RunExecutor> logger)
 {
     sealed record Pending(ProjectHost Host, Run Run, RunRequestInfo Request);
 
@@ -55,7 +55,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
     public const int MaxResumes = 3;
 
     /// <summary>This node's id in the store's cluster table and in the runs it owns.</summary>
-    public static string NodeId => RunOwner.Self;
+    public string NodeId => self.Owner;
 
     /// <summary>True when a hosted project's store is shared with other nodes (PostgreSQL).</summary>
     bool Clustered => projects.All.Any(h => h.Store.Shared);
@@ -256,7 +256,7 @@ public sealed class RunExecutor(ProjectRegistry projects, WebhookNotifier notifi
             lock (_heartbeats)
                 if (!_heartbeats.TryGetValue(key, out var seen) || seen.Value != node.HeartbeatAt) _heartbeats[key] = (node.HeartbeatAt, now);
             var silentFor = now - _heartbeats[key].SeenAt;
-            if (silentFor > options.NodeTimeout || RunOwner.IsDeadOnThisHost(node.Node)) dead[node.Node] = node;
+            if (silentFor > options.NodeTimeout || self.IsDeadOnThisHost(node.Node)) dead[node.Node] = node;
         }
         if (dead.Count == 0) return;
         var orphans = (await host.Store.GetRunningRunsAsync(ct)).Where(r => r.Owner is not null && dead.ContainsKey(r.Owner)).ToList();

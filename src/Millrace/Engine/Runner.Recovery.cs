@@ -80,7 +80,7 @@ public sealed partial class Runner
                 found.Add((stale, null, $"interrupted: the run was recorded without the process that ran it, which exited before it could record itself; nothing of it is visible. Resume with 'millrace retry {stale.Id}'"));
                 continue;
             }
-            if (!RunOwner.IsDeadOnThisHost(owner) || nodes.Contains(owner)) continue;
+            if (!Node.IsDeadOnThisHost(owner) || nodes.Contains(owner)) continue;
             var pid = owner.Split('|')[1];
             // A run that ended because the store could not be written left its cause in a note: record that cause.
             var message = StoreFailureNotes.Read(project, stale.Id) is { } cause

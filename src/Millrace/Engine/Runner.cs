@@ -97,9 +97,9 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         var run = Prepare(request, RunStatus.Running);
         await RecoverInterruptedAsync(ct);
         // The run and its owner in one write: a kill right after it leaves a run that recovery can tell is dead.
-        var recorded = await store.CreateRunAsync(run, RunOwner.Self, ct);
+        var recorded = await store.CreateRunAsync(run, Node.Owner, ct);
         if (recorded.Id != run.Id) return (recorded, true);
-        FaultInjection.Hit("run.created");
+        Faults.Hit("run.created");
         var finished = await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
         // Without a server to queue it, a drift-triggered retraining runs right after, in this process.
         if (await RetrainRequestAsync(finished, ct) is { } retrain) await RunAsync(retrain, observer, ct);
@@ -162,7 +162,7 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         var context = new RunContext
         {
             RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,
-            Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads,
+            Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads, Clock = Clock, Faults = Faults,
         };
         observer.RunStarted(run, workflows.Select(w => (w.Name, w.Steps.Count)).ToList());
 

@@ -89,7 +89,7 @@ public sealed class DriftStep : IStep
         foreach (var profile in reference)
         {
             var actual = await Task.Run(() => DriftProfile.Proportions(context.Connection, batch, profile), ct);
-            results.Add(new DriftResult(context.RunId, context.Workflow, context.Step.Id, profile.Feature, Math.Round(DriftProfile.Psi(profile.Proportions, actual), 6), referenceName, DateTimeOffset.UtcNow));
+            results.Add(new DriftResult(context.RunId, context.Workflow, context.Step.Id, profile.Feature, Math.Round(DriftProfile.Psi(profile.Proportions, actual), 6), referenceName, context.Clock.GetUtcNow()));
         }
         await context.Store.AddDriftResultsAsync(results, ct);
         var drifted = results.Where(r => r.Psi > Threshold).OrderByDescending(r => r.Psi).ToList();

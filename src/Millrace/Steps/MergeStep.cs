@@ -159,7 +159,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
             RunId = context.RunId,
             Workflow = context.Workflow,
             StepId = context.Step.Id,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = context.Clock.GetUtcNow(),
             Rows = totalRows,
             Files = files,
             Schema = schema,

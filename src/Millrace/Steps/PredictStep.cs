@@ -36,7 +36,7 @@ public sealed class PredictStep : IStep
         var actual = await Task.Run(() => Quality.DriftProfile.Proportions(context.Connection, relation, profile), ct);
         var psi = Math.Round(Quality.DriftProfile.Psi(profile.Proportions, actual), 6);
         var name = $"{version.Name}@v{version.Version}";
-        await context.Store.AddDriftResultsAsync([new DriftResult(context.RunId, context.Workflow, context.Step.Id, "__prediction__", psi, name + " holdout scores", DateTimeOffset.UtcNow)], ct);
+        await context.Store.AddDriftResultsAsync([new DriftResult(context.RunId, context.Workflow, context.Step.Id, "__prediction__", psi, name + " holdout scores", context.Clock.GetUtcNow())], ct);
         if (psi > DriftThreshold)
             await context.ReportAnomalyAsync("prediction_drift", AnomalySeverity.Warning, "warn",
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {column} distribution drifted from {name}'s holdout: PSI {psi:0.000} > {DriftThreshold:0.###}"),
@@ -92,16 +92,17 @@ public sealed class PredictStep : IStep
         }
 
         FeaturePlan.CheckInput(version.Features, DuckDb.Describe(context.Connection, input), $"{version.Name}@v{version.Version}");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var started = context.Clock.GetTimestamp();
+        long ElapsedMs() => (long)context.Clock.GetElapsedTime(started).TotalMilliseconds;
         var ml = new MLContext(seed: 0);
         var model = await registry.LoadAsync(ml, version, ct);
-        var loadMs = clock.ElapsedMilliseconds;
+        var loadMs = ElapsedMs();
         var numbered = $"__score_input_{context.Step.Id}";
         var predictions = $"__score_output_{context.Step.Id}";
         var inputTable = ModelScorer.Number(context.Connection, input, numbered);
-        var numberMs = clock.ElapsedMilliseconds;
+        var numberMs = ElapsedMs();
         var rows = await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, inputTable, predictions), ct);
-        var scoreMs = clock.ElapsedMilliseconds;
+        var scoreMs = ElapsedMs();
         var scoreColumns = version.Task == ModelTask.Regression ? "p.score" : "p.score, p.probability, p.predicted_label";
         await DuckDb.ExecuteAsync(context.Connection, $"""
             CREATE TABLE {context.OutputTable} AS
@@ -117,7 +118,7 @@ public sealed class PredictStep : IStep
         {
             ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString(),
             ["prediction_psi"] = predictionPsi,
-            ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = clock.ElapsedMilliseconds - scoreMs,
+            ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = ElapsedMs() - scoreMs,
         });
     }
 }

@@ -85,9 +85,9 @@ public sealed class TrainStep : IStep, IModelProducer
     {
         var connection = context.Connection;
         var input = context.SingleInput;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var started = context.Clock.GetTimestamp();
         var phases = new Dictionary<string, long>(StringComparer.Ordinal);
-        void Phase(string name) { phases[name + "_ms"] = clock.ElapsedMilliseconds - phases.Values.Sum(); }
+        void Phase(string name) { phases[name + "_ms"] = (long)context.Clock.GetElapsedTime(started).TotalMilliseconds - phases.Values.Sum(); }
         var table = $"__train_{context.Step.Id}";
         var relation = SqlText.Identifier(table);
         var schema = DuckDb.Describe(connection, input);
@@ -162,7 +162,7 @@ public sealed class TrainStep : IStep, IModelProducer
         options["seed"] = Seed.ToString(CultureInfo.InvariantCulture);
         var registration = new ModelVersion
         {
-            Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = DateTimeOffset.UtcNow,
+            Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = context.Clock.GetUtcNow(),
             Task = Task, Algorithm = Algorithm, Label = Label, Path = path, Metrics = metrics, Options = options, Features = features, Datasets = datasets,
             Importance = importance, DefinitionsHash = context.Project.DefinitionsHash, TrainRows = trainRows, HoldoutRows = holdoutRows,
             Profile = Profile(connection, relation, features, scoredHoldout ?? model.Transform(new DuckDbDataView(connection, relation, columns))),

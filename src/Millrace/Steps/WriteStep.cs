@@ -71,7 +71,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var target = LakePath.Fold(expanded);
         var stagingFolder = StagingFolder(context);
         var staged = await CopyAsync(context, stagingFolder, isFolder ? $"part-0.{Format}" : System.IO.Path.GetFileName(target), ct);
-        FaultInjection.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
+        context.Faults.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
         var finalFolder = isFolder ? target : System.IO.Path.GetDirectoryName(target)?.Replace('\\', '/') ?? "";
         var outputs = new List<string>();
         foreach (var file in staged)
@@ -145,7 +145,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
             RunId = context.RunId,
             Workflow = context.Workflow,
             StepId = context.Step.Id,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = context.Clock.GetUtcNow(),
             Rows = totalRows,
             Files = files,
             Schema = schema,

@@ -46,7 +46,7 @@ public sealed class QueuedRunTests : IAsyncLifetime
         var prepared = runner.Prepare(new RunRequest("counting", [new("count", "5")], TriggerKind.Api));
         Assert.Equal((RunStatus.Queued, (DateTimeOffset?)null), (prepared.Status, prepared.StartedAt));
         await store.EnqueueRunAsync(prepared, new RunRequestInfo(), CancellationToken.None);
-        Assert.True(await store.ClaimQueuedRunAsync(prepared.Id, RunOwner.Self, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await store.ClaimQueuedRunAsync(prepared.Id, NodeIdentity.Process.Owner, DateTimeOffset.UtcNow, CancellationToken.None));
 
         var run = await runner.ExecuteAsync((await store.GetRunAsync(prepared.Id, CancellationToken.None))!);
 
