@@ -1,6 +1,5 @@
 using System.Net;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Tests.TestSupport;
 

@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Millrace.Server.Notifications;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests;
 
