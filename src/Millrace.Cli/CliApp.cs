@@ -31,7 +31,7 @@ public static class CliApp
             return UsageError;
         }
 
-        var context = new CliContext(output, error, variables)
+        using var context = new CliContext(output, error, variables)
         {
             Clock = clock ?? TimeProvider.System,
             Faults = faults ?? Engine.FaultInjector.FromEnvironment(),

@@ -6,8 +6,11 @@ using Millrace.Storage;
 
 namespace Millrace.Cli;
 
-/// <summary>What every command shares: output writers, the --project and --verbose options, the parsed --var values.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables)
+/// <summary>
+/// What every command shares: output writers, the --project and --verbose options, the parsed --var values, and the
+/// S3 clients of the lakes the command opens (disposed with the context, when the command has finished).
+/// </summary>
+public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables) : IDisposable
 {
     public static readonly Option<string?> ProjectOption = new("--project", "-p")
     {
@@ -31,6 +34,14 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public TextWriter Error { get; } = error;
     public IReadOnlyList<KeyValuePair<string, string>> Variables { get; } = variables;
 
+    /// <summary>The S3 clients every lake this command opens shares.</summary>
+    public Lake.S3ClientCache S3Clients { get; } = new();
+
+    /// <summary>The project's lake, through this command's S3 clients.</summary>
+    public Lake.LakeRoot OpenLake(ProjectDefinition project) => Lake.LakeRoot.Open(project, S3Clients);
+
+    public void Dispose() => S3Clients.Dispose();
+
     /// <summary>The clock every command takes "now" from (<see cref="TimeProvider.System"/> unless a test passes its own).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
@@ -42,7 +53,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
 
     /// <summary>A runner for <paramref name="project"/> with this host's clock, node identity and crash points.</summary>
     public Runner NewRunner(ProjectDefinition project, IMetadataStore store, ILogger? logger = null) =>
-        new(project, store, logger: logger) { Clock = Clock, Node = Node, Faults = Faults };
+        new(project, store, logger: logger) { Clock = Clock, Node = Node, Faults = Faults, OpenLake = OpenLake };
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -74,7 +75,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/projects/churn/runs")).StatusCode);
 
         var id = token.Split('_')[1];
-        Assert.True(await _server.Host("churn").Store.RevokeTokenAsync(id, _clock.GetUtcNow(), CancellationToken.None));
+        Assert.True(await _server.Host("churn").ServerStore.RevokeTokenAsync(id, _clock.GetUtcNow(), CancellationToken.None));
 
         var response = await client.GetAsync("/api/v1/projects/churn/runs");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -103,7 +104,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("for project 'other', not 'churn'", problem.GetProperty("detail").GetString());
-        var audit = await _server.Host("churn").Store.FindAuditAsync(new Page(0, 10), CancellationToken.None);
+        var audit = await _server.Host("churn").ServerStore.FindAuditAsync(new Page(0, 10), CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "POST /executePipeline" && a.Outcome == 403 && a.Actor.StartsWith("token:", StringComparison.Ordinal));
         Assert.Empty(await _server.Host("churn").Store.FindRunsAsync(new RunFilter(), new Page(), CancellationToken.None));
     }

@@ -1,5 +1,6 @@
 using Millrace.Engine;
 using Millrace.Parameters;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Server.Ui;
 using Millrace.Storage;

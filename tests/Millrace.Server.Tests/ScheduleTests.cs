@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -89,7 +90,7 @@ public sealed class ScheduleTests : IAsyncLifetime
         // schedule's fire times between them, and the paused schedule fired at none.
         await AdvanceAsync(6);
         Assert.Empty(await ScheduledRunsAsync());
-        Assert.True((await Store.GetScheduleStatesAsync("churn", CancellationToken.None)).Single(s => s.Pipeline == "every_two_seconds").Paused);
+        Assert.True((await _server.Host("churn").ServerStore.GetScheduleStatesAsync("churn", CancellationToken.None)).Single(s => s.Pipeline == "every_two_seconds").Paused);
 
         var (resumed, _) = await _admin.PostAsync("/api/v1/projects/churn/schedules/every_two_seconds/resume", "");
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
@@ -97,7 +98,7 @@ public sealed class ScheduleTests : IAsyncLifetime
         await AdvanceAsync(3);
         await TestServer.EventuallyAsync(async () => (await ScheduledRunsAsync()).Count > 0, TimeSpan.FromSeconds(10), "it fires after resume");
         Assert.All(await ScheduledRunsAsync(), r => Assert.True(FireTime(r) > resumedAt, "fire times passed while paused are not run"));
-        var audit = await Store.FindAuditAsync(new Page(), CancellationToken.None);
+        var audit = await _server.Host("churn").ServerStore.FindAuditAsync(new Page(), CancellationToken.None);
         Assert.Contains(audit, a => a.Action.EndsWith("/pause", StringComparison.Ordinal) && a.Target == "schedule every_two_seconds" && a.Outcome == 200);
     }
 

@@ -1,4 +1,5 @@
 using Millrace.Server.Execution;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Millrace.Definitions;
 using Millrace.Server;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Cli.Commands;
@@ -21,10 +22,10 @@ static class QuickstartServe
     {
         var project = Project.Open(root);
         string token;
-        await using (var store = await CliContext.OpenStoreAsync(project, ct))
+        await using (var metadata = await CliContext.OpenStoreAsync(project, ct))
         {
-            var now = context.Clock.GetUtcNow();
-            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), now);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
+            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), context.Clock.GetUtcNow());
             await store.CreateTokenAsync(record, ct);
             await store.AddAuditAsync(new AuditEntry
             {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Millrace.Cli.Output;
 using Millrace.Definitions;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 using Spectre.Console;
 
@@ -37,7 +38,8 @@ public static class TokenCommand
                 throw new CliException($"--role must be viewer, runner or admin, got '{parse.GetValue(role)}'", CliApp.UsageError);
             TimeSpan? lifetime = parse.GetValue(expires) is { } text ? CliContext.Duration("--expires", text, Durations.TokenLifetime) : null;
             var project = ResolveProject(context, parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var metadata = await CliContext.OpenStoreAsync(project, ct);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
             var (token, secret) = ApiTokens.Create(project.Id, tokenRole, parse.GetValue(name), lifetime, context.Clock.GetUtcNow());
             await store.CreateTokenAsync(token, ct);
             await AuditAsync(store, context.Clock, project.Id, "token.create", token.Id, new { role = Lower(tokenRole), token.Name, token.ExpiresAt }, ct);
@@ -60,7 +62,8 @@ public static class TokenCommand
         list.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = ResolveProject(context, parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var metadata = await CliContext.OpenStoreAsync(project, ct);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
             var tokens = await store.ListTokensAsync(ct);
             var now = context.Clock.GetUtcNow();
             var table = new Table().AddColumns("id", "role", "name", "created", "expires", "last used", "state");
@@ -84,7 +87,8 @@ public static class TokenCommand
         revoke.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = ResolveProject(context, parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var metadata = await CliContext.OpenStoreAsync(project, ct);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
             var tokenId = parse.GetValue(id)!;
             // Accept a whole token too: its id is the part after mr_.
             if (ApiTokens.TryParse(tokenId, out var parsedId, out _)) tokenId = parsedId;
@@ -112,7 +116,7 @@ public static class TokenCommand
         return context.LoadProject(parse);
     }
 
-    static Task AuditAsync(IMetadataStore store, TimeProvider clock, string projectId, string action, string target, object? details, CancellationToken ct) =>
+    static Task AuditAsync(IAuditStore store, TimeProvider clock, string projectId, string action, string target, object? details, CancellationToken ct) =>
         store.AddAuditAsync(new AuditEntry
         {
             At = clock.GetUtcNow(), ProjectId = projectId, Actor = $"cli:{Environment.UserName}", Action = action, Target = $"token {target}", Outcome = 0,

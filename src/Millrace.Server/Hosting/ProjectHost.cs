@@ -1,13 +1,17 @@
 using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
 using Millrace.Engine;
+using Millrace.Lake;
+using Millrace.Learning;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;
 
 /// <summary>
-/// One project the server hosts: its definitions (reloadable), its metadata store and the runner that executes its
-/// runs. A reload swaps the definitions for runs that start afterwards; runs already running keep theirs.
+/// One project the server hosts: its definitions (reloadable), its metadata store, the server's store beside it (tokens,
+/// audit, webhooks, schedule state), the runner that executes its runs, its online scorer and the S3 clients its lakes
+/// share. A reload swaps the definitions for runs that start afterwards; runs already running keep theirs.
 /// </summary>
 public sealed class ProjectHost : IAsyncDisposable
 {
@@ -19,7 +23,7 @@ public sealed class ProjectHost : IAsyncDisposable
 
     sealed record State(ProjectDefinition Definition, Runner Runner);
 
-    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, StepCatalog catalog, ILogger logger, int? duckDbThreads,
+    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, IServerStore serverStore, StepCatalog catalog, ILogger logger, int? duckDbThreads,
         TimeProvider clock, NodeIdentity node, FaultInjector faults)
     {
         Directory = directory;
@@ -27,10 +31,12 @@ public sealed class ProjectHost : IAsyncDisposable
         Node = node;
         _faults = faults;
         Store = store;
+        ServerStore = serverStore;
         _catalog = catalog;
         _logger = logger;
         _duckDbThreads = duckDbThreads;
         _state = new State(definition, NewRunner(definition));
+        Scorer = new OnlineScorer(store, OpenLake);
     }
 
     /// <summary>Loads, validates and opens the project in <paramref name="directory"/>; throws <see cref="DefinitionException"/>.</summary>
@@ -40,7 +46,16 @@ public sealed class ProjectHost : IAsyncDisposable
     {
         var definition = Project.Open(directory, catalog);
         var store = await MetadataStores.OpenAsync(definition, ct, createStore);
-        return new ProjectHost(definition.Directory, definition, store, catalog, logger, duckDbThreads, clock, node, faults);
+        try
+        {
+            var serverStore = await Storage.ServerStore.OpenAsync(store.Database, ct);
+            return new ProjectHost(definition.Directory, definition, store, serverStore, catalog, logger, duckDbThreads, clock, node, faults);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
     }
 
     public string Id => _state.Definition.Id;
@@ -49,11 +64,22 @@ public sealed class ProjectHost : IAsyncDisposable
     public ProjectDefinition Definition => _state.Definition;
     public Runner Runner => _state.Runner;
     public IMetadataStore Store { get; }
+    /// <summary>The server's own tables (tokens, audit, webhook deliveries, schedule state), in the same database as <see cref="Store"/>.</summary>
+    public IServerStore ServerStore { get; }
     public StepCatalog Catalog => _catalog;
     /// <summary>The server's clock (the one its runners use).</summary>
     public TimeProvider Clock { get; }
     /// <summary>The node the server's runners record their runs under.</summary>
     public NodeIdentity Node { get; }
+
+    /// <summary>Online scoring for this project, with its bounded cache of loaded models.</summary>
+    public OnlineScorer Scorer { get; }
+
+    /// <summary>The S3 clients every lake this project opens shares (none are made for a local lake).</summary>
+    public S3ClientCache S3Clients { get; } = new();
+
+    /// <summary>The project's lake as the current definitions name it, through this host's S3 clients.</summary>
+    public LakeRoot OpenLake() => LakeRoot.Open(Definition, S3Clients);
 
     /// <summary>Checks the definitions on disk as they are now.</summary>
     public IReadOnlyList<DefinitionError> Check() => Project.Check(Directory, _catalog).Errors;
@@ -75,7 +101,14 @@ public sealed class ProjectHost : IAsyncDisposable
     Runner NewRunner(ProjectDefinition definition) => new(definition, Store, _catalog, _logger)
     {
         DuckDbThreads = _duckDbThreads, Clock = Clock, Node = Node, Faults = _faults,
+        OpenLake = project => LakeRoot.Open(project, S3Clients),
     };
 
-    public ValueTask DisposeAsync() => Store.DisposeAsync();
+    /// <summary>Closes the scorer, the S3 clients and the store.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Scorer.Dispose();
+        S3Clients.Dispose();
+        await Store.DisposeAsync();
+    }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
 using Millrace.Parameters;
 using Millrace.Server.Hosting;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Notifications;
@@ -68,7 +69,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
                         ? anomalies.Select(a => new { a.Id, a.Kind, severity = a.Severity.ToString().ToLowerInvariant(), a.Policy, a.Message, a.Workflow, a.StepId }).ToArray()
                         : null,
                 }, Json);
-                await host.Store.AddNotificationAsync(new NotificationDelivery
+                await host.ServerStore.AddNotificationAsync(new NotificationDelivery
                 {
                     Id = id, ProjectId = definition.Id, RunId = run.Id, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payload,
                     Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = clock.GetUtcNow(), CreatedAt = clock.GetUtcNow(),
@@ -85,7 +86,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
             try
             {
                 foreach (var host in projects.All)
-                    foreach (var delivery in await host.Store.GetDueNotificationsAsync(clock.GetUtcNow(), 50, _stopping.Token))
+                    foreach (var delivery in await host.ServerStore.GetDueNotificationsAsync(clock.GetUtcNow(), 50, _stopping.Token))
                         await SendAsync(host, delivery);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -149,7 +150,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
         }
         if (error is not null)
             logger.LogWarning("webhook {Event} of run {RunId} to {Url}: attempt {Attempt} failed: {Error}", delivery.Event, delivery.RunId, delivery.Url, attempts, error);
-        await host.Store.UpdateNotificationAsync(updated, CancellationToken.None);
+        await host.ServerStore.UpdateNotificationAsync(updated, CancellationToken.None);
     }
 
     public void Dispose()

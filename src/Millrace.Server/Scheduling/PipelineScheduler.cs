@@ -6,6 +6,7 @@ using Millrace.Parameters;
 using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
 using Millrace.Storage;
+using Millrace.Storage.Sql;
 using Quartz;
 using Quartz.Extensibility;
 
@@ -50,8 +51,9 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     {
         // The nodes sharing a PostgreSQL store share one clustered Quartz scheduler in the same database (Quartz's own
         // qrtz_ tables): each fire time fires on exactly one node, and a dead node's fires are taken by the others.
-        var shared = _projects.All.Select(h => h.Store).OfType<PostgresMetadataStore>().FirstOrDefault();
-        if (shared is not null && _projects.All.Select(h => h.Store).OfType<PostgresMetadataStore>().Any(s => s.ConnectionString != shared.ConnectionString))
+        var databases = _projects.All.Select(h => h.ServerStore.SharedDatabase).OfType<SharedDatabase>().ToList();
+        var shared = databases.FirstOrDefault();
+        if (databases.Distinct().Count() > 1)
             _logger.LogWarning("the hosted projects use different PostgreSQL stores; the clustered scheduler keeps its tables in the first project's database");
         _factory = QuartzSchedulerBuilder.Create(q =>
         {
@@ -98,7 +100,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         var now = clock.GetUtcNow();
         foreach (var host in _projects.All)
             foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null))
-                await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
+                await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
         if (_factory is not null) await _factory.DisposeAsync();
     }
 
@@ -111,7 +113,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         var wanted = host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var stale in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(host.Id), ct)).Where(k => !wanted.Contains(k.Name)))
             await scheduler.DeleteJob(stale, ct);
-        var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
+        var states = (await host.ServerStore.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
         var now = clock.GetUtcNow();
         foreach (var pipeline in host.Definition.Pipelines.Values)
         {
@@ -133,14 +135,14 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
             if (state?.Paused == true) await scheduler.PauseJob(new JobKey(pipeline.Name, host.Id), ct);
             else if (await scheduler.GetTriggerState(new TriggerKey(pipeline.Name, host.Id), ct) == TriggerState.Paused)
                 await scheduler.ResumeJob(new JobKey(pipeline.Name, host.Id), ct);
-            await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
+            await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
         }
     }
 
     /// <summary>The schedules of a project with their state and next fire time.</summary>
     public async Task<IReadOnlyList<ScheduleInfo>> ListAsync(ProjectHost host, CancellationToken ct)
     {
-        var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
+        var states = (await host.ServerStore.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
         var result = new List<ScheduleInfo>();
         foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
@@ -156,7 +158,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     /// <summary>Pauses a schedule: it stops firing, now and after restarts, until resumed.</summary>
     public async Task PauseAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, true, by, clock.GetUtcNow(), ct);
+        await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, true, by, clock.GetUtcNow(), ct);
         if (_scheduler is not null) await _scheduler.PauseJob(new JobKey(pipeline, host.Id), ct);
     }
 
@@ -164,8 +166,8 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     public async Task ResumeAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
-        await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
+        await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
+        await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
         if (_scheduler is null || !host.Definition.Pipelines.TryGetValue(pipeline, out var definition) || definition.Schedule is null) return;
         // A fresh trigger starting now, so Quartz does not treat the paused period as misfires.
         await _scheduler.DeleteJob(new JobKey(pipeline, host.Id), ct);
@@ -192,7 +194,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         {
             _logger.LogError("{Project}/{Pipeline}: the schedule fired for {Time:u} but no run could be requested: {Error}", host.Id, pipelineName, fireTime, e.Message);
         }
-        await host.Store.MarkScheduleCheckedAsync(host.Id, pipelineName, fireTime, fireTime, ct);
+        await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipelineName, fireTime, fireTime, ct);
     }
 
     static CronExpression Expression(ScheduleDefinition schedule) =>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Millrace.Server.Api;
 using Millrace.Server.Hosting;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Security;
@@ -160,7 +161,7 @@ public sealed class Access : IAsyncDisposable
         if (entry.ProjectId is not { } id || _projects.Find(id) is not { } host) return;
         try
         {
-            await host.Store.AddAuditAsync(entry, CancellationToken.None);
+            await host.ServerStore.AddAuditAsync(entry, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -215,7 +216,7 @@ public sealed class Access : IAsyncDisposable
         }
         _ = Task.Run(async () =>
         {
-            try { await host.Store.TouchTokenAsync(token.Id, now, CancellationToken.None); }
+            try { await host.ServerStore.TouchTokenAsync(token.Id, now, CancellationToken.None); }
             catch (Exception e) { _logger.LogWarning(e, "could not record the last use of token {Token}", token.Id); }
         });
     }

@@ -1,11 +1,11 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
+using static Millrace.Storage.Sql.SqlHelper;
 
 namespace Millrace.Storage;
 
-public abstract partial class SqlMetadataStore : IMetadataStore
+public abstract partial class SqlMetadataStore
 {
     // ---- runs ----
 
@@ -128,6 +128,18 @@ public abstract partial class SqlMetadataStore : IMetadataStore
             });
         }
         return runs;
+    }
+
+    public async Task<bool> FinishRunAsync(Run run, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await BeginWriteAsync(connection, ct);
+        await using var command = Command(connection, transaction,
+            "UPDATE runs SET status = @status, ended_at = @ended, error = @error WHERE id = @id AND status = 'Running'",
+            ("status", run.Status.ToString()), ("ended", Time(run.EndedAt)), ("error", run.Error), ("id", run.Id));
+        var finished = await command.ExecuteNonQueryAsync(ct) == 1;
+        await transaction.CommitAsync(ct);
+        return finished;
     }
 
     // ---- workflow and step runs ----

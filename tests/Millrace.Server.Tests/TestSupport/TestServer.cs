@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Millrace.Server.Hosting;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Tests.TestSupport;
@@ -68,7 +69,7 @@ public sealed class TestServer : IAsyncDisposable
     public async Task<string> TokenAsync(string projectId, TokenRole role, TimeSpan? lifetime = null)
     {
         var (token, text) = ApiTokens.Create(projectId, role, "test", lifetime, Clock.GetUtcNow());
-        await Host(projectId).Store.CreateTokenAsync(token, CancellationToken.None);
+        await Host(projectId).ServerStore.CreateTokenAsync(token, CancellationToken.None);
         return text;
     }
 
