@@ -25,7 +25,8 @@ static class QuickstartServe
         await using (var metadata = await CliContext.OpenStoreAsync(project, ct))
         {
             var store = await ServerStore.OpenAsync(metadata.Database, ct);
-            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), context.Clock.GetUtcNow());
+            var now = context.Clock.GetUtcNow();
+            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), now);
             await store.CreateTokenAsync(record, ct);
             await store.AddAuditAsync(new AuditEntry
             {
