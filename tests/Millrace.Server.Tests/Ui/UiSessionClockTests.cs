@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Millrace.Server.Tests.TestSupport;
 using UiSessions = Millrace.Server.Ui.UiSessions;
-using Millrace.Storage;
+using Millrace.Server.Storage;
 
 namespace Millrace.Server.Tests.Ui;
 
