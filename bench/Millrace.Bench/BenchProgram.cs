@@ -72,6 +72,9 @@ public static class BenchProgram
             case "api":
                 await ApiScenario.RunAsync(calls: Int("calls", 1000), maxRuns: Int("max-runs", 0), output, Console.Out);
                 break;
+            case "predict":
+                await PredictScenario.RunAsync(calls: Int("calls", 500), output, Console.Out);
+                break;
             case "scheduler":
                 await SchedulerScenario.RunAsync(pipelines: Int("pipelines", 1000), seconds: Int("seconds", 60), cron: options.GetValueOrDefault("cron") ?? "*/10 * * * * *", output, Console.Out);
                 break;
@@ -104,6 +107,8 @@ public static class BenchProgram
                           Writes the deterministic scale lake (raw/events/dt=.../) only.
                       api [--calls 1000] [--max-runs 0]
                           executePipeline accept latency (p50/p99) over loopback HTTP; --max-runs 0 only queues the runs.
+                      predict [--calls 500]
+                          Online scoring latency (p50/p99) over loopback HTTP, 1 and 100 rows per call.
                       scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"]
                           Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
                     Every scenario takes --out DIR (default artifacts/bench) for its CSV files and summary.md.

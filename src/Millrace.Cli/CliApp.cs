@@ -26,7 +26,7 @@ public static class CliApp
             return UsageError;
         }
 
-        var context = new CliContext(output, error, variables);
+        using var context = new CliContext(output, error, variables);
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);
         root.Options.Add(CliContext.VerboseOption);

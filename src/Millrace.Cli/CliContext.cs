@@ -5,8 +5,11 @@ using Millrace.Storage;
 
 namespace Millrace.Cli;
 
-/// <summary>What every command shares: output writers, the --project and --verbose options, the parsed --var values.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables)
+/// <summary>
+/// What every command shares: output writers, the --project and --verbose options, the parsed --var values, and the
+/// S3 clients of the lakes the command opens (disposed with the context, when the command has finished).
+/// </summary>
+public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables) : IDisposable
 {
     public static readonly Option<string?> ProjectOption = new("--project", "-p")
     {
@@ -29,6 +32,14 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public TextWriter Output { get; } = output;
     public TextWriter Error { get; } = error;
     public IReadOnlyList<KeyValuePair<string, string>> Variables { get; } = variables;
+
+    /// <summary>The S3 clients every lake this command opens shares.</summary>
+    public Lake.S3ClientCache S3Clients { get; } = new();
+
+    /// <summary>The project's lake, through this command's S3 clients.</summary>
+    public Lake.LakeRoot OpenLake(ProjectDefinition project) => Lake.LakeRoot.Open(project, S3Clients);
+
+    public void Dispose() => S3Clients.Dispose();
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

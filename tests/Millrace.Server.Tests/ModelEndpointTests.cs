@@ -115,16 +115,23 @@ public sealed class ModelEndpointTests : IAsyncLifetime
 
     [Fact]
     [Trait("Category", "Security")]
-    public async Task Online_scoring_writes_its_input_only_to_a_folder_of_its_own_that_no_other_user_can_read()
+    public async Task Online_scoring_writes_no_file_of_the_posted_rows()
     {
-        var (response, _) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", Rows);
+        // The rows reach DuckDB as a query parameter: nothing another local user could read or plant in a temp folder.
+        static HashSet<string> Entries() => Directory.EnumerateFileSystemEntries(Path.GetTempPath(), "millrace-predict*").ToHashSet(StringComparer.Ordinal);
+        var before = Entries();
+        var (response, json) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", Rows);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, json.GetProperty("predictions").GetArrayLength());
+        Assert.Empty(Entries().Except(before));
+    }
 
-        var folder = ModelEndpoints.ScoringFolder.Value;
-        Assert.NotEqual(Path.Combine(Path.GetTempPath(), "millrace-predict"), folder.TrimEnd('/'));
-        Assert.StartsWith("millrace-predict-", Path.GetFileName(folder.TrimEnd('/')), StringComparison.Ordinal);
-        if (!OperatingSystem.IsWindows())
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+    [Fact]
+    public async Task A_value_that_does_not_convert_names_its_row_and_feature()
+    {
+        var (response, problem) = await _viewer.PostAsync("/api/v1/projects/scores/models/scorer/predict", """[{"x": 0.5}, {"x": "high", "tag": "a"}]""");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("row 2, feature 'x': \"high\" is not a DOUBLE", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Millrace.Cli.Output;
 using Millrace.Learning;
-using Millrace.Lake;
 using Millrace.Storage;
 using Spectre.Console;
 
@@ -110,7 +109,7 @@ public static class ModelsCommand
         {
             var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
-            var registry = new ModelRegistry(store, LakeRoot.Open(project));
+            var registry = new ModelRegistry(store, context.OpenLake(project));
             var model = parse.GetValue(name)!;
             var target = parse.GetValue(version);
             try
@@ -136,7 +135,7 @@ public static class ModelsCommand
         {
             var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
-            var registry = new ModelRegistry(store, LakeRoot.Open(project));
+            var registry = new ModelRegistry(store, context.OpenLake(project));
             try
             {
                 var (from, to) = await registry.RollbackAsync(parse.GetValue(name)!, Actor(), ct);

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Millrace.Cli.Output;
 using Millrace.Engine;
-using Millrace.Lake;
 using Spectre.Console;
 
 namespace Millrace.Cli.Commands;
@@ -51,7 +50,7 @@ public static class PublishCommand
             var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var before = (await store.GetUnpublishedFilesAsync(ct)).Count;
-            var failures = await Publisher.PublishAsync(store, LakeRoot.Open(project), null, ct);
+            var failures = await Publisher.PublishAsync(store, context.OpenLake(project), null, ct);
             var console = Terminal.For(context);
             foreach (var failure in failures)
                 await context.Error.WriteLineAsync($"error: '{failure.File.FinalPath}' of run {failure.RunId}: {failure.Error}");
@@ -73,7 +72,7 @@ public static class PublishCommand
             var run = parse.GetValue(runId)!;
             var files = await store.DiscardUnpublishedFilesAsync(run, ct);
             if (files.Count == 0) throw new CliException($"run {run} has no file waiting to be published (see 'millrace publish list')");
-            var lake = LakeRoot.Open(project);
+            var lake = context.OpenLake(project);
             await lake.Storage.DeleteAsync(files.Select(f => f.StagingPath).ToList(), ct);
             var console = Terminal.For(context);
             foreach (var file in files) console.MarkupLine(Markup.Escape($"discarded {file.FinalPath}"));

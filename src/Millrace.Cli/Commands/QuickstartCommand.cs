@@ -47,7 +47,7 @@ public static class QuickstartCommand
             if ((await store.FindRunsAsync(new RunFilter(), new Page(0, 1), ct)).Count > 0)
                 throw new CliException("the store named by --store already has runs; the quickstart needs an empty store (a new database)", CliApp.UsageError);
             // The files land where the lake is: the folder, or (S3) the node's cache, from which each day is uploaded.
-            var lake = Millrace.Lake.LakeRoot.Open(project);
+            var lake = context.OpenLake(project);
             var landing = new Landing(lake);
             var generator = new ChurnLakeGenerator(lake.Root, seed: 42, initialCustomers: parse.GetValue(customers), injectAnomalies: true, simulationStart: first);
             // The lake already holds two weeks of history when Millrace is adopted: the first run ingests the backlog.

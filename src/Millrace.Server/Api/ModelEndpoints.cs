@@ -1,14 +1,9 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using DuckDB.NET.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.ML;
-using Millrace.Lake;
 using Millrace.Learning;
-using Millrace.Parameters;
 using Millrace.Server.Security;
 using Millrace.Storage;
 
@@ -34,19 +29,10 @@ public sealed record PredictionView(double Score, double? Probability, JsonEleme
 /// <summary>
 /// The model registry over HTTP (versions, metrics, promote, rollback) and online scoring:
 /// <c>POST /api/v1/models/{name}/predict</c> scores JSON rows with the current champion (or <c>?alias=</c> / <c>?version=</c>).
-/// Each call resolves the alias in the store, so a newly promoted champion serves the next call without a restart;
-/// loaded models are cached by version.
+/// Scoring is the project's <see cref="OnlineScorer"/>; this class reads and limits the request and writes the answer.
 /// </summary>
 public static class ModelEndpoints
 {
-    static readonly ConcurrentDictionary<(string Project, string Model, int Version), Lazy<(MLContext Ml, ITransformer Model)>> Loaded = new();
-
-    /// <summary>
-    /// Where online scoring writes the posted rows for DuckDB to read: a folder of this process's own, created once with
-    /// owner-only permissions (0700), never a shared, predictable <c>/tmp</c> path another local user could read or plant.
-    /// </summary>
-    internal static readonly Lazy<string> ScoringFolder = new(() => Directory.CreateTempSubdirectory("millrace-predict-").FullName);
-
     /// <summary>Most rows one online call may score.</summary>
     public const int MaxRows = 10_000;
 
@@ -115,7 +101,7 @@ public static class ModelEndpoints
         catch (InvalidOperationException e) { return Problems.NotFound(e.Message); }
     }
 
-    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, LakeRoot.Open(host.Definition));
+    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, host.OpenLake());
 
     static async Task<ModelView> ModelAsync(IMetadataStore store, string name, CancellationToken ct)
     {
@@ -153,54 +139,20 @@ public static class ModelEndpoints
         if (count == 0 || count > MaxRows) return Problems.BadRequest("Malformed body", $"send between 1 and {MaxRows} rows, got {count}");
 
         var reference = version is { } v ? new ModelReference(name, v, null) : new ModelReference(name, null, alias ?? ModelRegistry.Champion);
-        var registry = Registry(host);
-        var model = await registry.ResolveAsync(reference, http.RequestAborted);
-        if (model is null) return Problems.NotFound($"model {reference} does not exist in project '{host.Id}'");
-        var unknown = rows.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).Distinct().Where(n => model.Features.All(f => f.Name != n)).ToList();
-
-        var key = (host.Id, model.Name, model.Version);
-        if (!Loaded.TryGetValue(key, out var cached))
-        {
-            // Loaded (on an S3 lake, fetched) outside the cache's lock; two first requests at once both load, one is kept.
-            var ml = new MLContext(seed: 0);
-            var transformer = await registry.LoadAsync(ml, model, http.RequestAborted);
-            cached = Loaded.GetOrAdd(key, new Lazy<(MLContext, ITransformer)>(() => (ml, transformer)));
-        }
-        var loaded = cached.Value;
-
-        var file = Path.Combine(ScoringFolder.Value, Guid.NewGuid().ToString("N") + ".json");
+        OnlineScores? scores;
         try
         {
-            await File.WriteAllTextAsync(file, rows.GetRawText(), http.RequestAborted);
-            using var connection = new DuckDBConnection("DataSource=:memory:");
-            connection.Open();
-            var columns = "{" + string.Join(", ", model.Features.Select(f => $"{SqlText.Quote(f.Name)}: {SqlText.Quote(f.Type)}")) + "}";
-            try
-            {
-                Execute(connection, $"CREATE TABLE input AS SELECT * FROM read_json({SqlText.Quote(file)}, format = 'array', columns = {columns})");
-            }
-            catch (DuckDBException e)
-            {
-                return Problems.BadRequest("Rows do not fit the model", $"the rows do not fit model {model.Name}@v{model.Version}: {e.Message.Split('\n')[0]}");
-            }
-            var numbered = ModelScorer.Number(connection, "input", "numbered");
-            ModelScorer.Score(loaded.Ml, loaded.Model, model, connection, numbered, "predictions", parallelism: 1);
-            var predictions = new List<PredictionView>(count);
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "SELECT score, probability, predicted_label FROM predictions ORDER BY __row";
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                    predictions.Add(new PredictionView(reader.GetDouble(0), reader.IsDBNull(1) ? null : reader.GetDouble(1),
-                        reader.IsDBNull(2) ? null : JsonSerializer.SerializeToElement(reader.GetValue(2))));
-            }
-            if (unknown.Count > 0) http.Response.Headers["Warning"] = $"199 millrace \"ignored fields that are not features: {HeaderText(string.Join(", ", unknown.Take(20).Select(n => n.Length > 100 ? n[..100] + "…" : n)) + (unknown.Count > 20 ? $" and {unknown.Count - 20} more" : ""))}\"";
-            return TypedResults.Ok(new PredictionsView(model.Name, model.Version, predictions));
+            scores = await host.Scorer.ScoreAsync(reference, rows, http.RequestAborted);
         }
-        finally
+        catch (RowsDoNotFitException e)
         {
-            try { File.Delete(file); } catch (IOException) { }
+            return Problems.BadRequest("Rows do not fit the model", e.Message);
         }
+        if (scores is null) return Problems.NotFound($"model {reference} does not exist in project '{host.Id}'");
+        var unknown = scores.IgnoredFields;
+        if (unknown.Count > 0) http.Response.Headers["Warning"] = $"199 millrace \"ignored fields that are not features: {HeaderText(string.Join(", ", unknown.Take(20).Select(n => n.Length > 100 ? n[..100] + "…" : n)) + (unknown.Count > 20 ? $" and {unknown.Count - 20} more" : ""))}\"";
+        return TypedResults.Ok(new PredictionsView(scores.Model.Name, scores.Model.Version,
+            scores.Predictions.Select(p => new PredictionView(p.Score, p.Probability, p.PredictedLabel is null ? null : JsonSerializer.SerializeToElement(p.PredictedLabel))).ToList()));
     }
 
     /// <summary>
@@ -213,15 +165,8 @@ public static class ModelEndpoints
         foreach (var c in text)
         {
             if (c is >= ' ' and <= '~' && c is not ('"' or '\\')) builder.Append(c);
-            else builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
         }
         return builder.ToString();
-    }
-
-    static void Execute(DuckDBConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

@@ -1,13 +1,16 @@
 using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
 using Millrace.Engine;
+using Millrace.Lake;
+using Millrace.Learning;
 using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;
 
 /// <summary>
 /// One project the server hosts: its definitions (reloadable), its metadata store and the runner that executes its
-/// runs. A reload swaps the definitions for runs that start afterwards; runs already running keep theirs.
+/// runs, its online scorer and the S3 clients its lakes share. A reload swaps the definitions for runs that start
+/// afterwards; runs already running keep theirs.
 /// </summary>
 public sealed class ProjectHost : IAsyncDisposable
 {
@@ -26,6 +29,7 @@ public sealed class ProjectHost : IAsyncDisposable
         _logger = logger;
         _duckDbThreads = duckDbThreads;
         _state = new State(definition, NewRunner(definition));
+        Scorer = new OnlineScorer(store, OpenLake);
     }
 
     /// <summary>Loads, validates and opens the project in <paramref name="directory"/>; throws <see cref="DefinitionException"/>.</summary>
@@ -44,6 +48,15 @@ public sealed class ProjectHost : IAsyncDisposable
     public IMetadataStore Store { get; }
     public StepCatalog Catalog => _catalog;
 
+    /// <summary>Online scoring for this project, with its bounded cache of loaded models.</summary>
+    public OnlineScorer Scorer { get; }
+
+    /// <summary>The S3 clients every lake this project opens shares (none are made for a local lake).</summary>
+    public S3ClientCache S3Clients { get; } = new();
+
+    /// <summary>The project's lake as the current definitions name it, through this host's S3 clients.</summary>
+    public LakeRoot OpenLake() => LakeRoot.Open(Definition, S3Clients);
+
     /// <summary>Checks the definitions on disk as they are now.</summary>
     public IReadOnlyList<DefinitionError> Check() => Project.Check(Directory, _catalog).Errors;
 
@@ -61,7 +74,14 @@ public sealed class ProjectHost : IAsyncDisposable
         return [];
     }
 
-    Runner NewRunner(ProjectDefinition definition) => new(definition, Store, _catalog, _logger) { DuckDbThreads = _duckDbThreads };
+    Runner NewRunner(ProjectDefinition definition) =>
+        new(definition, Store, _catalog, _logger) { DuckDbThreads = _duckDbThreads, OpenLake = project => LakeRoot.Open(project, S3Clients) };
 
-    public ValueTask DisposeAsync() => Store.DisposeAsync();
+    /// <summary>Closes the scorer, the S3 clients and the store.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Scorer.Dispose();
+        S3Clients.Dispose();
+        await Store.DisposeAsync();
+    }
 }

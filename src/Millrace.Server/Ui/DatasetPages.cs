@@ -45,7 +45,7 @@ static class DatasetPages
             <td>{x.Workflow}.{x.StepId}</td><td><a href="{UiUrls.Run(host.Id, x.RunId)}" class="mono">{x.RunId}</a></td></tr>
             """)).ToList();
         var schemaRows = shown.Schema.Select(c => Html.Of($"<tr><td><code>{c.Name}</code></td><td>{c.Type}</td></tr>")).ToList();
-        var preview = await PreviewAsync(host.Definition, shown, ct);
+        var preview = await PreviewAsync(host, shown, ct);
         var body = Html.Of($"""
             <h1>Dataset {name}</h1>
             <h2>Preview of v{shown.Version} <span class="muted">(first {PreviewRows} of {UiLayout.Number(shown.Rows)} rows)</span></h2>
@@ -60,10 +60,10 @@ static class DatasetPages
     }
 
     /// <summary>The first rows of a version, read with DuckDB from its Parquet files (nothing is loaded whole).</summary>
-    static async Task<Html> PreviewAsync(Definitions.ProjectDefinition project, DatasetVersion version, CancellationToken ct)
+    static async Task<Html> PreviewAsync(Hosting.ProjectHost host, DatasetVersion version, CancellationToken ct)
     {
         if (version.Files.Count == 0) return Html.Of($"<p class=\"empty\">This version has no rows.</p>");
-        var lake = LakeRoot.Open(project);
+        var lake = host.OpenLake();
         List<string> columns;
         var rows = new List<string?[]>();
         try

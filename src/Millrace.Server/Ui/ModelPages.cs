@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Millrace.Lake;
 using Millrace.Learning;
 using Millrace.Server.Security;
 using Millrace.Storage;
@@ -151,7 +150,7 @@ static class ModelPages
         }
     }
 
-    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, LakeRoot.Open(host.Definition));
+    static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, host.OpenLake());
 
     static Html AliasList(IEnumerable<KeyValuePair<string, int>> aliases) =>
         Html.Join(Html.Of($" "), aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => Html.Of($"{UiLayout.Badge(a.Key)} v{a.Value}")));

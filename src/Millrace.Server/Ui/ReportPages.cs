@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Millrace.Lake;
 using Millrace.Reports;
 using Millrace.Server.Hosting;
 
@@ -37,7 +36,7 @@ static partial class ReportPages
     /// </summary>
     static async Task SyncAsync(ProjectHost host, string prefix, CancellationToken ct)
     {
-        var lake = LakeRoot.Open(host.Definition);
+        var lake = host.OpenLake();
         if (lake.Storage.IsRemote) await lake.Storage.FetchAsync(await lake.Storage.ListAsync(prefix, ct), ct);
     }
 

@@ -22,9 +22,14 @@ public sealed partial class LakeRoot
         Storage = storage?.Invoke(Root) ?? new LocalLakeStorage(Root);
     }
 
-    /// <summary>The project's lake: its folder, or for <c>lake: s3://…</c> the bucket seen through the local cache.</summary>
-    public static LakeRoot Open(ProjectDefinition project) =>
-        project.S3Lake is { } s3 ? new LakeRoot(project.LakeRoot, cache => new S3LakeStorage(s3, cache)) : new LakeRoot(project.LakeRoot);
+    /// <summary>
+    /// The project's lake: its folder, or for <c>lake: s3://…</c> the bucket seen through the local cache, reached with
+    /// a client from <paramref name="s3Clients"/>, the opening host's. Without it the lake gets a client of its own,
+    /// released when the lake is no longer referenced: fine for a lake opened once, while a host that opens lakes
+    /// again and again (a server's project, a backfill) passes its cache so that they share clients and connections.
+    /// </summary>
+    public static LakeRoot Open(ProjectDefinition project, S3ClientCache? s3Clients = null) =>
+        project.S3Lake is { } s3 ? new LakeRoot(project.LakeRoot, cache => new S3LakeStorage(s3, cache, s3Clients ?? new S3ClientCache())) : new LakeRoot(project.LakeRoot);
 
     /// <summary>Absolute path of the lake root (for an S3 lake, of its local cache).</summary>
     public string Root { get; }

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Net;
-using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -20,55 +18,26 @@ public sealed class S3LakeStorage : ILakeStorage
     // Single PUT and COPY limit of S3; larger objects would need multipart, which Millrace does not do.
     const long MaxObjectSize = 5L * 1024 * 1024 * 1024;
     const int Parallelism = 4;
-    static readonly ConcurrentDictionary<string, AmazonS3Client> Clients = new(StringComparer.Ordinal);
 
     readonly IAmazonS3 _client;
     readonly string _bucket;
     readonly string _prefix;
     readonly string _cache;
 
-    public S3LakeStorage(S3LakeLocation location, string cacheRoot)
+    /// <param name="location">The bucket and prefix, with the connection options of <c>lake_options</c>.</param>
+    /// <param name="cacheRoot">The local folder DuckDB reads the lake's files from.</param>
+    /// <param name="clients">The host's S3 clients; the storage uses one and never disposes it.</param>
+    public S3LakeStorage(S3LakeLocation location, string cacheRoot, S3ClientCache clients)
     {
         _bucket = location.Bucket;
         _prefix = location.Prefix;
         _cache = cacheRoot;
         Location = location.ToString();
-        _client = ClientFor(location);
+        _client = clients.For(location);
     }
 
     public string Location { get; }
     public bool IsRemote => true;
-
-    /// <summary>
-    /// The client for a lake: endpoint, region and path style from <c>lake_options</c>, else from
-    /// <c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL</c> and <c>AWS_REGION</c>; credentials from the SDK's default
-    /// sources (<c>AWS_ACCESS_KEY_ID</c> and <c>AWS_SECRET_ACCESS_KEY</c> first). Clients are shared per configuration.
-    /// </summary>
-    static AmazonS3Client ClientFor(S3LakeLocation location)
-    {
-        var endpoint = location.Endpoint ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-        if (string.IsNullOrWhiteSpace(endpoint)) endpoint = null;
-        var region = location.Region ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
-        var pathStyle = location.ForcePathStyle ?? endpoint is not null;
-        var key = string.Join('|', endpoint, region, pathStyle, Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"));
-        return Clients.GetOrAdd(key, _ =>
-        {
-            var config = new AmazonS3Config
-            {
-                ForcePathStyle = pathStyle,
-                // S3-compatible servers (MinIO, s3rver) do not all accept the SDK's default trailing checksums.
-                RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-                ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            };
-            if (endpoint is not null)
-            {
-                config.ServiceURL = endpoint;
-                config.AuthenticationRegion = region;
-            }
-            else config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
-            return new AmazonS3Client(config);
-        });
-    }
 
     string Key(string path) => _prefix.Length == 0 ? path : $"{_prefix}/{path}";
 
