@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Millrace.Server;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Bench;
@@ -26,7 +27,7 @@ public static class ApiScenario
         var address = MillraceServer.Addresses(app).First();
         var host = ((Server.Hosting.ProjectRegistry)app.Services.GetService(typeof(Server.Hosting.ProjectRegistry))!).All[0];
         var (token, text) = ApiTokens.Create(host.Id, TokenRole.Runner, "bench", null, DateTimeOffset.UtcNow);
-        await host.Store.CreateTokenAsync(token, CancellationToken.None);
+        await host.ServerStore.CreateTokenAsync(token, CancellationToken.None);
         using var client = new HttpClient { BaseAddress = new Uri(address) };
         client.DefaultRequestHeaders.Add("token", text);
         log.WriteLine($"api benchmark: {calls} executePipeline calls on {address}, executor limit {maxRuns} (0 = queue only)");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Millrace.Server;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Bench;
@@ -28,7 +29,7 @@ public static class PredictScenario
         var trained = await host.Runner.RunAsync(new Engine.RunRequest("train", []));
         if (trained.Status != RunStatus.Succeeded) throw new InvalidOperationException($"training failed: {trained.Error}");
         var (token, text) = ApiTokens.Create(host.Id, TokenRole.Viewer, "bench", null, DateTimeOffset.UtcNow);
-        await host.Store.CreateTokenAsync(token, CancellationToken.None);
+        await host.ServerStore.CreateTokenAsync(token, CancellationToken.None);
         using var client = new HttpClient { BaseAddress = new Uri(address) };
         client.DefaultRequestHeaders.Add("token", text);
         log.WriteLine($"predict benchmark: {calls} sequential calls of 1 and of 100 rows on {address}");

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -10,9 +12,11 @@ public sealed class AuthenticationTests : IAsyncLifetime
 {
     readonly ProjectFolder _churn = Samples.Prediction(new ProjectFolder("churn"));
     readonly ProjectFolder _other = Samples.Prediction(new ProjectFolder("other"));
+    // The server's clock: token expiry is a matter of advancing it, not of waiting.
+    readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     TestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync([_churn.Directory, _other.Directory]);
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync([_churn.Directory, _other.Directory], o => o with { Clock = _clock });
 
     public async Task DisposeAsync()
     {
@@ -71,7 +75,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/projects/churn/runs")).StatusCode);
 
         var id = token.Split('_')[1];
-        Assert.True(await _server.Host("churn").Store.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await _server.Host("churn").ServerStore.RevokeTokenAsync(id, _clock.GetUtcNow(), CancellationToken.None));
 
         var response = await client.GetAsync("/api/v1/projects/churn/runs");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -81,8 +85,9 @@ public sealed class AuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task An_expired_token_is_401()
     {
-        using var client = _server.Client(await _server.TokenAsync("churn", TokenRole.Runner, lifetime: TimeSpan.FromMilliseconds(1)));
-        await Task.Delay(20);
+        using var client = _server.Client(await _server.TokenAsync("churn", TokenRole.Runner, lifetime: TimeSpan.FromMinutes(1)));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/projects/churn/runs")).StatusCode);
+        _clock.Advance(TimeSpan.FromMinutes(1));
 
         var response = await client.GetAsync("/api/v1/projects/churn/runs");
 
@@ -99,7 +104,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("for project 'other', not 'churn'", problem.GetProperty("detail").GetString());
-        var audit = await _server.Host("churn").Store.FindAuditAsync(new Page(0, 10), CancellationToken.None);
+        var audit = await _server.Host("churn").ServerStore.FindAuditAsync(new Page(0, 10), CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "POST /executePipeline" && a.Outcome == 403 && a.Actor.StartsWith("token:", StringComparison.Ordinal));
         Assert.Empty(await _server.Host("churn").Store.FindRunsAsync(new RunFilter(), new Page(), CancellationToken.None));
     }

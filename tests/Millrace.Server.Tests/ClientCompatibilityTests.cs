@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 

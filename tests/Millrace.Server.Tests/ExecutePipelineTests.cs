@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -60,7 +61,7 @@ public sealed class ExecutePipelineTests : IAsyncLifetime
         var run = (await TestServer.WaitForRunAsync(client, accepted.GetProperty("statusUrl").GetString()!)).GetProperty("run");
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         Assert.Equal("0.5", run.GetProperty("parameters").GetProperty("min_score").GetString());
-        var audit = await _server.Host("churn").Store.FindAuditAsync(new Page(0, 10), CancellationToken.None);
+        var audit = await _server.Host("churn").ServerStore.FindAuditAsync(new Page(0, 10), CancellationToken.None);
         var entry = Assert.Single(audit, a => a.Action == "POST /executePipeline");
         Assert.Equal("ops@example.com", entry.UserName);
         Assert.Equal(200, entry.Outcome);

@@ -1,4 +1,5 @@
 using System.Net;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -25,7 +26,7 @@ public sealed class RefusedCallAuditTests : IAsyncLifetime
         _churn.Dispose();
     }
 
-    Task<IReadOnlyList<AuditEntry>> AuditAsync() => _server.Host("churn").Store.FindAuditAsync(new Page(0, 10_000), CancellationToken.None);
+    Task<IReadOnlyList<AuditEntry>> AuditAsync() => _server.Host("churn").ServerStore.FindAuditAsync(new Page(0, 10_000), CancellationToken.None);
 
     [Fact]
     public async Task Five_hundred_anonymous_posts_with_a_7_kb_route_value_write_one_bounded_entry()
@@ -76,10 +77,10 @@ public sealed class RefusedCallAuditTests : IAsyncLifetime
     {
         var revokedText = await _server.TokenAsync("churn", TokenRole.Runner);
         var revokedId = revokedText.Split('_')[1];
-        await _server.Host("churn").Store.RevokeTokenAsync(revokedId, DateTimeOffset.UtcNow, CancellationToken.None);
+        await _server.Host("churn").ServerStore.RevokeTokenAsync(revokedId, DateTimeOffset.UtcNow, CancellationToken.None);
         var expiredText = await _server.TokenAsync("churn", TokenRole.Viewer, TimeSpan.FromMilliseconds(1));
         var expiredId = expiredText.Split('_')[1];
-        await TestServer.EventuallyAsync(async () => (await _server.Host("churn").Store.GetTokenAsync(expiredId, CancellationToken.None))!.ExpiresAt < DateTimeOffset.UtcNow,
+        await TestServer.EventuallyAsync(async () => (await _server.Host("churn").ServerStore.GetTokenAsync(expiredId, CancellationToken.None))!.ExpiresAt < DateTimeOffset.UtcNow,
             TimeSpan.FromSeconds(5), "the token expires");
 
         using var revoked = _server.Client(revokedText);
@@ -158,7 +159,7 @@ public sealed class RefusedCallSummaryTests : IAsyncLifetime
         for (var i = 0; i < calls; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await _server.Anonymous.PostAsync("/executePipeline?pipelineName=prediction&projectId=churn", "{}")).Response.StatusCode);
 
-        var store = _server.Host("churn").Store;
+        var store = _server.Host("churn").ServerStore;
         var counted = 0;
         await TestServer.EventuallyAsync(async () =>
         {

@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 
 namespace Millrace.Server.Tests;
@@ -27,7 +28,7 @@ public sealed class SingleNodeStoreTests : IDisposable
         Assert.Contains($"pid {Environment.ProcessId}", e.Message, StringComparison.Ordinal);
         Assert.Contains("PostgreSQL", e.Message, StringComparison.Ordinal);
         // The refused server opened nothing that stays: the first still serves, and its nodes list only itself.
-        using var viewer = first.Client(await first.TokenAsync("churn", Storage.TokenRole.Viewer));
+        using var viewer = first.Client(await first.TokenAsync("churn", TokenRole.Viewer));
         var nodes = await viewer.GetJsonAsync("/api/v1/projects/churn/nodes");
         Assert.Equal(1, nodes.GetArrayLength());
     }

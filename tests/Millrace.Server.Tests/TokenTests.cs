@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -17,8 +18,9 @@ public sealed class TokenTests : IDisposable
     {
         var path = Path.Combine(_folder.Directory, "tokens.db");
         string text;
-        await using (var store = await SqliteMetadataStore.OpenAsync(path, CancellationToken.None))
+        await using (var metadata = await SqliteMetadataStore.OpenAsync(path, CancellationToken.None))
         {
+            var store = await ServerStore.OpenAsync(metadata.Database, CancellationToken.None);
             ApiToken token;
             (token, text) = ApiTokens.Create("churn", TokenRole.Runner, "ci", TimeSpan.FromDays(90), DateTimeOffset.UtcNow);
             await store.CreateTokenAsync(token, CancellationToken.None);
@@ -58,7 +60,8 @@ public sealed class TokenTests : IDisposable
     [Fact]
     public async Task Revoking_marks_the_token_once_and_listing_shows_ids_without_hashes_changing()
     {
-        await using var store = await SqliteMetadataStore.OpenAsync(Path.Combine(_folder.Directory, "list.db"), CancellationToken.None);
+        await using var metadata = await SqliteMetadataStore.OpenAsync(Path.Combine(_folder.Directory, "list.db"), CancellationToken.None);
+        var store = await ServerStore.OpenAsync(metadata.Database, CancellationToken.None);
         var (token, _) = ApiTokens.Create("churn", TokenRole.Viewer, "dashboard", null, DateTimeOffset.UtcNow);
         await store.CreateTokenAsync(token, CancellationToken.None);
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Millrace.Definitions;
 using Millrace.Server;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Cli.Commands;
@@ -21,13 +22,15 @@ static class QuickstartServe
     {
         var project = Project.Open(root);
         string token;
-        await using (var store = await CliContext.OpenStoreAsync(project, ct))
+        await using (var metadata = await CliContext.OpenStoreAsync(project, ct))
         {
-            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), DateTimeOffset.UtcNow);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
+            var now = context.Clock.GetUtcNow();
+            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), now);
             await store.CreateTokenAsync(record, ct);
             await store.AddAuditAsync(new AuditEntry
             {
-                At = DateTimeOffset.UtcNow, ProjectId = project.Id, Actor = $"cli:{Environment.UserName}", Action = "token.create",
+                At = now, ProjectId = project.Id, Actor = $"cli:{Environment.UserName}", Action = "token.create",
                 Target = $"token {record.Id}", Outcome = 0, DetailsJson = """{"role":"runner","name":"quickstart"}""",
             }, ct);
         }

@@ -96,7 +96,8 @@ public static class ServeCommand
         WebApplication app;
         try
         {
-            app = await MillraceServer.BuildAsync(options, ct);
+            // The server is this process's host too: the same clock, node and crash points as the other commands.
+            app = await MillraceServer.BuildAsync(options with { Clock = context.Clock, Node = context.Node, Faults = context.Faults }, ct);
         }
         catch (ServerStartException e)
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Millrace.Cli.Output;
 using Millrace.Definitions;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 using Spectre.Console;
 
@@ -37,10 +38,11 @@ public static class TokenCommand
                 throw new CliException($"--role must be viewer, runner or admin, got '{parse.GetValue(role)}'", CliApp.UsageError);
             TimeSpan? lifetime = parse.GetValue(expires) is { } text ? CliContext.Duration("--expires", text, Durations.TokenLifetime) : null;
             var project = ResolveProject(context, parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
-            var (token, secret) = ApiTokens.Create(project.Id, tokenRole, parse.GetValue(name), lifetime, DateTimeOffset.UtcNow);
+            await using var metadata = await CliContext.OpenStoreAsync(project, ct);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
+            var (token, secret) = ApiTokens.Create(project.Id, tokenRole, parse.GetValue(name), lifetime, context.Clock.GetUtcNow());
             await store.CreateTokenAsync(token, ct);
-            await AuditAsync(store, project.Id, "token.create", token.Id, new { role = Lower(tokenRole), token.Name, token.ExpiresAt }, ct);
+            await AuditAsync(store, context.Clock, project.Id, "token.create", token.Id, new { role = Lower(tokenRole), token.Name, token.ExpiresAt }, ct);
             if (parse.GetValue(quiet))
             {
                 await context.Output.WriteLineAsync(secret);
@@ -60,9 +62,10 @@ public static class TokenCommand
         list.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = ResolveProject(context, parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var metadata = await CliContext.OpenStoreAsync(project, ct);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
             var tokens = await store.ListTokensAsync(ct);
-            var now = DateTimeOffset.UtcNow;
+            var now = context.Clock.GetUtcNow();
             var table = new Table().AddColumns("id", "role", "name", "created", "expires", "last used", "state");
             foreach (var token in tokens)
                 table.AddRow(token.Id, Lower(token.Role), Markup.Escape(token.Name ?? ""), $"{token.CreatedAt:yyyy-MM-dd HH:mm}",
@@ -84,14 +87,15 @@ public static class TokenCommand
         revoke.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = ResolveProject(context, parse);
-            await using var store = await CliContext.OpenStoreAsync(project, ct);
+            await using var metadata = await CliContext.OpenStoreAsync(project, ct);
+            var store = await ServerStore.OpenAsync(metadata.Database, ct);
             var tokenId = parse.GetValue(id)!;
             // Accept a whole token too: its id is the part after mr_.
             if (ApiTokens.TryParse(tokenId, out var parsedId, out _)) tokenId = parsedId;
             var token = await store.GetTokenAsync(tokenId, ct) ?? throw new CliException($"no token '{tokenId}' in project '{project.Id}' (see 'millrace token list')");
-            if (!await store.RevokeTokenAsync(token.Id, DateTimeOffset.UtcNow, ct))
+            if (!await store.RevokeTokenAsync(token.Id, context.Clock.GetUtcNow(), ct))
                 throw new CliException($"token {token.Id} was already revoked on {token.RevokedAt:yyyy-MM-dd HH:mm}Z");
-            await AuditAsync(store, project.Id, "token.revoke", token.Id, null, ct);
+            await AuditAsync(store, context.Clock, project.Id, "token.revoke", token.Id, null, ct);
             await context.Output.WriteLineAsync($"token {token.Id} revoked");
             return CliApp.Success;
         }));
@@ -112,10 +116,10 @@ public static class TokenCommand
         return context.LoadProject(parse);
     }
 
-    static Task AuditAsync(IMetadataStore store, string projectId, string action, string target, object? details, CancellationToken ct) =>
+    static Task AuditAsync(IAuditStore store, TimeProvider clock, string projectId, string action, string target, object? details, CancellationToken ct) =>
         store.AddAuditAsync(new AuditEntry
         {
-            At = DateTimeOffset.UtcNow, ProjectId = projectId, Actor = $"cli:{Environment.UserName}", Action = action, Target = $"token {target}", Outcome = 0,
+            At = clock.GetUtcNow(), ProjectId = projectId, Actor = $"cli:{Environment.UserName}", Action = action, Target = $"token {target}", Outcome = 0,
             DetailsJson = details is null ? null : JsonSerializer.Serialize(details, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
         }, ct);
 

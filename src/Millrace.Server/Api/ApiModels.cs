@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Millrace.Definitions;
 using Millrace.Server.Scheduling;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Api;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Api;
@@ -29,21 +30,21 @@ public static class DataEndpoints
         project.MapGet("/anomalies", async (HttpContext http, string? runId, int? offset, int? limit) =>
                 TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAnomaliesAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Anomaly).ToList()))
             .RequireRole(TokenRole.Viewer).WithTags("Anomalies").WithSummary("Anomalies, newest first (of one run with runId)").Produces<List<AnomalyView>>();
-        project.MapGet("/nodes", async (HttpContext http, ServerOptions options) =>
+        project.MapGet("/nodes", async (HttpContext http, ServerOptions options, TimeProvider clock) =>
             {
                 var store = Access.CallerOf(http).Host.Store;
                 var running = await store.GetRunningRunsAsync(http.RequestAborted);
-                var now = DateTimeOffset.UtcNow;
+                var now = clock.GetUtcNow();
                 return TypedResults.Ok((await store.GetClusterNodesAsync(http.RequestAborted)).Select(n => new NodeView(n.Node, n.StartedAt, n.HeartbeatAt,
                     Math.Max(0, (now - n.HeartbeatAt).TotalSeconds), (now - n.HeartbeatAt) <= options.NodeTimeout,
                     running.Where(r => r.Owner == n.Node).Select(r => r.Run.Id).Order(StringComparer.Ordinal).ToList())).ToList());
             })
             .RequireRole(TokenRole.Viewer).WithTags("Cluster").WithSummary("The server nodes sharing this project's store: last heartbeat and the runs each executes").Produces<List<NodeView>>();
         project.MapGet("/audit", async (HttpContext http, int? offset, int? limit) =>
-                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAuditAsync(Page(offset, limit), http.RequestAborted)).Select(Views.Audit).ToList()))
+                TypedResults.Ok((await Access.CallerOf(http).Host.ServerStore.FindAuditAsync(Page(offset, limit), http.RequestAborted)).Select(Views.Audit).ToList()))
             .RequireRole(TokenRole.Admin).WithTags("Audit").WithSummary("The audit log of state-changing calls, newest first").Produces<List<AuditView>>();
         project.MapGet("/notifications", async (HttpContext http, string? runId, int? offset, int? limit) =>
-                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindNotificationsAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Delivery).ToList()))
+                TypedResults.Ok((await Access.CallerOf(http).Host.ServerStore.FindNotificationsAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Delivery).ToList()))
             .RequireRole(TokenRole.Admin).WithTags("Notifications").WithSummary("Webhook deliveries and their attempts, newest first").Produces<List<DeliveryView>>();
     }
 

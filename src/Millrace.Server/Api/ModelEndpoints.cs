@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Millrace.Learning;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Api;
@@ -103,7 +104,7 @@ public static class ModelEndpoints
 
     static ModelRegistry Registry(Hosting.ProjectHost host) => new(host.Store, host.OpenLake());
 
-    static async Task<ModelView> ModelAsync(IMetadataStore store, string name, CancellationToken ct)
+    static async Task<ModelView> ModelAsync(IModelRegistryStore store, string name, CancellationToken ct)
     {
         var aliases = await store.GetAliasesAsync(name, ct);
         var versions = await store.ListModelVersionsAsync(name, ct);

@@ -8,6 +8,7 @@ using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
 using Millrace.Server.Scheduling;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Api;

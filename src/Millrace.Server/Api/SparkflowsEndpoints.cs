@@ -6,6 +6,7 @@ using Millrace.Parameters;
 using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Api;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;
@@ -19,10 +20,10 @@ public sealed class ProjectRegistry(IReadOnlyList<ProjectHost> hosts) : IAsyncDi
     /// <summary>Finds a token by its public id in the stores of the hosted projects (each token lives in its project's store).</summary>
     public async Task<(ProjectHost Host, ApiToken Token)?> FindTokenAsync(string tokenId, CancellationToken ct)
     {
-        if (_tokenHomes.TryGetValue(tokenId, out var home) && await home.Store.GetTokenAsync(tokenId, ct) is { } cached)
+        if (_tokenHomes.TryGetValue(tokenId, out var home) && await home.ServerStore.GetTokenAsync(tokenId, ct) is { } cached)
             return (home, cached);
         foreach (var host in All)
-            if (await host.Store.GetTokenAsync(tokenId, ct) is { } token)
+            if (await host.ServerStore.GetTokenAsync(tokenId, ct) is { } token)
             {
                 _tokenHomes[tokenId] = host;
                 return (host, token);

@@ -6,6 +6,7 @@ using Millrace.Parameters;
 using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
 using Millrace.Storage;
+using Millrace.Storage.Sql;
 using Quartz;
 using Quartz.Extensibility;
 
@@ -21,9 +22,11 @@ public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone,
 /// fire time's date in the schedule's time zone; the <see cref="RunExecutor"/> runs it. What must survive a restart
 /// is in the store: whether a schedule is paused, and up to when fire times were handled. On start, fire times missed
 /// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
-/// (<c>catch_up: N</c>). Fire times missed while paused are never run.
+/// (<c>catch_up: N</c>). Fire times missed while paused are never run. Quartz and these decisions read the server's
+/// clock (<see cref="ServerOptions.Clock"/>).
 /// </summary>
-public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, ILogger<PipelineScheduler> logger) : IJobFactory
+public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, TimeProvider clock, NodeIdentity node,
+    ILogger<PipelineScheduler> logger) : IJobFactory
 {
     readonly ProjectRegistry _projects = projects;
     readonly ILogger _logger = logger;
@@ -48,8 +51,9 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     {
         // The nodes sharing a PostgreSQL store share one clustered Quartz scheduler in the same database (Quartz's own
         // qrtz_ tables): each fire time fires on exactly one node, and a dead node's fires are taken by the others.
-        var shared = _projects.All.Select(h => h.Store).OfType<PostgresMetadataStore>().FirstOrDefault();
-        if (shared is not null && _projects.All.Select(h => h.Store).OfType<PostgresMetadataStore>().Any(s => s.ConnectionString != shared.ConnectionString))
+        var databases = _projects.All.Select(h => h.ServerStore.SharedDatabase).OfType<SharedDatabase>().ToList();
+        var shared = databases.FirstOrDefault();
+        if (databases.Distinct().Count() > 1)
             _logger.LogWarning("the hosted projects use different PostgreSQL stores; the clustered scheduler keeps its tables in the first project's database");
         _factory = QuartzSchedulerBuilder.Create(q =>
         {
@@ -63,7 +67,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 q.ConfigureScheduler(o =>
                 {
                     o.InstanceName = ClusterName;
-                    o.InstanceId = RunExecutor.NodeId;
+                    o.InstanceId = node.Owner;
                 });
                 q.UsePersistentStore(store =>
                 {
@@ -78,6 +82,8 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 });
             }
             q.UseDefaultThreadPool(4);
+            // Quartz fires by the server's clock too: a test that advances a fake clock fires the schedules it passes.
+            q.UseTimeProvider(clock);
             q.UseJobFactory(this);
         }).Build();
         Clustered = shared is not null;
@@ -91,10 +97,10 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     {
         if (_scheduler is null) return;
         await _scheduler.Shutdown(true, ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         foreach (var host in _projects.All)
             foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null))
-                await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
+                await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
         if (_factory is not null) await _factory.DisposeAsync();
     }
 
@@ -107,8 +113,8 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         var wanted = host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var stale in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(host.Id), ct)).Where(k => !wanted.Contains(k.Name)))
             await scheduler.DeleteJob(stale, ct);
-        var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
-        var now = DateTimeOffset.UtcNow;
+        var states = (await host.ServerStore.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
+        var now = clock.GetUtcNow();
         foreach (var pipeline in host.Definition.Pipelines.Values)
         {
             if (pipeline.Schedule is not { } schedule) continue;
@@ -129,20 +135,20 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
             if (state?.Paused == true) await scheduler.PauseJob(new JobKey(pipeline.Name, host.Id), ct);
             else if (await scheduler.GetTriggerState(new TriggerKey(pipeline.Name, host.Id), ct) == TriggerState.Paused)
                 await scheduler.ResumeJob(new JobKey(pipeline.Name, host.Id), ct);
-            await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
+            await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
         }
     }
 
     /// <summary>The schedules of a project with their state and next fire time.</summary>
     public async Task<IReadOnlyList<ScheduleInfo>> ListAsync(ProjectHost host, CancellationToken ct)
     {
-        var states = (await host.Store.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
+        var states = (await host.ServerStore.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
         var result = new List<ScheduleInfo>();
         foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             var state = states.GetValueOrDefault(pipeline.Name);
             var paused = state?.Paused == true;
-            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(DateTimeOffset.UtcNow);
+            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(clock.GetUtcNow());
             result.Add(new ScheduleInfo(pipeline.Name, pipeline.Schedule!.Cron, pipeline.Schedule.Timezone, pipeline.Schedule.CatchUp, paused,
                 state?.ChangedBy, state?.ChangedAt, state?.LastFireAt, next));
         }
@@ -152,16 +158,16 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     /// <summary>Pauses a schedule: it stops firing, now and after restarts, until resumed.</summary>
     public async Task PauseAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, true, by, DateTimeOffset.UtcNow, ct);
+        await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, true, by, clock.GetUtcNow(), ct);
         if (_scheduler is not null) await _scheduler.PauseJob(new JobKey(pipeline, host.Id), ct);
     }
 
     /// <summary>Resumes a schedule from now on: fire times that passed while it was paused are not run.</summary>
     public async Task ResumeAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
-        await host.Store.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
-        await host.Store.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
+        var now = clock.GetUtcNow();
+        await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
+        await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
         if (_scheduler is null || !host.Definition.Pipelines.TryGetValue(pipeline, out var definition) || definition.Schedule is null) return;
         // A fresh trigger starting now, so Quartz does not treat the paused period as misfires.
         await _scheduler.DeleteJob(new JobKey(pipeline, host.Id), ct);
@@ -188,7 +194,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         {
             _logger.LogError("{Project}/{Pipeline}: the schedule fired for {Time:u} but no run could be requested: {Error}", host.Id, pipelineName, fireTime, e.Message);
         }
-        await host.Store.MarkScheduleCheckedAsync(host.Id, pipelineName, fireTime, fireTime, ct);
+        await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipelineName, fireTime, fireTime, ct);
     }
 
     static CronExpression Expression(ScheduleDefinition schedule) =>
@@ -202,10 +208,10 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     static CronTriggerMisfireInstruction MisfireInstruction(PipelineDefinition pipeline) =>
         pipeline.Schedule!.CatchUp > 0 ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing;
 
-    static ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
+    ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
     {
         var schedule = CronScheduleBuilder.Create(expression).WithMisfireInstruction(MisfireInstruction(pipeline));
-        return TriggerBuilder.Create().WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
+        return TriggerBuilder.Create(clock).WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
     }
 
     ValueTask<JobScope> IJobFactory.CreateJob(TriggerFiredBundle bundle, IScheduler scheduler, CancellationToken ct) =>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Millrace.Engine;
 using Millrace.Server.Execution;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Ui;

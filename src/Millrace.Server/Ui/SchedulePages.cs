@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Millrace.Engine;
 using Millrace.Server.Scheduling;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Ui;

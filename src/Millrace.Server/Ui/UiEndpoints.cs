@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Millrace.Server.Hosting;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Ui;
@@ -22,7 +23,7 @@ public static class UiEndpoints
     public static void Map(WebApplication app)
     {
         var options = app.Services.GetRequiredService<ServerOptions>();
-        var ui = new UiHandlers(new UiSessions(options.UiSessionsPerToken, options.UiSessionsPerProject));
+        var ui = new UiHandlers(new UiSessions(options.UiSessionsPerToken, options.UiSessionsPerProject, app.Services.GetRequiredService<TimeProvider>()));
         app.MapGet("/", () => Results.Redirect(UiUrls.Root + "/")).ExcludeFromDescription();
         app.MapGet("/favicon.ico", () => Results.Text(Icon, "image/svg+xml")).ExcludeFromDescription();
         var root = app.MapGroup(UiUrls.Root).ExcludeFromDescription();

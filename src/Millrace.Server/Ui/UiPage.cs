@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Ui;

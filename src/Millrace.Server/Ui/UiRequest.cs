@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Millrace.Server.Hosting;
 using Millrace.Server.Security;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Ui;

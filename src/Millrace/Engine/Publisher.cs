@@ -19,7 +19,7 @@ public static class Publisher
     /// Publishes the unpublished files of run <paramref name="runId"/> (of every run when null) and returns those
     /// that failed, each recorded in the store with its reason.
     /// </summary>
-    public static async Task<IReadOnlyList<PublishFailure>> PublishAsync(IMetadataStore store, LakeRoot lake, string? runId, CancellationToken ct)
+    public static async Task<IReadOnlyList<PublishFailure>> PublishAsync(IDatasetStore store, LakeRoot lake, string? runId, CancellationToken ct)
     {
         // Most calls (every run's start) find nothing to publish: then no write transaction is taken for it.
         if ((await store.GetUnpublishedFilesAsync(ct)).Count == 0) return [];

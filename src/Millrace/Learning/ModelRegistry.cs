@@ -28,7 +28,7 @@ public sealed record ModelReference(string Name, int? Version, string? Alias)
 /// Reads registered models back (metadata from the store, the ML.NET file from the lake) and changes aliases on a
 /// person's request: promote a version, roll back to the previous champion. Every change is recorded.
 /// </summary>
-public sealed class ModelRegistry(IMetadataStore store, LakeRoot lake)
+public sealed class ModelRegistry(IModelRegistryStore store, LakeRoot lake)
 {
     /// <summary>The alias the promotion gate and predict steps use by default.</summary>
     public const string Champion = "champion";

@@ -37,7 +37,7 @@ public sealed class RowsDoNotFitException(string message, Exception? inner = nul
 /// </summary>
 public sealed partial class OnlineScorer : IDisposable
 {
-    readonly IMetadataStore _store;
+    readonly IModelRegistryStore _store;
     readonly Func<LakeRoot> _openLake;
     readonly LoadedModelCache _cache;
     readonly Lock _gate = new();
@@ -48,7 +48,7 @@ public sealed partial class OnlineScorer : IDisposable
     /// <param name="store">The project's store, where references are resolved.</param>
     /// <param name="openLake">Opens the project's lake, where model files are read (called once per load).</param>
     /// <param name="options">The cache's bounds (defaults when null).</param>
-    public OnlineScorer(IMetadataStore store, Func<LakeRoot> openLake, OnlineScorerOptions? options = null)
+    public OnlineScorer(IModelRegistryStore store, Func<LakeRoot> openLake, OnlineScorerOptions? options = null)
     {
         options ??= new OnlineScorerOptions();
         _store = store;

@@ -1,12 +1,11 @@
 using System.Data.Common;
+using static Millrace.Storage.Sql.SqlHelper;
 
 namespace Millrace.Storage;
 
 /// <summary>Cluster membership and run takeover (see <see cref="IMetadataStore"/>).</summary>
 public abstract partial class SqlMetadataStore
 {
-    public virtual bool Shared => false;
-
     public async Task HeartbeatAsync(string node, DateTimeOffset startedAt, DateTimeOffset at, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
@@ -43,44 +42,6 @@ public abstract partial class SqlMetadataStore
         var removed = await command.ExecuteNonQueryAsync(ct) == 1;
         await transaction.CommitAsync(ct);
         return removed;
-    }
-
-    public async Task<bool> FinishRunAsync(Run run, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        await using var transaction = await BeginWriteAsync(connection, ct);
-        await using var command = Command(connection, transaction,
-            "UPDATE runs SET status = @status, ended_at = @ended, error = @error WHERE id = @id AND status = 'Running'",
-            ("status", run.Status.ToString()), ("ended", Time(run.EndedAt)), ("error", run.Error), ("id", run.Id));
-        var finished = await command.ExecuteNonQueryAsync(ct) == 1;
-        await transaction.CommitAsync(ct);
-        return finished;
-    }
-
-    public async Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, null, "UPDATE runs SET cancel_requested = @reason WHERE id = @id AND status = 'Running'", ("reason", reason), ("id", runId));
-        return await command.ExecuteNonQueryAsync(ct) == 1;
-    }
-
-    public async Task<IReadOnlyList<(string RunId, string Reason)>> GetCancelRequestsAsync(string owner, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, null,
-            "SELECT id, cancel_requested FROM runs WHERE owner = @owner AND status = 'Running' AND cancel_requested IS NOT NULL ORDER BY id", ("owner", owner));
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var result = new List<(string, string)>();
-        while (await reader.ReadAsync(ct)) result.Add((reader.GetString(0), reader.GetString(1)));
-        return result;
-    }
-
-    public async Task<int> CountActiveRunsAsync(string projectId, string target, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, null,
-            "SELECT COUNT(*) FROM runs WHERE project_id = @p AND target = @t AND status IN ('Queued', 'Running')", ("p", projectId), ("t", target));
-        return Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<bool> TakeOverRunAsync(string runId, string? deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using static Millrace.Storage.Sql.SqlHelper;
 
 namespace Millrace.Storage;
 

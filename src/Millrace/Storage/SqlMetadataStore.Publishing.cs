@@ -1,3 +1,5 @@
+using static Millrace.Storage.Sql.SqlHelper;
+
 namespace Millrace.Storage;
 
 public abstract partial class SqlMetadataStore

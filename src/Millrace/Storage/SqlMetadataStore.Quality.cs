@@ -1,4 +1,5 @@
 using System.Globalization;
+using static Millrace.Storage.Sql.SqlHelper;
 
 namespace Millrace.Storage;
 

@@ -1,89 +1,46 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
+using Millrace.Storage.Sql;
+using static Millrace.Storage.Sql.SqlHelper;
 
 namespace Millrace.Storage;
 
 /// <summary>
-/// The one SQL implementation of <see cref="IMetadataStore"/>. A database plugs in through a small dialect:
-/// how to open a connection, where its migrations are, and how it reports a unique-key violation.
-/// SQL is kept portable (named <c>@parameters</c>, ISO-8601 UTC text timestamps that sort as they compare).
+/// The one SQL implementation of <see cref="IMetadataStore"/>, on a <see cref="SqlDatabase"/> (the thin per-database
+/// part: connections, the write lock, unique violations). SQL is kept portable (named <c>@parameters</c>, ISO-8601 UTC
+/// text timestamps that sort as they compare); each dialect has its numbered migrations in <c>Storage/Migrations/</c>.
 /// </summary>
 public abstract partial class SqlMetadataStore : IMetadataStore
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Folder name of this dialect's migrations under <c>Storage/Migrations/</c>.</summary>
-    protected abstract string MigrationsFolder { get; }
+    /// <summary>The library's migrations: <c>Storage/Migrations/{dialect}/NNNN_name.sql</c>, recorded in <c>schema_migrations</c>.</summary>
+    public static readonly MigrationStream Migrations = new(typeof(SqlMetadataStore).Assembly, "Millrace.Storage.Migrations", "schema_migrations");
 
-    /// <summary>Opens a connection ready for use.</summary>
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+    /// <summary>A store on <paramref name="database"/>, which it owns (disposing the store closes the database).</summary>
+    protected SqlMetadataStore(SqlDatabase database) => Database = database;
 
-    /// <summary>True when <paramref name="e"/> is a unique or primary-key violation.</summary>
-    protected abstract bool IsUniqueViolation(DbException e);
+    public SqlDatabase Database { get; }
 
-    /// <summary>SQL that starts a transaction which takes the write lock at once (SQLite: BEGIN IMMEDIATE).</summary>
-    protected virtual Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
-        connection.BeginTransactionAsync(ct).AsTask();
+    public bool Shared => Database.Shared is not null;
 
-    public virtual ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
+        await Database.DisposeAsync();
         GC.SuppressFinalize(this);
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>True when the database holds Millrace's migration table (false for a new, empty database).</summary>
-    public async Task<bool> HasSchemaAsync(CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        try
-        {
-            await using var command = Command(connection, null, "SELECT COUNT(*) FROM schema_migrations");
-            await command.ExecuteScalarAsync(ct);
-            return true;
-        }
-        catch (DbException)
-        {
-            return false; // no such table
-        }
-    }
+    public Task<bool> HasSchemaAsync(CancellationToken ct) => Database.HasTableAsync(Migrations.VersionTable, ct);
 
-    public async Task MigrateAsync(CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", ct);
-        var applied = new HashSet<int>();
-        await using (var command = Command(connection, null, "SELECT version FROM schema_migrations"))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) applied.Add(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture));
+    public Task MigrateAsync(CancellationToken ct) => Database.MigrateAsync(Migrations, ct);
 
-        foreach (var (version, name, sql) in Migrations())
-        {
-            if (applied.Contains(version)) continue;
-            await using var transaction = await BeginWriteAsync(connection, ct);
-            // Another process may have applied it while we waited for the lock.
-            await using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM schema_migrations WHERE version = @v", ("v", version)))
-                if (Convert.ToInt64(await check.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) > 0) { await transaction.RollbackAsync(ct); continue; }
-            await ExecuteAsync(connection, transaction, sql, ct);
-            await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", ct, ("v", version), ("n", name), ("t", Time(DateTimeOffset.UtcNow)));
-            await transaction.CommitAsync(ct);
-        }
-    }
+    Task<DbConnection> OpenAsync(CancellationToken ct) => Database.OpenAsync(ct);
 
-    IEnumerable<(int Version, string Name, string Sql)> Migrations()
-    {
-        var assembly = typeof(SqlMetadataStore).Assembly;
-        var prefix = $"Millrace.Storage.Migrations.{MigrationsFolder}.";
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            var name = resource[prefix.Length..];
-            var version = int.Parse(name[..name.IndexOf('_', StringComparison.Ordinal)].TrimStart('_'), CultureInfo.InvariantCulture);
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            yield return (version, name, reader.ReadToEnd());
-        }
-    }
+    Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) => Database.BeginWriteAsync(connection, ct);
+
+    bool IsUniqueViolation(DbException e) => Database.IsUniqueViolation(e);
 
     // ---- datasets ----
 
@@ -303,32 +260,4 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         while (await reader.ReadAsync(ct)) result.UnionWith(JsonSerializer.Deserialize<List<string>>(reader.GetString(0), Json)!);
         return result;
     }
-
-    // ---- helpers ----
-
-    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@" + name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
-
-    protected static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, transaction, sql, parameters);
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
-    static string? Time(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-    static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-    static DateTimeOffset? NullableTime(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : ParseTime(reader.GetString(i));
-    static string? NullableString(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
 }

@@ -1,51 +1,42 @@
-using System.Data.Common;
-using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Millrace.Storage.Sql;
 
 namespace Millrace.Storage;
 
 /// <summary>
-/// The embedded default store: one SQLite file (<c>.millrace/millrace.db</c> in the project), WAL journal so readers
-/// never block the writer, and a busy timeout so concurrent writers (parallel steps, a second CLI) wait, not fail.
+/// The embedded default store: one SQLite file (<c>.millrace/millrace.db</c> in the project) on a
+/// <see cref="SqliteDatabase"/> (WAL journal, busy timeout, <c>BEGIN IMMEDIATE</c> writes).
 /// </summary>
 public sealed class SqliteMetadataStore : SqlMetadataStore
 {
-    readonly string _connectionString;
+    readonly SqliteDatabase _database;
 
     /// <summary>
     /// Opens (creating if needed) the store in the file <paramref name="path"/>, with the busy timeout of
     /// <c>MILLRACE_STORE_BUSY_TIMEOUT_MS</c> (milliseconds) when set, else 60 s.
     /// </summary>
-    public SqliteMetadataStore(string path) : this(path, DefaultBusyTimeout) { }
-
-    static TimeSpan DefaultBusyTimeout =>
-        int.TryParse(Environment.GetEnvironmentVariable("MILLRACE_STORE_BUSY_TIMEOUT_MS"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0
-            ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromSeconds(60);
+    public SqliteMetadataStore(string path) : this(path, SqliteDatabase.DefaultBusyTimeout) { }
 
     /// <summary>
     /// Opens the store in <paramref name="path"/>; a write waits up to <paramref name="busyTimeout"/> for another
     /// connection's write lock before it fails (the default is 60 s; tests shorten it).
     /// </summary>
-    public SqliteMetadataStore(string path, TimeSpan busyTimeout)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        BusyTimeout = busyTimeout;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds) }.ToString();
-        DatabasePath = path;
-    }
+    public SqliteMetadataStore(string path, TimeSpan busyTimeout) : this(new SqliteDatabase(path, busyTimeout)) { }
+
+    SqliteMetadataStore(SqliteDatabase database) : base(database) => _database = database;
 
     /// <summary>The database file.</summary>
-    public string DatabasePath { get; }
+    public string DatabasePath => _database.FilePath;
 
     /// <summary>How long a write waits for another connection's lock.</summary>
-    public TimeSpan BusyTimeout { get; }
+    public TimeSpan BusyTimeout => _database.BusyTimeout;
 
-    /// <summary>
-    /// The most pages the file may grow to (SQLite's <c>max_page_count</c>, set on every connection); null for no
-    /// limit. A write that needs more fails as on a full disk: how the tests fill the disk.
-    /// </summary>
-    public long? MaxPageCount { get; set; }
+    /// <summary>The most pages the file may grow to (see <see cref="SqliteDatabase.MaxPageCount"/>); null for no limit.</summary>
+    public long? MaxPageCount
+    {
+        get => _database.MaxPageCount;
+        set => _database.MaxPageCount = value;
+    }
 
     /// <summary>Opens, checks and migrates the store at <paramref name="path"/>; a damaged file throws <see cref="StoreUnavailableException"/>.</summary>
     public static async Task<SqliteMetadataStore> OpenAsync(string path, CancellationToken ct)
@@ -75,7 +66,7 @@ public sealed class SqliteMetadataStore : SqlMetadataStore
     /// </summary>
     async Task CheckIntegrityAsync(CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await _database.OpenAsync(ct);
         await using (var check = connection.CreateCommand())
         {
             check.CommandText = "PRAGMA quick_check(5)";
@@ -95,34 +86,4 @@ public sealed class SqliteMetadataStore : SqlMetadataStore
     StoreUnavailableException Damaged(string problem, Exception? inner) => new(
         $"the store {DatabasePath} is damaged ({problem.Trim()}): restore it from its backup (see docs/operations.md#backups), then run 'millrace gc'. " +
         "Millrace does not repair or replace a damaged store; keep the damaged file for inspection", inner);
-
-    protected override string MigrationsFolder => "Sqlite";
-
-    protected override async Task<DbConnection> OpenAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct);
-        await using var pragma = connection.CreateCommand();
-        var limit = MaxPageCount is { } pages ? string.Create(CultureInfo.InvariantCulture, $" PRAGMA max_page_count = {pages};") : "";
-        pragma.CommandText = string.Create(CultureInfo.InvariantCulture,
-            $"PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;{limit}");
-        await pragma.ExecuteNonQueryAsync(ct);
-        return connection;
-    }
-
-    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct)
-    {
-        // BEGIN IMMEDIATE takes the write lock now, so a read-then-write transaction cannot deadlock with another writer.
-        var sqlite = (SqliteConnection)connection;
-        return await Task.FromResult(sqlite.BeginTransaction(deferred: false));
-    }
-
-    protected override bool IsUniqueViolation(DbException e) =>
-        e is SqliteException { SqliteErrorCode: 19 };
-
-    public override ValueTask DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        return base.DisposeAsync();
-    }
 }

@@ -27,7 +27,7 @@ public sealed class UiActionTests(UiServerFixture fixture)
         var (wrong, _) = await client.PostAsync(Pause, [new("csrf", "x" + new string('a', 42))]);
         Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
         Assert.False(await PausedAsync());
-        var audit = await fixture.Server.Host(UiProject.Id).Store.FindAuditAsync(new Page(0, 20), CancellationToken.None);
+        var audit = await fixture.Server.Host(UiProject.Id).ServerStore.FindAuditAsync(new Page(0, 20), CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "POST /ui/projects/{projectId}/schedules/{pipeline}/pause" && a.Outcome == 403);
     }
 

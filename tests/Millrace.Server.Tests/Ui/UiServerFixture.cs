@@ -1,3 +1,4 @@
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 

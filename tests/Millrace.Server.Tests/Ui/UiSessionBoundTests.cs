@@ -1,4 +1,5 @@
 using System.Net;
+using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
 
@@ -85,12 +86,12 @@ public sealed class UiSessionBoundTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.SignInAsync(good[..^3] + (good[^3..] == "AAA" ? "BBB" : "AAA"))).StatusCode);
 
-        var alpha = await _server.Host("alpha").Store.FindAuditAsync(new Page(0, 50), CancellationToken.None);
+        var alpha = await _server.Host("alpha").ServerStore.FindAuditAsync(new Page(0, 50), CancellationToken.None);
         var entry = Assert.Single(alpha);
         Assert.Equal("POST /ui/login", entry.Action);
         Assert.Equal(401, entry.Outcome);
         Assert.Equal("web UI sign-in", entry.Target);
-        Assert.Empty(await _server.Host("beta").Store.FindAuditAsync(new Page(0, 50), CancellationToken.None));
+        Assert.Empty(await _server.Host("beta").ServerStore.FindAuditAsync(new Page(0, 50), CancellationToken.None));
     }
 
     [Fact]
@@ -98,12 +99,12 @@ public sealed class UiSessionBoundTests : IAsyncLifetime
     {
         var token = await _server.TokenAsync("beta", TokenRole.Runner);
         ApiTokensTestHelper.TryId(token, out var id);
-        await _server.Host("beta").Store.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None);
+        await _server.Host("beta").ServerStore.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None);
         using var client = new UiClient(_server.BaseAddress);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.SignInAsync(token)).StatusCode);
 
-        var entry = Assert.Single(await _server.Host("beta").Store.FindAuditAsync(new Page(0, 50), CancellationToken.None));
+        var entry = Assert.Single(await _server.Host("beta").ServerStore.FindAuditAsync(new Page(0, 50), CancellationToken.None));
         Assert.StartsWith($"token:{id}", entry.Actor, StringComparison.Ordinal);
         Assert.Contains("revoked token", entry.DetailsJson, StringComparison.Ordinal);
     }
@@ -117,7 +118,7 @@ public sealed class UiSessionBoundTests : IAsyncLifetime
 
         foreach (var project in new[] { "alpha", "beta" })
         {
-            var entry = Assert.Single(await _server.Host(project).Store.FindAuditAsync(new Page(0, 50), CancellationToken.None));
+            var entry = Assert.Single(await _server.Host(project).ServerStore.FindAuditAsync(new Page(0, 50), CancellationToken.None));
             Assert.Equal("anonymous", entry.Actor);
             Assert.Contains("unknown token", entry.DetailsJson, StringComparison.Ordinal);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Millrace.Server.Storage;
 using Millrace.Storage;
 
 namespace Millrace.Server.Tests.Ui;
@@ -88,7 +89,7 @@ public sealed class UiSignInTests(UiServerFixture fixture)
         using var client = await fixture.SignedInAsync(token);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/ui/projects/uishop/models")).Response.StatusCode);
         ApiTokensTestHelper.TryId(token, out var id);
-        await fixture.Server.Host(UiProject.Id).Store.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None);
+        await fixture.Server.Host(UiProject.Id).ServerStore.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None);
         var (refused, body) = await client.GetAsync("/ui/projects/uishop/models");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Contains($"token {id} was revoked", body, StringComparison.Ordinal);

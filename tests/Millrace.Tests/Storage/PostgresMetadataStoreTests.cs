@@ -27,7 +27,7 @@ public sealed class PostgresMetadataStoreTests : MetadataStoreContract
     [SkippableFact]
     public void A_postgres_url_becomes_an_npgsql_connection_string()
     {
-        var text = PostgresMetadataStore.ToConnectionString("postgres://mill:s%40cret@db.internal:6543/millrace?SSL%20Mode=Disable");
+        var text = Millrace.Storage.Sql.PostgresDatabase.ToConnectionString("postgres://mill:s%40cret@db.internal:6543/millrace?SSL%20Mode=Disable");
         var builder = new NpgsqlConnectionStringBuilder(text);
         Assert.Equal("db.internal", builder.Host);
         Assert.Equal(6543, builder.Port);

@@ -1,5 +1,6 @@
--- The server: run requests waiting in the queue, schedule state that survives restarts, API tokens (salted hashes
--- only), the audit log of state-changing calls, and webhook deliveries.
+-- The run queue. (Stores made before the server had a store of its own also got the server's tables here: schedule
+-- states, API tokens, the audit log and webhook deliveries. Those now come from the server's migration stream,
+-- src/Millrace.Server/Storage/Migrations, whose first migration adopts the tables this file used to create.)
 
 -- A run recorded as Queued has a request row: which attempt it is (automatic retries), the earliest time it may start
 -- (retry backoff) and who asked for it.
@@ -10,61 +11,3 @@ CREATE TABLE run_requests (
     requested_by TEXT NULL,
     user_name    TEXT NULL
 );
-
-CREATE TABLE schedule_states (
-    project_id   TEXT NOT NULL,
-    pipeline     TEXT NOT NULL,
-    paused       INTEGER NOT NULL DEFAULT 0,
-    changed_by   TEXT NULL,
-    changed_at   TEXT NULL,
-    last_fire_at TEXT NULL,
-    checked_at   TEXT NULL,
-    PRIMARY KEY (project_id, pipeline)
-);
-
-CREATE TABLE api_tokens (
-    id           TEXT PRIMARY KEY,
-    project_id   TEXT NOT NULL,
-    role         TEXT NOT NULL,
-    name         TEXT NULL,
-    salt         TEXT NOT NULL,
-    hash         TEXT NOT NULL,
-    created_at   TEXT NOT NULL,
-    expires_at   TEXT NULL,
-    revoked_at   TEXT NULL,
-    last_used_at TEXT NULL
-);
-
-CREATE TABLE audit_log (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    at             TEXT NOT NULL,
-    project_id     TEXT NULL,
-    actor          TEXT NOT NULL,
-    user_name      TEXT NULL,
-    action         TEXT NOT NULL,
-    target         TEXT NULL,
-    outcome        INTEGER NOT NULL,
-    details_json   TEXT NULL,
-    remote_address TEXT NULL
-);
-CREATE INDEX audit_log_at ON audit_log (at);
-
-CREATE TABLE notification_deliveries (
-    id               TEXT PRIMARY KEY,
-    project_id       TEXT NOT NULL,
-    run_id           TEXT NULL,
-    event            TEXT NOT NULL,
-    url              TEXT NOT NULL,
-    secret_ref       TEXT NOT NULL,
-    payload_json     TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    attempts         INTEGER NOT NULL,
-    next_attempt_at  TEXT NULL,
-    last_attempt_at  TEXT NULL,
-    last_status_code INTEGER NULL,
-    last_error       TEXT NULL,
-    created_at       TEXT NOT NULL,
-    delivered_at     TEXT NULL
-);
-CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at);
-CREATE INDEX notification_deliveries_run ON notification_deliveries (run_id);

@@ -1,6 +1,7 @@
 namespace Millrace.Storage;
 
-public partial interface IMetadataStore
+/// <summary>The model registry: model versions (committed with their workflow) and the aliases that point at them.</summary>
+public interface IModelRegistryStore
 {
     /// <summary>A model version, or the version an alias points at when <paramref name="version"/> is null and <paramref name="alias"/> is given.</summary>
     Task<ModelVersion?> GetModelVersionAsync(string name, int? version, string? alias, CancellationToken ct);

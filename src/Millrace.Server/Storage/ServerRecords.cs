@@ -1,13 +1,4 @@
-namespace Millrace.Storage;
-
-/// <summary>
-/// How a queued run was asked for: which attempt it is (1 for a fresh request, more for automatic retries), the
-/// earliest time it may start (a retry's backoff) and who asked (a token id, "schedule", "retry policy").
-/// </summary>
-public sealed record RunRequestInfo(int Attempt = 1, DateTimeOffset? NotBefore = null, string? RequestedBy = null, string? UserName = null);
-
-/// <summary>A run waiting in the queue with its request.</summary>
-public sealed record QueuedRun(Run Run, RunRequestInfo Request);
+namespace Millrace.Server.Storage;
 
 /// <summary>What the server remembers about a pipeline's schedule across restarts.</summary>
 public sealed record ScheduleState
@@ -95,17 +86,3 @@ public sealed record NotificationDelivery
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? DeliveredAt { get; init; }
 }
-
-/// <summary>What claiming a queued run did.</summary>
-public enum ClaimResult
-{
-    /// <summary>The run is now Running, owned by the caller.</summary>
-    Claimed,
-    /// <summary>The run is no longer queued: cancelled, or claimed by another node.</summary>
-    NotQueued,
-    /// <summary>The pipeline already has its <c>max_active</c> runs running (on any node); the run stays queued.</summary>
-    Busy,
-}
-
-/// <summary>A server node sharing the store, with the last time it said it was alive.</summary>
-public sealed record ClusterNode(string Node, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt);

@@ -3,8 +3,13 @@ namespace Millrace.Storage;
 /// <summary>A drift measurement of one feature (or of the model's scores) in one run.</summary>
 public sealed record DriftResult(string RunId, string Workflow, string StepId, string Feature, double Psi, string Reference, DateTimeOffset CreatedAt);
 
-public partial interface IMetadataStore
+/// <summary>What data-quality and drift steps record and read: anomalies, drift results and a step's earlier executions.</summary>
+public interface IQualityStore
 {
+    /// <summary>Records an anomaly at once (not with the commit: a failed run's findings matter most).</summary>
+    Task AddAnomalyAsync(Anomaly anomaly, CancellationToken ct);
+    Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct);
+
     /// <summary>
     /// The recent history of a step: (run date, details JSON) of its succeeded executions in workflow runs that
     /// committed (a batch of a run that failed later is processed again by its rerun, and must not count twice),

@@ -1,7 +1,10 @@
 namespace Millrace.Storage;
 
+/// <summary>A server node sharing the store, with the last time it said it was alive.</summary>
+public sealed record ClusterNode(string Node, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt);
+
 /// <summary>What several server nodes sharing one store need: membership by heartbeat, and taking over a dead node's runs.</summary>
-public partial interface IMetadataStore
+public interface IClusterStore
 {
     /// <summary>
     /// True when server nodes on several machines may share this store (PostgreSQL): the server then polls it for
@@ -25,28 +28,10 @@ public partial interface IMetadataStore
     Task<bool> RemoveDeadNodeAsync(string node, DateTimeOffset heartbeatAt, CancellationToken ct);
 
     /// <summary>
-    /// Records a run's end (status, end time, error) only if the run is still Running: false, with nothing written,
-    /// when another node took it over meanwhile (the takeover's record stands).
-    /// </summary>
-    Task<bool> FinishRunAsync(Run run, CancellationToken ct);
-
-    /// <summary>
     /// Takes over a run whose node died, in one write transaction: only if the run is still Running and owned by
     /// <paramref name="deadOwner"/> (null: a run recorded without an owner), marks it (and its running steps and workflows) failed with
     /// <paramref name="reason"/>, logs the reason, and records <paramref name="resume"/> (a queued retry) when given.
     /// False when the run had already ended or another node took it over first: then nothing is written.
     /// </summary>
     Task<bool> TakeOverRunAsync(string runId, string? deadOwner, string reason, DateTimeOffset at, QueuedRun? resume, CancellationToken ct);
-
-    /// <summary>
-    /// Asks the node that executes <paramref name="runId"/> to cancel it (the owner polls for requests): false when the
-    /// run is not Running.
-    /// </summary>
-    Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken ct);
-
-    /// <summary>The Running runs owned by <paramref name="owner"/> that another node asked to cancel, with the reason.</summary>
-    Task<IReadOnlyList<(string RunId, string Reason)>> GetCancelRequestsAsync(string owner, CancellationToken ct);
-
-    /// <summary>Runs of a project's target that are Queued or Running, on any node.</summary>
-    Task<int> CountActiveRunsAsync(string projectId, string target, CancellationToken ct);
 }
