@@ -169,7 +169,7 @@ public sealed class TrainStep : IStep, IModelProducer
         };
         var stagedMetadata = Path.Combine(staging, "metadata.json");
         await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
-            new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), ct);
+            MetadataJson), ct);
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedModel), path));
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedMetadata), $"models/{Model}/v{version}/metadata.json"));
         context.Commit.AddModel(registration, [change]);
@@ -301,4 +301,6 @@ public sealed class TrainStep : IStep, IModelProducer
     static string Literal(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NULL";
 
     static Task<T> Task_<T>(Func<T> work, CancellationToken ct) => System.Threading.Tasks.Task.Run(work, ct);
+
+    static readonly JsonSerializerOptions MetadataJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 }
