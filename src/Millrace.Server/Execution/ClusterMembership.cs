@@ -14,7 +14,7 @@ namespace Millrace.Server.Execution;
 /// only when every run stopped.
 /// </summary>
 public sealed class ClusterMembership(ProjectRegistry projects, RunExecutor executor, ServerOptions options, NodeIdentity self, TimeProvider clock, ILogger<ClusterMembership> logger)
-    : IHostedService
+    : IHostedService, IDisposable
 {
     /// <summary>Runs a run taken over from a dead node may be resumed in a row before it is left failed (a run that kills its node).</summary>
     public const int MaxResumes = 3;
@@ -28,15 +28,18 @@ public sealed class ClusterMembership(ProjectRegistry projects, RunExecutor exec
 
     string NodeId => self.Owner;
 
+    /// <summary>Releases the stop signal (the container calls it after <see cref="StopAsync"/>).</summary>
+    public void Dispose() => _leaving.Dispose();
+
     /// <summary>Beats and takes over once (before the executor loads its queue), then keeps doing so every heartbeat interval.</summary>
-    public async Task StartAsync(CancellationToken ct)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await PassAsync(ct);
+        await PassAsync(cancellationToken);
         _loop = Task.Run(LoopAsync, CancellationToken.None);
     }
 
     /// <summary>Leaves the node list when the executor's drain stopped every run, then stops beating.</summary>
-    public async Task StopAsync(CancellationToken ct)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         try
         {

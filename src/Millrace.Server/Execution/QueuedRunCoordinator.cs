@@ -13,10 +13,13 @@ namespace Millrace.Server.Execution;
 /// recorded Queued in the store, from where this node's <see cref="RunDispatcher"/> (or another node's) starts it.
 /// </summary>
 public sealed class QueuedRunCoordinator(ProjectHost host, RunQueue queue, string nodeId, RunEndChain chain, TimeProvider clock, ILogger logger)
-    : RunCoordinator(chain, clock, logger)
+    : RunCoordinator(chain, clock, logger), IDisposable
 {
     // One submit at a time per project: the overlap count and the enqueue must not interleave on this node.
     readonly SemaphoreSlim _submitGate = new(1, 1);
+
+    /// <summary>Releases the submit gate (the executor disposes its coordinators when the server is disposed).</summary>
+    public void Dispose() => _submitGate.Dispose();
 
     public ProjectHost Host => host;
     public override ProjectDefinition Project => host.Definition;

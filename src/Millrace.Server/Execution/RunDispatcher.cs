@@ -13,11 +13,14 @@ namespace Millrace.Server.Execution;
 /// running runs finish within <see cref="ServerOptions.ShutdownTimeout"/> and then interrupts them.
 /// </summary>
 public sealed class RunDispatcher(ProjectRegistry projects, RunQueue queue, Func<ProjectHost, QueuedRunCoordinator> coordinatorOf, string nodeId,
-    ServerOptions options, TimeProvider clock, ILogger logger)
+    ServerOptions options, TimeProvider clock, ILogger logger) : IDisposable
 {
     static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(5);
     readonly CancellationTokenSource _stopping = new();
     Task? _loop;
+
+    /// <summary>Releases the stop signal (after the dispatcher stopped).</summary>
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>True once the server stops: no new runs start (and no runs are taken over).</summary>
     public bool Stopping => _stopping.IsCancellationRequested;

@@ -18,7 +18,7 @@ public sealed record SubmitResult(Run Run, bool Duplicate);
 /// store, so a restart picks them up; on shutdown, running runs get <see cref="ServerOptions.ShutdownTimeout"/> to
 /// finish and are then recorded as interrupted (failed, resumable with retry).
 /// </summary>
-public sealed class RunExecutor
+public sealed class RunExecutor : IDisposable
 {
     readonly ProjectRegistry _projects;
     readonly WebhookNotifier _notifier;
@@ -31,6 +31,13 @@ public sealed class RunExecutor
     {
         (_projects, _notifier, _logger, _clock, NodeId) = (projects, notifier, logger, clock, self.Owner);
         _dispatcher = new RunDispatcher(projects, Queue, For, NodeId, options, _clock, logger);
+    }
+
+    /// <summary>Releases the dispatcher's and the coordinators' signals (the container calls it when the server is disposed).</summary>
+    public void Dispose()
+    {
+        _dispatcher.Dispose();
+        foreach (var coordinator in _coordinators.Values) coordinator.Dispose();
     }
 
     /// <summary>Runs a run taken over from a dead node may be resumed in a row before it is left failed (a run that kills its node).</summary>

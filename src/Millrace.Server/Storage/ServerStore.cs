@@ -13,7 +13,7 @@ namespace Millrace.Server.Storage;
 public sealed partial class ServerStore(SqlDatabase database) : IServerStore
 {
     /// <summary>The server's migrations, apart from the library's.</summary>
-    public static readonly MigrationStream Migrations = new(typeof(ServerStore).Assembly, "Millrace.Server.Storage.Migrations", "server_schema_migrations");
+    public static readonly MigrationSet Migrations = new(typeof(ServerStore).Assembly, "Millrace.Server.Storage.Migrations", "server_schema_migrations");
 
     /// <summary>The server's store on <paramref name="database"/>, migrated.</summary>
     public static async Task<ServerStore> OpenAsync(SqlDatabase database, CancellationToken ct)

@@ -16,7 +16,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The library's migrations: <c>Storage/Migrations/{dialect}/NNNN_name.sql</c>, recorded in <c>schema_migrations</c>.</summary>
-    public static readonly MigrationStream Migrations = new(typeof(SqlMetadataStore).Assembly, "Millrace.Storage.Migrations", "schema_migrations");
+    public static readonly MigrationSet Migrations = new(typeof(SqlMetadataStore).Assembly, "Millrace.Storage.Migrations", "schema_migrations");
 
     /// <summary>A store on <paramref name="database"/>, which it owns (disposing the store closes the database).</summary>
     protected SqlMetadataStore(SqlDatabase database) => Database = database;

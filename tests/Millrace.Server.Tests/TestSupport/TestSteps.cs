@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 
 namespace Millrace.Server.Tests.TestSupport;
@@ -26,29 +27,44 @@ public static class TestSteps
     /// <summary>How many step executions reached the gate so far.</summary>
     public static int Reached(string gate) => Entered.GetValueOrDefault(gate);
 
-    static StepKind Gate { get; } = new("gate", "Test: waits until the test opens the gate.", [new("gate", "name", true, "gate name")], true,
-        (definition, reader) => reader.String(definition.Options, "gate", required: true) is { } name ? new Step(async (context, ct) =>
-        {
-            Entered.AddOrUpdate(name, 1, (_, n) => n + 1);
-            await GateSources.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(ct);
-        }) : null);
+    sealed record GateOptions
+    {
+        [Option("gate", "gate name", Required = true)] public string Gate { get; init; } = "";
+    }
 
-    static StepKind Sleep { get; } = new("sleep", "Test: waits some seconds.", [new("seconds", "number", true, "how long")], true,
-        (definition, reader) => reader.Double(definition.Options, "seconds") is { } seconds ? new Step((_, ct) => Task.Delay(TimeSpan.FromSeconds(seconds), ct)) : null);
+    sealed record SleepOptions
+    {
+        [Option("seconds", "how long", Required = true)] public double Seconds { get; init; }
+    }
 
-    static StepKind Flaky { get; } = new("flaky", "Test: fails its first N executions.", [new("counter", "name", true, "counter name"), new("failures", "int", true, "how many")], true,
-        (definition, reader) => reader.String(definition.Options, "counter", required: true) is { } counter && reader.Int(definition.Options, "failures") is { } failures
-            ? new Step((_, _) =>
-            {
-                var count = FlakyCounts.AddOrUpdate(counter, 1, (_, n) => n + 1);
-                return count <= failures ? throw new StepFailedException($"flaky failure {count.ToString(CultureInfo.InvariantCulture)} of {failures.ToString(CultureInfo.InvariantCulture)}") : Task.CompletedTask;
-            })
-            : null);
+    sealed record FlakyOptions
+    {
+        [Option("counter", "counter name", Required = true)] public string Counter { get; init; } = "";
+        [Option("failures", "how many", Required = true)] public int Failures { get; init; }
+    }
 
-    static StepKind Anomalous { get; } = new("anomaly", "Test: records a volume anomaly (warn) and goes on.", [new("message", "text", true, "the anomaly's message")], true,
-        (definition, reader) => reader.String(definition.Options, "message", required: true) is { } message
-            ? new Step((context, ct) => context.ReportAnomalyAsync("volume", Millrace.Storage.AnomalySeverity.Warning, "warn", message, new { rows = 3 }, ct))
-            : null);
+    sealed record AnomalyOptions
+    {
+        [Option("message", "the anomaly's message", Required = true)] public string Message { get; init; } = "";
+    }
+
+    static StepKind Gate { get; } = StepKind.Create<GateOptions>("gate", "Test: waits until the test opens the gate.", (_, _, o) => new Step(async (context, ct) =>
+    {
+        Entered.AddOrUpdate(o.Gate, 1, (_, n) => n + 1);
+        await GateSources.GetOrAdd(o.Gate, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(ct);
+    }));
+
+    static StepKind Sleep { get; } = StepKind.Create<SleepOptions>("sleep", "Test: waits some seconds.",
+        (_, _, o) => new Step((_, ct) => Task.Delay(TimeSpan.FromSeconds(o.Seconds), ct)));
+
+    static StepKind Flaky { get; } = StepKind.Create<FlakyOptions>("flaky", "Test: fails its first N executions.", (_, _, o) => new Step((_, _) =>
+    {
+        var count = FlakyCounts.AddOrUpdate(o.Counter, 1, (_, n) => n + 1);
+        return count <= o.Failures ? throw new StepFailedException($"flaky failure {count.ToString(CultureInfo.InvariantCulture)} of {o.Failures.ToString(CultureInfo.InvariantCulture)}") : Task.CompletedTask;
+    }));
+
+    static StepKind Anomalous { get; } = StepKind.Create<AnomalyOptions>("anomaly", "Test: records a volume anomaly (warn) and goes on.",
+        (_, _, o) => new Step((context, ct) => context.ReportAnomalyAsync("volume", Millrace.Storage.AnomalySeverity.Warning, "warn", o.Message, new { rows = 3 }, ct)));
 
     /// <summary>The built-in kinds plus the test kinds (declared after them: static fields initialize in order).</summary>
     public static StepCatalog Catalog { get; } = new(StepCatalog.Default.Kinds.Concat([Gate, Sleep, Flaky, Anomalous]));

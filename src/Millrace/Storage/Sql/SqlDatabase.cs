@@ -9,7 +9,7 @@ namespace Millrace.Storage.Sql;
 /// <c>{ResourcePrefix}.{dialect}.NNNN_name.sql</c>, and the table that records which of them a database has applied.
 /// The library's store and the server's store each have their own stream in the same database.
 /// </summary>
-public sealed record MigrationStream(Assembly Assembly, string ResourcePrefix, string VersionTable);
+public sealed record MigrationSet(Assembly Assembly, string ResourcePrefix, string VersionTable);
 
 /// <summary>
 /// A database several nodes can share (PostgreSQL): a clustered job store (Quartz's) keeps its tables beside
@@ -72,7 +72,7 @@ public abstract class SqlDatabase : IAsyncDisposable
     /// Applies, in order and each in its own write transaction, the migrations of <paramref name="stream"/> that its
     /// version table does not list yet. Several processes may migrate at once: each migration is applied once.
     /// </summary>
-    public async Task MigrateAsync(MigrationStream stream, CancellationToken ct)
+    public async Task MigrateAsync(MigrationSet stream, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         var table = stream.VersionTable;
@@ -97,7 +97,7 @@ public abstract class SqlDatabase : IAsyncDisposable
     }
 
     /// <summary>The stream's migrations for this dialect, by version.</summary>
-    IEnumerable<(int Version, string Name, string Sql)> Migrations(MigrationStream stream)
+    IEnumerable<(int Version, string Name, string Sql)> Migrations(MigrationSet stream)
     {
         var prefix = $"{stream.ResourcePrefix}.{Dialect}.";
         foreach (var resource in stream.Assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))

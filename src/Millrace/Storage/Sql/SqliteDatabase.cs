@@ -14,7 +14,9 @@ public sealed class SqliteDatabase : SqlDatabase
 
     /// <summary>The busy timeout of <c>MILLRACE_STORE_BUSY_TIMEOUT_MS</c> (milliseconds) when set, else 60 s.</summary>
     public static TimeSpan DefaultBusyTimeout =>
+#pragma warning disable RS0030 // An operator's documented knob (docs/operations.md), read where a store is opened without one.
         int.TryParse(Environment.GetEnvironmentVariable("MILLRACE_STORE_BUSY_TIMEOUT_MS"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0
+#pragma warning restore RS0030
             ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromSeconds(60);
 
     /// <summary>
