@@ -14,6 +14,8 @@ namespace Millrace.Cli.Commands;
 /// </summary>
 public static class TokenCommand
 {
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     public static Command Create(CliContext context)
     {
         var command = new Command("token", "Manage API tokens of a project (--project is the project folder, or its id when run inside it).");
@@ -119,7 +121,7 @@ public static class TokenCommand
         store.AddAuditAsync(new AuditEntry
         {
             At = clock.GetUtcNow(), ProjectId = projectId, Actor = $"cli:{Environment.UserName}", Action = action, Target = $"token {target}", Outcome = 0,
-            DetailsJson = details is null ? null : JsonSerializer.Serialize(details, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+            DetailsJson = details is null ? null : JsonSerializer.Serialize(details, Json),
         }, ct);
 
     static string Lower(TokenRole role) => role.ToString().ToLowerInvariant();

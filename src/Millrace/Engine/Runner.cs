@@ -144,10 +144,10 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
             ? await CommittedWorkflowsAsync(run.ParentRunId, CancellationToken.None)
             : new HashSet<string>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, control?.Token ?? CancellationToken.None);
-        return await ExecuteCoreAsync(run, committed, observer ?? NullRunObserver.Instance, stop.Token, control);
+        return await ExecuteCoreAsync(run, committed, observer ?? NullRunObserver.Instance, control, stop.Token);
     }
 
-    async Task<RunResult> ExecuteCoreAsync(Run run, IReadOnlySet<string> committedWorkflows, IRunObserver observer, CancellationToken ct, RunControl? control)
+    async Task<RunResult> ExecuteCoreAsync(Run run, IReadOnlySet<string> committedWorkflows, IRunObserver observer, RunControl? control, CancellationToken ct)
     {
         var started = run.StartedAt ?? Clock.GetUtcNow();
         run = run with { Status = RunStatus.Running, StartedAt = started };

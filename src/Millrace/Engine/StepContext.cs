@@ -13,6 +13,8 @@ namespace Millrace.Engine;
 /// </summary>
 public sealed class StepContext
 {
+    static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     readonly RunContext _run;
 
     internal StepContext(RunContext run, string workflow, StepDefinition step, DuckDBConnection connection, CommitBuilder commit)
@@ -71,7 +73,7 @@ public sealed class StepContext
             Severity = severity,
             Policy = policy,
             Message = message,
-            DetailsJson = details is null ? null : System.Text.Json.JsonSerializer.Serialize(details, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
+            DetailsJson = details is null ? null : System.Text.Json.JsonSerializer.Serialize(details, Json),
             CreatedAt = Clock.GetUtcNow(),
         }, CancellationToken.None);
         await LogAsync($"{kind} ({policy}): {message}", ct, severity == AnomalySeverity.Error ? "error" : "warn");
