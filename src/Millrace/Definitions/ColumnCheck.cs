@@ -15,27 +15,10 @@ namespace Millrace.Definitions;
 /// (the query is bound by DuckDB over empty tables of the inputs' columns) and <c>check</c> steps (their input's
 /// columns). Where an input's columns are known, a query that names a missing column, a rule, key, label or feature
 /// that is not a column is a located definition error. Where they are not known (a dataset, files never seen, a
-/// Parquet read), nothing is said.
+/// Parquet read), nothing is said. The in-memory DuckDB connection is the <see cref="SqlReferenceCheck"/>'s.
 /// </summary>
-sealed class ColumnCheck : IDisposable
+sealed class ColumnCheck(DuckDBConnection connection)
 {
-    DuckDBConnection? _connection;
-
-    DuckDBConnection Connection
-    {
-        get
-        {
-            if (_connection is null)
-            {
-                _connection = new DuckDBConnection("DataSource=:memory:");
-                _connection.Open();
-            }
-            return _connection;
-        }
-    }
-
-    public void Dispose() => _connection?.Dispose();
-
     /// <summary>Checks the steps of <paramref name="workflow"/> (parsed as <paramref name="steps"/>, by id) against their inputs' known columns.</summary>
     public void Check(WorkflowDefinition workflow, IReadOnlyDictionary<string, IStep> steps, IReadOnlyDictionary<string, ParameterType> parameters, List<DefinitionError> errors)
     {
@@ -119,7 +102,6 @@ sealed class ColumnCheck : IDisposable
     IReadOnlyList<ColumnSchema>? Bind(string sql, List<(string Name, IReadOnlyList<ColumnSchema>? Columns)> inputs,
         IReadOnlyDictionary<string, ParameterType> parameters, YamlNodeReader reader, YamlNode node)
     {
-        var connection = Connection;
         try
         {
             var references = Template.FindReferences(sql, parameters.ContainsKey);

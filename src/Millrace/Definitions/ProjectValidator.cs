@@ -84,7 +84,7 @@ public static class ProjectValidator
         // Columns are checked on definitions that are otherwise sound: a missing input or a cycle would only add noise.
         if (errors.Count == 0)
         {
-            using var columnCheck = new ColumnCheck();
+            var columnCheck = new ColumnCheck(sqlCheck.Connection);
             foreach (var workflow in project.Workflows.Values)
                 columnCheck.Check(workflow, parsedSteps.Where(p => p.Key.Workflow == workflow.Name).ToDictionary(p => p.Key.Step, p => p.Value, StringComparer.Ordinal),
                     parameterTypes[workflow.Name], errors);

@@ -14,7 +14,8 @@ sealed class SqlReferenceCheck : IDisposable
 {
     DuckDBConnection? _connection;
 
-    DuckDBConnection Connection
+    /// <summary>An in-memory DuckDB database, opened on first use (also the <see cref="ColumnCheck"/>'s).</summary>
+    internal DuckDBConnection Connection
     {
         get
         {
