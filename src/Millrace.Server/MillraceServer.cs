@@ -86,6 +86,9 @@ public static class MillraceServer
         services.AddSingleton<WebhookNotifier>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<PipelineScheduler>();
+        // Membership starts before the executor (dead nodes' runs are taken over first) and stops after its drain.
+        services.AddSingleton<ClusterMembership>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClusterMembership>());
         services.AddHostedService<MillraceService>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(45));
         if (!options.UseConsoleLifetime) services.AddSingleton<IHostLifetime, QuietLifetime>();
@@ -114,6 +117,7 @@ public static class MillraceServer
         ScheduleEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
+        SchemaEndpoints.Map(api);
         Ui.UiEndpoints.Map(app);
         return app;
     }

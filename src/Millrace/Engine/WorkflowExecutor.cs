@@ -20,8 +20,8 @@ public sealed class WorkflowExecutor(RunContext run)
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Executes <paramref name="workflow"/> as position <paramref name="position"/> of the run.</summary>
-    /// <returns>Succeeded, Failed or Cancelled, with the first error.</returns>
-    public async Task<(RunStatus Status, string? Error)> ExecuteAsync(WorkflowDefinition workflow, int position, CancellationToken ct)
+    /// <returns>Succeeded, Failed or Cancelled, with the first error and the kind of failure (null when it succeeded).</returns>
+    public async Task<(RunStatus Status, string? Error, FailureKind? Failure)> ExecuteAsync(WorkflowDefinition workflow, int position, CancellationToken ct)
     {
         var started = run.Clock.GetUtcNow();
         await run.Store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = RunStatus.Running, StartedAt = started }, CancellationToken.None);
@@ -31,6 +31,7 @@ public sealed class WorkflowExecutor(RunContext run)
         var tempDirectory = Path.Combine(run.Project.StateDirectory, "tmp", run.RunId, workflow.Name);
         RunStatus status;
         string? error = null;
+        FailureKind? failure = null;
         var committed = false;
         try
         {
@@ -56,12 +57,12 @@ public sealed class WorkflowExecutor(RunContext run)
         }
         catch (Exception e) when (e is CommitConflictException or LakeStorageException or LakePathException)
         {
-            (status, error) = (RunStatus.Failed, run.Lake.Relativize(e.Message));
+            (status, error, failure) = (RunStatus.Failed, run.Lake.Relativize(e.Message), e is CommitConflictException ? FailureKind.Conflict : FailureKind.StepFailed);
         }
         catch (Exception e) when (!committed && StoreFailures.IsStoreFailure(e))
         {
             // The store could not be written before the commit: nothing is visible, the files are discarded below.
-            (status, error) = (RunStatus.Failed, StoreFailures.Describe(e));
+            (status, error, failure) = (RunStatus.Failed, StoreFailures.Describe(e), FailureKind.StoreFailure);
         }
         catch (Exception e) when (committed && StoreFailures.IsStoreFailure(e))
         {
@@ -86,7 +87,7 @@ public sealed class WorkflowExecutor(RunContext run)
             RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = status, StartedAt = started, EndedAt = run.Clock.GetUtcNow(),
         }, CancellationToken.None);
         run.Observer.WorkflowFinished(run.RunId, workflow.Name, status);
-        return (status, error);
+        return (status, error, status switch { RunStatus.Succeeded => null, RunStatus.Cancelled => FailureKind.Cancelled, _ => failure ?? FailureKind.StepFailed });
     }
 
     async Task<(RunStatus, string?)> RunStepsAsync(WorkflowDefinition workflow, CommitBuilder commit, string tempDirectory, CancellationToken ct)

@@ -48,7 +48,7 @@ public sealed class QueuedRunTests : IAsyncLifetime
         await store.EnqueueRunAsync(prepared, new RunRequestInfo(), CancellationToken.None);
         Assert.True(await store.ClaimQueuedRunAsync(prepared.Id, NodeIdentity.Process.Owner, DateTimeOffset.UtcNow, CancellationToken.None));
 
-        var run = await runner.ExecuteAsync((await store.GetRunAsync(prepared.Id, CancellationToken.None))!);
+        var run = (await runner.ExecuteAsync((await store.GetRunAsync(prepared.Id, CancellationToken.None))!)).Run;
 
         Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal(5, (await _project.StepRunAsync(run.Id, "rows")).Rows);
@@ -89,10 +89,10 @@ public sealed class QueuedRunTests : IAsyncLifetime
 
         var execution = runner.ExecuteAsync(prepared, observer, control);
         await heavy.Task.WaitAsync(TimeSpan.FromMinutes(1)); // stopped while its step runs
-        Assert.True(control.Stop(RunStatus.Failed, "interrupted: the server shut down"));
-        Assert.False(control.Stop(RunStatus.Cancelled, "second reason"));
-        var run = await execution;
+        Assert.True(control.Stop(RunStatus.Failed, "interrupted: the server shut down", FailureKind.Interrupted));
+        Assert.False(control.Stop(RunStatus.Cancelled, "second reason", FailureKind.Cancelled));
+        var (run, failure, _) = await execution;
 
-        Assert.Equal((RunStatus.Failed, "interrupted: the server shut down"), (run.Status, run.Error));
+        Assert.Equal((RunStatus.Failed, "interrupted: the server shut down", FailureKind.Interrupted), (run.Status, run.Error, failure));
     }
 }
