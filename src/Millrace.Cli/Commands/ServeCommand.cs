@@ -129,7 +129,7 @@ public static class ServeCommand
 
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
-            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            try { await Task.Delay(Timeout.InfiniteTimeSpan, context.Clock, stop.Token); }
             catch (OperationCanceledException) { }
             await context.Output.WriteLineAsync("stopping: waiting for running runs…");
             await app.StopAsync(CancellationToken.None);
