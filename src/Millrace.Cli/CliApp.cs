@@ -50,6 +50,7 @@ public static class CliApp
                      StepsCommand.Create(context), DatasetsCommand.Create(context), QuickstartCommand.Create(context),
                      RerunCommand.CreateRerun(context), RerunCommand.CreateRetry(context), BackfillCommand.Create(context), GcCommand.Create(context),
                      AnomaliesCommand.Create(context), ModelsCommand.Create(context), PublishCommand.Create(context), ServeCommand.Create(context), TokenCommand.Create(context),
+                     SchemaCommand.Create(context),
                  })
             root.Subcommands.Add(command);
 

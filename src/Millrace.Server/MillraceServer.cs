@@ -117,6 +117,7 @@ public static class MillraceServer
         ScheduleEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
+        SchemaEndpoints.Map(api);
         Ui.UiEndpoints.Map(app);
         return app;
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using Millrace.Engine;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Tests.TestSupport;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests;
 

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Time.Testing;
 using Millrace.Server.Notifications;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests;
 

@@ -142,7 +142,10 @@ public static class QuickstartCommand
         {
             var target = Path.Combine(root, Path.GetRelativePath(sample, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
+            // The sample's editor lines name the schema files of the repository (docs/schema/), which are not here.
+            if (file.EndsWith(".yaml", StringComparison.Ordinal))
+                File.WriteAllLines(target, File.ReadLines(file).Where(l => !l.StartsWith("# yaml-language-server:", StringComparison.Ordinal)));
+            else File.Copy(file, target);
         }
         File.WriteAllText(Path.Combine(root, Marker), "made by millrace quickstart; the next quickstart replaces this folder\n");
         var settings = Path.Combine(root, ProjectLoader.ProjectFileName);

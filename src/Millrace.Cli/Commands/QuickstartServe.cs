@@ -4,7 +4,6 @@ using Millrace.Definitions;
 using Millrace.Server;
 using Millrace.Server.Security;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Cli.Commands;
 

@@ -113,7 +113,7 @@ public static class ServeCommand
             {
                 throw new CliException($"could not listen on {options.Urls}: {e.Message} (pass --urls with another address or port)");
             }
-            var address = MillraceServer.Addresses(app).FirstOrDefault() ?? options.Urls;
+            var address = MillraceServer.Addresses(app) is [var first, ..] ? first : options.Urls;
             var projects = app.Services.GetRequiredService<ProjectRegistry>();
             await context.Output.WriteLineAsync($"Millrace is serving {projects.All.Count} project(s) on {address}");
             foreach (var host in projects.All)

@@ -4,7 +4,6 @@ using Millrace.Cli.Output;
 using Millrace.Definitions;
 using Millrace.Server.Security;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 using Spectre.Console;
 
 namespace Millrace.Cli.Commands;

@@ -45,7 +45,7 @@ public sealed class ProjectHost : IAsyncDisposable
         TimeProvider clock, NodeIdentity node, FaultInjector faults, CancellationToken ct, bool createStore = false)
     {
         var definition = Project.Open(directory, catalog);
-        var store = await MetadataStores.OpenAsync(definition, ct, createStore);
+        var store = await MetadataStores.OpenAsync(definition, ct, createStore, clock);
         try
         {
             var serverStore = await Storage.ServerStore.OpenAsync(store.Database, ct);

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Hosting;
 

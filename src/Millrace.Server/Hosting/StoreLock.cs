@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Millrace.Engine;
-using Millrace.Storage;
+using Millrace.Storage.Sql;
 
 namespace Millrace.Server.Hosting;
 
@@ -28,7 +28,7 @@ sealed class StoreLock : IDisposable
         try
         {
             foreach (var host in hosts)
-                if (host.Store is SqliteMetadataStore sqlite) locks.Add(host.Id, Path.GetFullPath(sqlite.DatabasePath), urls, node, clock);
+                if (host.Store.Database is SqliteDatabase sqlite) locks.Add(host.Id, Path.GetFullPath(sqlite.FilePath), urls, node, clock);
         }
         catch
         {

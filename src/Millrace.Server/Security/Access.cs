@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Millrace.Server.Api;
 using Millrace.Server.Hosting;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Security;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Security;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Security;
 

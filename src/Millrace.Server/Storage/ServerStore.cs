@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using Millrace.Storage;
 using Millrace.Storage.Sql;
 using static Millrace.Storage.Sql.SqlHelper;
 

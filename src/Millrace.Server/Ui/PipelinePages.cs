@@ -21,7 +21,7 @@ static class PipelinePages
         var rows = new List<Html>();
         foreach (var pipeline in host.Definition.Pipelines.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
-            var last = (await host.Store.FindRunsAsync(new RunFilter(host.Id, pipeline.Name), new Page(0, 1), request.Aborted)).FirstOrDefault();
+            var last = await host.Store.FindRunsAsync(new RunFilter(host.Id, pipeline.Name), new Page(0, 1), request.Aborted) is [var latest, ..] ? latest : null;
             rows.Add(Html.Of($"""
                 <tr><td><a href="{UiUrls.Pipeline(host.Id, pipeline.Name)}">{pipeline.Name}</a></td><td>{pipeline.Description ?? ""}</td>
                 <td>{string.Join(" → ", pipeline.Workflows)}</td><td>{Schedule(pipeline, schedules.GetValueOrDefault(pipeline.Name))}</td>

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Millrace.Server.Hosting;
 using Millrace.Server.Security;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Ui;
 

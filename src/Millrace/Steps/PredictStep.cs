@@ -1,10 +1,13 @@
 using Microsoft.ML;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Learning;
 using Millrace.Parameters;
 using Millrace.Storage;
+
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -41,36 +44,32 @@ public sealed class PredictStep : IStep
         return psi;
     }
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<PredictOptions>(
         "predict",
         "Score the input with a registered model (name@champion, name@vN, name@alias); adds score, probability, predicted_label, model_version, run_id.",
-        [
-            new("model", "name@alias | name@vN", true, "The model version to score with; a bare name means its champion. Parameters allowed."),
-            new("drift_threshold", "number", false, "Prediction drift: PSI of the batch's scores against the model's holdout scores above which an anomaly is recorded (default 0.3)."),
-            new("on_missing_model", "fail | skip", false, "When the model or alias does not exist yet: fail (default), or skip — an empty output and a warning (a first day, before any training)."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, PredictOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a predict step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a predict step needs exactly one input (the rows to score), has {definition.Inputs.Count}");
-        var model = reader.String(map, "model", required: true);
-        if (model is not null && !model.Contains('$', StringComparison.Ordinal))
+        // A malformed reference is reported here; later checks (the project's model references) must not parse it again.
+        var model = ModelReferenceOption(map, reader);
+        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = options.OnMissingModel == MissingModelPolicy.Skip, DriftThreshold = options.DriftThreshold };
+    }
+
+    /// <summary>The <c>model</c> option when it is present and, unless it holds parameters, a well-formed reference (else reported).</summary>
+    internal static string? ModelReferenceOption(YamlMappingNode map, YamlNodeReader reader)
+    {
+        if (YamlNodeReader.Find(map, "model") is not YamlScalarNode { Value: { } model } node) return null;
+        if (model.Contains('$', StringComparison.Ordinal)) return model;
+        try { ModelReference.Parse(model); }
+        catch (FormatException e)
         {
-            try { ModelReference.Parse(model); }
-            catch (FormatException e)
-            {
-                reader.Error(YamlNodeReader.Find(map, "model")!, e.Message);
-                model = null; // reported; later checks (the project's model references) must not parse it again
-            }
+            reader.Error(node, e.Message);
+            return null;
         }
-        var missing = reader.String(map, "on_missing_model") ?? "fail";
-        if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
-        var threshold = reader.Double(map, "drift_threshold") ?? Quality.DriftProfile.DefaultThreshold;
-        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = missing == "skip", DriftThreshold = threshold };
+        return model;
     }
 
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Millrace.Server.Hosting;
 using Millrace.Server.Security;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests.TestSupport;
 

@@ -1,6 +1,5 @@
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests.Ui;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Millrace.Server.Storage;
-using Millrace.Storage;
 
 namespace Millrace.Server.Tests.Ui;
 

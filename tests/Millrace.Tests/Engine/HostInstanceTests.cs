@@ -27,15 +27,17 @@ public sealed class HostInstanceTests : IAsyncLifetime
     public async Task DisposeAsync() => await _project.DisposeAsync();
 
     [Fact]
-    public async Task Step_runs_and_the_run_log_take_their_time_from_the_runners_clock()
+    public async Task Steps_the_run_log_and_the_store_take_their_time_from_the_hosts_clock()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2031, 5, 6, 7, 8, 9, TimeSpan.Zero));
         var store = await _project.StoreAsync();
+        store.Database.Clock = clock; // as MetadataStores.OpenAsync(project, ct, create, clock) sets it for a host
         var runner = new Runner(_project.Open(), store) { DuckDbThreads = 1, Clock = clock };
 
         var run = await runner.RunAsync(new RunRequest("wf", []));
 
         Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.Equal(clock.GetUtcNow(), (await _project.DatasetVersionAsync("customers"))!.CreatedAt);
         var steps = await _project.StepRunsAsync(run.Id);
         Assert.All(steps, s => Assert.Equal((clock.GetUtcNow(), clock.GetUtcNow()), (s.StartedAt, s.EndedAt!.Value)));
         Assert.Contains(await store.GetLogsAsync(run.Id, CancellationToken.None), l => l.At == clock.GetUtcNow());

@@ -84,8 +84,11 @@ public sealed class QueuedRunTests : IAsyncLifetime
         await store.CreateRunAsync(prepared, CancellationToken.None);
         using var control = new RunControl();
 
-        var execution = runner.ExecuteAsync(prepared, null, control);
-        await Task.Delay(300);
+        var heavy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new RecordingObserver { OnStepStarted = step => { if (step == "heavy") heavy.TrySetResult(); } };
+
+        var execution = runner.ExecuteAsync(prepared, observer, control);
+        await heavy.Task.WaitAsync(TimeSpan.FromMinutes(1)); // stopped while its step runs
         Assert.True(control.Stop(RunStatus.Failed, "interrupted: the server shut down", FailureKind.Interrupted));
         Assert.False(control.Stop(RunStatus.Cancelled, "second reason", FailureKind.Cancelled));
         var (run, failure, _) = await execution;
