@@ -22,7 +22,6 @@ public interface IRunStore
     /// exceed a pipeline's <c>concurrency.max_active</c>.
     /// </summary>
     Task<Run?> TryCreateRunAsync(Run run, string owner, int maxActive, CancellationToken ct);
-    Task UpdateRunAsync(Run run, CancellationToken ct);
     Task<Run?> GetRunAsync(string runId, CancellationToken ct);
     Task<IReadOnlyList<Run>> FindRunsAsync(RunFilter filter, Page page, CancellationToken ct);
 

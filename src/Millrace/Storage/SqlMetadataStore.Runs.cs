@@ -84,15 +84,6 @@ public abstract partial class SqlMetadataStore
         return await find.ExecuteScalarAsync(ct) as string;
     }
 
-    public async Task UpdateRunAsync(Run run, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct);
-        await ExecuteAsync(connection, null, """
-            UPDATE runs SET status = @status, started_at = @started, ended_at = @ended, error = @error, parameters_json = @parameters
-            WHERE id = @id
-            """, ct, RunParameters(run));
-    }
-
     public async Task<Run?> GetRunAsync(string runId, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

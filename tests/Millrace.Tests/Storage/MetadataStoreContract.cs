@@ -96,13 +96,13 @@ public abstract partial class MetadataStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Updating_a_run_records_its_outcome()
+    public async Task Finishing_a_run_records_its_outcome()
     {
         var run = NewRun("run-1");
         await Store.CreateRunAsync(run, None);
         var finished = run with { Status = RunStatus.Failed, EndedAt = T0.AddMinutes(3), Error = "step 'load': file raw/a.csv is empty" };
 
-        await Store.UpdateRunAsync(finished, None);
+        Assert.True(await Store.FinishRunAsync(finished, None));
 
         AssertSameRun(finished, await Store.GetRunAsync("run-1", None));
     }
