@@ -7,10 +7,19 @@ namespace Millrace.Cli;
 /// <summary>The <c>millrace</c> command line: builds the command tree and runs it.</summary>
 public static class CliApp
 {
-    /// <summary>Exit codes: 0 success, 1 failure (run failed, invalid project), 2 usage error, 130 cancelled.</summary>
-    public const int Success = 0, Failure = 1, UsageError = 2, Cancelled = 130;
+    /// <summary>
+    /// Exit codes: 0 success, 1 failure (run failed, invalid project), 2 usage error, 3 skipped (the pipeline had
+    /// <c>max_active</c> runs active: <c>on_overlap: skip</c> or <c>--no-wait</c>), 130 cancelled.
+    /// </summary>
+    public const int Success = 0, Failure = 1, UsageError = 2, Skipped = 3, Cancelled = 130;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs the command line <paramref name="args"/>. The process's host: its clock is <paramref name="clock"/>
+    /// (default <see cref="TimeProvider.System"/>), its crash points <paramref name="faults"/> (default: those
+    /// <c>MILLRACE_FAULT</c> names) and its step kinds <paramref name="catalog"/> (default: the built-in ones).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TimeProvider? clock = null, Engine.FaultInjector? faults = null,
+        Engine.StepCatalog? catalog = null)
     {
         // '--var NAME = VALUE' spans three shell words; System.CommandLine would see two stray arguments, so the
         // --var sequences are taken out first and parsed exactly as Sparkflows parses workflowParameters.
@@ -26,7 +35,11 @@ public static class CliApp
             return UsageError;
         }
 
-        using var context = new CliContext(output, error, variables);
+        using var context = new CliContext(output, error, variables, catalog)
+        {
+            Clock = clock ?? TimeProvider.System,
+            Faults = faults ?? Engine.FaultInjector.FromEnvironment(),
+        };
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);
         root.Options.Add(CliContext.VerboseOption);
@@ -37,6 +50,7 @@ public static class CliApp
                      StepsCommand.Create(context), DatasetsCommand.Create(context), QuickstartCommand.Create(context),
                      RerunCommand.CreateRerun(context), RerunCommand.CreateRetry(context), BackfillCommand.Create(context), GcCommand.Create(context),
                      AnomaliesCommand.Create(context), ModelsCommand.Create(context), PublishCommand.Create(context), ServeCommand.Create(context), TokenCommand.Create(context),
+                     SchemaCommand.Create(context),
                  })
             root.Subcommands.Add(command);
 

@@ -1,15 +1,16 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Millrace.Definitions;
+using Millrace.Engine;
 using Millrace.Storage;
 
 namespace Millrace.Cli;
 
 /// <summary>
-/// What every command shares: output writers, the --project and --verbose options, the parsed --var values, and the
-/// S3 clients of the lakes the command opens (disposed with the context, when the command has finished).
+/// What every command shares: output writers, the --project and --verbose options, the parsed --var values, the step
+/// kinds, and the S3 clients of the lakes the command opens (disposed with the context, when the command has finished).
 /// </summary>
-public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables) : IDisposable
+public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyList<KeyValuePair<string, string>> variables, StepCatalog? catalog = null) : IDisposable
 {
     public static readonly Option<string?> ProjectOption = new("--project", "-p")
     {
@@ -33,6 +34,16 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public TextWriter Error { get; } = error;
     public IReadOnlyList<KeyValuePair<string, string>> Variables { get; } = variables;
 
+    /// <summary>The step kinds definitions may use (the built-in ones; tests add their own).</summary>
+    public StepCatalog Catalog { get; } = catalog ?? StepCatalog.Default;
+
+    /// <summary>
+    /// The in-process coordinator of a command that runs things (run, rerun, retry, backfill, quickstart): the target's
+    /// policy (max_active across processes and servers, on_overlap, retries, retrain_when) applies as on the server.
+    /// </summary>
+    public InProcessRunCoordinator Coordinator(ProjectDefinition project, IMetadataStore store, ILogger logger) =>
+        new(NewRunner(project, store, logger), project, store, Clock, logger);
+
     /// <summary>The S3 clients every lake this command opens shares.</summary>
     public Lake.S3ClientCache S3Clients { get; } = new();
 
@@ -40,6 +51,19 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public Lake.LakeRoot OpenLake(ProjectDefinition project) => Lake.LakeRoot.Open(project, S3Clients);
 
     public void Dispose() => S3Clients.Dispose();
+
+    /// <summary>The clock every command takes "now" from (<see cref="TimeProvider.System"/> unless a test passes its own).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The node this process records its runs under.</summary>
+    public NodeIdentity Node { get; init; } = NodeIdentity.Process;
+
+    /// <summary>The crash points of the exactly-once tests (<see cref="CliApp"/> arms them from <c>MILLRACE_FAULT</c>).</summary>
+    public FaultInjector Faults { get; init; } = FaultInjector.None;
+
+    /// <summary>A runner for <paramref name="project"/> with this host's clock, node identity and crash points.</summary>
+    public Runner NewRunner(ProjectDefinition project, IMetadataStore store, ILogger? logger = null) =>
+        new(project, store, Catalog, logger) { Clock = Clock, Node = Node, Faults = Faults, OpenLake = OpenLake };
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
@@ -60,7 +84,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// </summary>
     public ProjectDefinition LoadProject(ParseResult parse)
     {
-        var (project, errors) = Project.Check(ProjectDirectory(parse));
+        var (project, errors) = Project.Check(ProjectDirectory(parse), Catalog);
         if (errors.Count > 0)
             Error.WriteLine($"warning: the definitions have {errors.Count} error{(errors.Count == 1 ? "" : "s")} (the first: {errors[0]})" +
                 (errors.Any(e => e.Location.File == ProjectLoader.ProjectFileName) ? $"; {ProjectLoader.ProjectFileName} has errors, so its store and lake settings may be ignored" : "") +
@@ -73,7 +97,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     {
         try
         {
-            return Project.Open(ProjectDirectory(parse));
+            return Project.Open(ProjectDirectory(parse), Catalog);
         }
         catch (DefinitionException e)
         {

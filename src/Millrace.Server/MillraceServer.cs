@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Millrace.Engine;
 using Millrace.Server.Api;
 using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
@@ -44,18 +45,20 @@ public static class MillraceServer
         configureLogging(builder.Logging);
         // The engine's log (the runs' lines also go to the store) before the container exists.
         var loggerFactory = LoggerFactory.Create(configureLogging);
+        var node = options.Node ?? NodeIdentity.Process;
         var hosts = new List<ProjectHost>();
         StoreLock? storeLock = null;
         try
         {
             foreach (var directory in options.ProjectDirectories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
             {
-                var host = await ProjectHost.OpenAsync(directory, options.Catalog, loggerFactory.CreateLogger("Millrace"), options.DuckDbThreads, ct, options.CreateStore);
+                var host = await ProjectHost.OpenAsync(directory, options.Catalog, loggerFactory.CreateLogger("Millrace"), options.DuckDbThreads,
+                    options.Clock, node, options.Faults, ct, options.CreateStore);
                 hosts.Add(host);
                 if (hosts.Count(h => h.Id == host.Id) > 1)
                     throw new ServerStartException($"two projects have the id '{host.Id}' ({hosts.First(h => h.Id == host.Id).Directory} and {directory}); project ids must differ");
             }
-            storeLock = StoreLock.Take(hosts, options.Urls);
+            storeLock = StoreLock.Take(hosts, options.Urls, node, options.Clock);
         }
         catch (Millrace.Storage.StoreUnavailableException e)
         {
@@ -71,6 +74,10 @@ public static class MillraceServer
 
         var services = builder.Services;
         services.AddSingleton(options);
+        // The host's clock, node identity and crash points: every service takes them from here, none from statics.
+        services.AddSingleton(options.Clock);
+        services.AddSingleton(node);
+        services.AddSingleton(options.Faults);
         services.AddSingleton(_ => new EngineLogging(loggerFactory));
         services.AddSingleton(_ => new ProjectRegistry(hosts));
         var heldLock = storeLock!;
@@ -79,6 +86,9 @@ public static class MillraceServer
         services.AddSingleton<WebhookNotifier>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<PipelineScheduler>();
+        // Membership starts before the executor (dead nodes' runs are taken over first) and stops after its drain.
+        services.AddSingleton<ClusterMembership>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClusterMembership>());
         services.AddHostedService<MillraceService>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(45));
         if (!options.UseConsoleLifetime) services.AddSingleton<IHostLifetime, QuietLifetime>();
@@ -96,9 +106,9 @@ public static class MillraceServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor) =>
+        app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor, NodeIdentity self) =>
                 TypedResults.Ok(new HealthView("ok", projects.All.Select(p => p.Id).ToList(), executor.QueuedCount, executor.RunningCount,
-                    RunExecutor.NodeId, projects.All.Any(p => p.Store.Shared))))
+                    self.Owner, projects.All.Any(p => p.Store.Shared))))
             .WithTags("Health").WithSummary("Liveness: the hosted projects, the executor's queue, this node's id and whether it shares its store with other nodes").Produces<HealthView>();
         SparkflowsEndpoints.Map(app);
         var api = app.MapGroup("/api/v1");
@@ -107,6 +117,7 @@ public static class MillraceServer
         ScheduleEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
+        SchemaEndpoints.Map(api);
         Ui.UiEndpoints.Map(app);
         return app;
     }

@@ -91,4 +91,19 @@ public sealed record ServerOptions
 
     /// <summary>Let the host stop on Ctrl-C and SIGTERM itself (the CLI); off in tests that host several servers.</summary>
     public bool UseConsoleLifetime { get; init; } = true;
+
+    /// <summary>
+    /// The server's clock, registered in the container as <see cref="TimeProvider"/>: schedules, heartbeats, timeouts,
+    /// backoffs, token expiry, sessions, audit and run timestamps all read it. Tests pass a fake one.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// This node's identity in the store and the cluster (default <see cref="NodeIdentity.Process"/>). Tests that host
+    /// several servers in one process give each its own (<see cref="NodeIdentity.Named"/>).
+    /// </summary>
+    public NodeIdentity? Node { get; init; }
+
+    /// <summary>The crash points of the exactly-once tests (default armed nowhere; <c>millrace serve</c> arms them from <c>MILLRACE_FAULT</c>).</summary>
+    public FaultInjector Faults { get; init; } = FaultInjector.None;
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
@@ -11,9 +12,11 @@ public sealed class AuthenticationTests : IAsyncLifetime
 {
     readonly ProjectFolder _churn = Samples.Prediction(new ProjectFolder("churn"));
     readonly ProjectFolder _other = Samples.Prediction(new ProjectFolder("other"));
+    // The server's clock: token expiry is a matter of advancing it, not of waiting.
+    readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     TestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync([_churn.Directory, _other.Directory]);
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync([_churn.Directory, _other.Directory], o => o with { Clock = _clock });
 
     public async Task DisposeAsync()
     {
@@ -72,7 +75,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/projects/churn/runs")).StatusCode);
 
         var id = token.Split('_')[1];
-        Assert.True(await _server.Host("churn").ServerStore.RevokeTokenAsync(id, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await _server.Host("churn").ServerStore.RevokeTokenAsync(id, _clock.GetUtcNow(), CancellationToken.None));
 
         var response = await client.GetAsync("/api/v1/projects/churn/runs");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -82,8 +85,9 @@ public sealed class AuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task An_expired_token_is_401()
     {
-        using var client = _server.Client(await _server.TokenAsync("churn", TokenRole.Runner, lifetime: TimeSpan.FromMilliseconds(1)));
-        await Task.Delay(20);
+        using var client = _server.Client(await _server.TokenAsync("churn", TokenRole.Runner, lifetime: TimeSpan.FromMinutes(1)));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/projects/churn/runs")).StatusCode);
+        _clock.Advance(TimeSpan.FromMinutes(1));
 
         var response = await client.GetAsync("/api/v1/projects/churn/runs");
 

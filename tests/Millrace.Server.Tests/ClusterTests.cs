@@ -1,4 +1,5 @@
 using System.Net;
+using Millrace.Engine;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Tests.TestSupport;
@@ -30,8 +31,9 @@ public sealed class ClusterTests : IAsyncLifetime
             .Pipeline("blocked", "name: blocked\nworkflows: [waiting]\n")
             .Pipeline("single", "name: single\nworkflows: [waiting]\nconcurrency: { max_active: 1, on_overlap: skip }\n");
         // The worker executes runs; the front only takes requests (it runs none), as an API node in front of workers.
-        _worker = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false });
-        _front = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false, MaxConcurrentRuns = 0 });
+        // Each has its own node identity, as two processes would: one process does not make them one node.
+        _worker = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false, Node = NodeIdentity.Named("worker") });
+        _front = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false, MaxConcurrentRuns = 0, Node = NodeIdentity.Named("front") });
     }
 
     public async Task DisposeAsync()
@@ -53,10 +55,12 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         await TestServer.EventuallyAsync(() => Task.FromResult(TestSteps.Reached(_gate) > 0), TimeSpan.FromSeconds(20), "the worker starts the run the front queued");
         Assert.True(_worker!.Host("cluster").Store.Shared);
-        // The node list shows who executes what (both test servers are one process, so one node id).
-        var node = Assert.Single((await front.GetJsonAsync("/api/v1/projects/cluster/nodes")).EnumerateArray());
-        Assert.True(node.GetProperty("alive").GetBoolean());
-        Assert.Equal([run.GetProperty("runId").GetString()], node.GetProperty("running").EnumerateArray().Select(r => r.GetString()));
+        // The node list shows who executes what: the worker runs it, the front none.
+        var nodes = (await front.GetJsonAsync("/api/v1/projects/cluster/nodes")).EnumerateArray().ToDictionary(n => n.GetProperty("node").GetString()!);
+        Assert.Equal([_front!.Node.Owner, _worker.Node.Owner], nodes.Keys.Order(StringComparer.Ordinal));
+        Assert.All(nodes.Values, n => Assert.True(n.GetProperty("alive").GetBoolean()));
+        Assert.Equal([run.GetProperty("runId").GetString()], nodes[_worker.Node.Owner].GetProperty("running").EnumerateArray().Select(r => r.GetString()));
+        Assert.Empty(nodes[_front.Node.Owner].GetProperty("running").EnumerateArray());
 
         var (cancel, outcome) = await front.PostAsync(run.GetProperty("statusUrl").GetString() + "/cancel", "");
 

@@ -17,6 +17,8 @@ public sealed class OverlapTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _project.Workflow("slow", $"name: slow\nsteps:\n  - id: wait\n    type: gate\n    gate: {_gate}\n")
+            .Workflow("quick", "name: quick\nsteps:\n  - id: one\n    type: sql\n    sql: SELECT 1 AS n\n")
+            .Pipeline("free", "name: free\nworkflows: [quick]\n")
             .Pipeline("queued", "name: queued\nworkflows: [slow]\nconcurrency: { max_active: 1, on_overlap: queue }\n")
             .Pipeline("skipped", "name: skipped\nworkflows: [slow]\nconcurrency: { max_active: 1, on_overlap: skip }\n");
         _server = await TestServer.StartAsync(_project, o => o with { MaxConcurrentRuns = 4 });
@@ -48,7 +50,10 @@ public sealed class OverlapTests : IAsyncLifetime
         await TestServer.EventuallyAsync(async () => await StatusAsync(first) == "running", TimeSpan.FromSeconds(10), "the first run starts");
 
         var second = await ExecuteAsync("queued");
-        await Task.Delay(500);
+        // A run of another pipeline queued behind the second one: once it has run, the executor has passed over the
+        // second one with its limit reached, and left it queued.
+        var behind = await ExecuteAsync("free");
+        Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(_client, behind.StatusUrl)).Status());
         Assert.Equal("queued", await StatusAsync(second));
 
         TestSteps.Open(_gate);
@@ -87,12 +92,16 @@ public sealed class OverlapTests : IAsyncLifetime
         var a = await client.ExecuteAsync("limited", "a");
         var b = await client.ExecuteAsync("limited", "b");
         await TestServer.EventuallyAsync(async () => (await client.GetJsonAsync(a.GetProperty("statusUrl").GetString()!)).Status() == "running", TimeSpan.FromSeconds(10), "a starts");
-        await Task.Delay(300);
         Assert.Equal("queued", (await client.GetJsonAsync(b.GetProperty("statusUrl").GetString()!)).Status());
         var health = await limited.Anonymous.GetJsonAsync("/healthz");
         Assert.Equal(1, health.GetProperty("queuedRuns").GetInt32());
         Assert.Equal(1, health.GetProperty("runningRuns").GetInt32());
         TestSteps.Open(_gate);
-        Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(client, b.GetProperty("statusUrl").GetString()!)).Status());
+        var aDetail = await TestServer.WaitForRunAsync(client, a.GetProperty("statusUrl").GetString()!);
+        var bDetail = await TestServer.WaitForRunAsync(client, b.GetProperty("statusUrl").GetString()!);
+        Assert.Equal(("succeeded", "succeeded"), (aDetail.Status(), bDetail.Status()));
+        // What proves b waited (not a snapshot of its status): it started only once a had ended, and a ended only
+        // once the gate opened.
+        Assert.True(bDetail.GetProperty("run").GetProperty("startedAt").GetDateTimeOffset() >= aDetail.GetProperty("run").GetProperty("endedAt").GetDateTimeOffset());
     }
 }

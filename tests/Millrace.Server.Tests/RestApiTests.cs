@@ -180,7 +180,7 @@ public sealed class RestApiTests : IAsyncLifetime
         var health = await _server.Anonymous.GetJsonAsync("/healthz");
         Assert.Equal("ok", health.GetProperty("status").GetString());
         Assert.Equal(["churn"], health.GetProperty("projects").EnumerateArray().Select(p => p.GetString()));
-        Assert.Equal(Millrace.Engine.RunOwner.Self, health.GetProperty("node").GetString());
+        Assert.Equal(_server.Node.Owner, health.GetProperty("node").GetString());
         Assert.False(health.GetProperty("clustered").GetBoolean());
         var audit = await _admin.GetJsonAsync("/api/v1/projects/churn/audit");
         Assert.Equal(0, audit.GetArrayLength());

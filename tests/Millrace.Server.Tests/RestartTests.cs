@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 using Millrace.Storage;
@@ -32,18 +33,26 @@ public sealed class RestartTests : IDisposable
     [Fact]
     public async Task A_paused_schedule_stays_paused_after_a_restart()
     {
-        await using (var first = await TestServer.StartAsync(_project))
+        // Both servers run on one fake clock: the schedules fire only when the test advances it.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, 500, TimeSpan.Zero));
+        await using (var first = await TestServer.StartAsync(_project, o => o with { Clock = clock }))
         {
             using var admin = first.Client(await first.TokenAsync("churn", TokenRole.Admin));
             await admin.PostAsync("/api/v1/projects/churn/schedules/frequent/pause", "");
         }
 
-        await using var second = await TestServer.StartAsync(_project);
+        // A witness with the same cron, never paused: its fires after the restart prove those fire times went by.
+        _project.Pipeline("witness", "name: witness\nworkflows: [tick]\nschedule: { cron: \"* * * * * *\" }\n");
+        await using var second = await TestServer.StartAsync(_project, o => o with { Clock = clock });
         var store = second.Host("churn").Store;
-        var before = (await store.FindRunsAsync(new RunFilter(Target: "frequent"), new Page(), CancellationToken.None)).Count;
-        await Task.Delay(2500);
+        Task<IReadOnlyList<Run>> RunsAsync(string target) => store.FindRunsAsync(new RunFilter(Target: target), new Page(), CancellationToken.None);
+        for (var fires = 1; fires <= 3; fires++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await TestServer.EventuallyAsync(async () => (await RunsAsync("witness")).Count >= fires, TimeSpan.FromSeconds(10), $"the witness fires {fires} time(s)");
+        }
 
-        Assert.Equal(before, (await store.FindRunsAsync(new RunFilter(Target: "frequent"), new Page(), CancellationToken.None)).Count);
+        Assert.Empty(await RunsAsync("frequent"));
         using var viewer = second.Client(await second.TokenAsync("churn", TokenRole.Viewer));
         var schedule = (await viewer.GetJsonAsync("/api/v1/projects/churn/schedules")).EnumerateArray().Single(s => s.GetProperty("pipeline").GetString() == "frequent");
         Assert.True(schedule.GetProperty("paused").GetBoolean());
@@ -59,7 +68,7 @@ public sealed class RestartTests : IDisposable
             using var runner = first.Client(await first.TokenAsync("churn", TokenRole.Runner));
             var accepted = await runner.ExecuteAsync("churn", "manual");
             queuedUrl = accepted.GetProperty("statusUrl").GetString()!;
-            await Task.Delay(300);
+            // With a limit of 0 runs this server starts none: the run stays queued in the store when it stops.
             Assert.Equal("queued", (await runner.GetJsonAsync(queuedUrl)).Status());
         }
 
@@ -100,32 +109,27 @@ public sealed class RestartTests : IDisposable
     [Fact]
     public async Task Fire_times_missed_while_down_are_skipped_by_default_and_caught_up_with_catch_up()
     {
-        _project.Pipeline("frequent", "name: frequent\nworkflows: [tick]\nschedule: { cron: \"* * * * * *\", misfire: skip }\n")
-            .Pipeline("caught_up", "name: caught_up\nworkflows: [tick]\nschedule: { cron: \"* * * * * *\", catch_up: 2 }\nconcurrency: { max_active: 5 }\n");
-        DateTimeOffset stoppedAt;
-        await using (var first = await TestServer.StartAsync(_project, o => o with { MaxConcurrentRuns = 0 }))
-        {
-            await Task.Delay(1200);
+        _project.Pipeline("frequent", "name: frequent\nworkflows: [tick]\nschedule: { cron: \"0 * * * * *\", misfire: skip }\n")
+            .Pipeline("caught_up", "name: caught_up\nworkflows: [tick]\nschedule: { cron: \"0 * * * * *\", catch_up: 2 }\nconcurrency: { max_active: 5 }\n");
+        // The servers' clock is a fake one, years ahead: Quartz (on the wall clock) never reaches a fire time during the
+        // test, and the outage is ten minutes of the fake clock rather than of waiting.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 30, TimeSpan.Zero));
+        await using (var first = await TestServer.StartAsync(_project, o => o with { MaxConcurrentRuns = 0, Clock = clock }))
             await first.StopAsync();
-            stoppedAt = DateTimeOffset.UtcNow;
-        }
-        await Task.Delay(3000); // three or so fire times pass while no server runs
+        var stoppedAt = clock.GetUtcNow();
+        clock.Advance(TimeSpan.FromMinutes(10)); // ten fire times pass while no server runs
 
-        var beforeStart = DateTimeOffset.UtcNow;
-        await using var second = await TestServer.StartAsync(_project, o => o with { MaxConcurrentRuns = 0 });
+        await using var second = await TestServer.StartAsync(_project, o => o with { MaxConcurrentRuns = 0, Clock = clock });
         var store = second.Host("churn").Store;
-        static DateTimeOffset Fire(Run r) => DateTimeOffset.ParseExact(r.RunKey!["schedule:".Length..], "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         async Task<IReadOnlyList<(Run Run, string? By)>> RunsAsync(string target) =>
             await Task.WhenAll((await store.FindRunsAsync(new RunFilter(Target: target), new Page(), CancellationToken.None))
                 .Select(async r => (r, (await store.GetRunRequestAsync(r.Id, CancellationToken.None))?.RequestedBy)));
         var caughtUp = (await RunsAsync("caught_up")).Where(r => r.By == Scheduling.PipelineScheduler.CatchUpRequester).Select(r => Fire(r.Run)).Order().ToList();
-        var skipped = (await RunsAsync("frequent")).Where(r => r.By == Scheduling.PipelineScheduler.CatchUpRequester || (Fire(r.Run) > stoppedAt && Fire(r.Run) <= beforeStart)).ToList();
 
-        // The two most recent of the (three or more) fire times missed while no server ran, one second apart.
-        Assert.Equal(2, caughtUp.Count);
-        Assert.All(caughtUp, t => Assert.True(t > stoppedAt, $"{t:O} is after the stop at {stoppedAt:O}"));
-        Assert.Equal(TimeSpan.FromSeconds(1), caughtUp[1] - caughtUp[0]);
-        Assert.True(caughtUp[0] > stoppedAt.AddSeconds(1), "older missed fire times are not run");
-        Assert.Empty(skipped);
+        // The two most recent of the ten fire times missed while no server ran; none of the skipped pipeline's.
+        Assert.Equal([stoppedAt.AddSeconds(-30).AddMinutes(9), stoppedAt.AddSeconds(-30).AddMinutes(10)], caughtUp);
+        Assert.Empty(await RunsAsync("frequent"));
     }
+
+    static DateTimeOffset Fire(Run r) => DateTimeOffset.ParseExact(r.RunKey!["schedule:".Length..], "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 }

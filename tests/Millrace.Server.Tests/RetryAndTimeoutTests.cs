@@ -19,7 +19,8 @@ public sealed class RetryAndTimeoutTests : IAsyncLifetime
             .Workflow("unstable", $"name: unstable\nsteps:\n  - id: shaky\n    type: flaky\n    counter: {_counter}\n    failures: 2\n")
             .Workflow("slow", "name: slow\nsteps:\n  - id: nap\n    type: sleep\n    seconds: 30\n")
             .Pipeline("retried", "name: retried\nworkflows: [first, unstable]\nretries: { attempts: 2, backoff: 1s }\n")
-            .Pipeline("gives_up", $"name: gives_up\nworkflows: [unstable]\nretries: {{ attempts: 0, backoff: 1s }}\n")
+            // Its run.failed webhook is recorded only once the executor has decided not to retry (a retried run notifies at its last attempt).
+            .Pipeline("gives_up", $"name: gives_up\nworkflows: [unstable]\nretries: {{ attempts: 0, backoff: 1s }}\nnotify:\n  - {{ url: 'http://127.0.0.1:9/hook', on: [run.failed], secret: test-secret }}\n")
             .Pipeline("too_slow", "name: too_slow\nworkflows: [slow]\ntimeout: 1s\n");
         _server = await TestServer.StartAsync(_project);
         _client = _server.Client(await _server.TokenAsync("churn", TokenRole.Runner));
@@ -65,7 +66,11 @@ public sealed class RetryAndTimeoutTests : IAsyncLifetime
 
         Assert.Equal("failed", detail.Status());
         Assert.Contains("flaky failure 1 of 2", detail.GetProperty("run").GetProperty("error").GetString());
-        await Task.Delay(1500);
+        using var admin = _server.Client(await _server.TokenAsync("churn", TokenRole.Admin));
+        var runId = accepted.GetProperty("runId").GetString()!;
+        // The run's end is handled (not retried, so its failure is notified): a retry would have been recorded before it.
+        await TestServer.EventuallyAsync(async () => (await admin.GetJsonAsync($"/api/v1/projects/churn/notifications?runId={runId}")).GetArrayLength() > 0,
+            TimeSpan.FromSeconds(10), "the executor handles the run's end");
         Assert.Single(await _server.Host("churn").Store.FindRunsAsync(new RunFilter(Target: "gives_up"), new Page(), CancellationToken.None));
     }
 

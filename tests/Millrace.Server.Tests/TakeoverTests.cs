@@ -13,6 +13,7 @@ public sealed class TakeoverTests : IAsyncLifetime
 {
     readonly string _gate = TestSteps.NewGate();
     readonly ProjectFolder _project;
+    readonly LogCapture _log = new();
     TestServer _server = null!;
 
     public TakeoverTests()
@@ -22,7 +23,7 @@ public sealed class TakeoverTests : IAsyncLifetime
             .Pipeline("retried", "name: retried\nworkflows: [waiting]\nretries: { attempts: 2, backoff: 1s }\n");
     }
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false });
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(_project, o => o with { EnableScheduler = false, ConfigureLogging = _log.AddTo });
 
     public async Task DisposeAsync()
     {
@@ -41,12 +42,14 @@ public sealed class TakeoverTests : IAsyncLifetime
         await TestServer.EventuallyAsync(() => Task.FromResult(TestSteps.Reached(_gate) > 0), TimeSpan.FromSeconds(20), "the run starts");
 
         // Another node decides this one is dead and takes the run over (without a resumption, to see what this node does).
-        Assert.True(await store.TakeOverRunAsync(runId, RunExecutor.NodeId, "interrupted: node x stopped sending heartbeats", DateTimeOffset.UtcNow, null, CancellationToken.None));
+        Assert.True(await store.TakeOverRunAsync(runId, _server.Node.Owner, "interrupted: node x stopped sending heartbeats", DateTimeOffset.UtcNow, null, CancellationToken.None));
         TestSteps.Open(_gate);
         await TestServer.EventuallyAsync(async () => _server.App.Services.GetService(typeof(RunExecutor)) is RunExecutor { RunningCount: 0 }
             && (await store.GetLogsAsync(runId, CancellationToken.None)).Any(l => l.Message.Contains("another node had taken it over", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(20), "the run ends here");
-        await Task.Delay(TimeSpan.FromSeconds(2)); // longer than the retry backoff
+        // The executor says it leaves the run to its resumption: the run's end is handled, and a retry would be recorded by now.
+        await TestServer.EventuallyAsync(() => Task.FromResult(_log.Contains($"run {runId} was taken over by another node while it ran here")), TimeSpan.FromSeconds(20),
+            "the executor decides about the run's end");
 
         var run = (await store.GetRunAsync(runId, CancellationToken.None))!;
         Assert.Equal((RunStatus.Failed, "interrupted: node x stopped sending heartbeats"), (run.Status, run.Error));

@@ -4,19 +4,25 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Millrace.Server.Notifications;
 using Millrace.Server.Storage;
 using Millrace.Server.Tests.TestSupport;
 
 namespace Millrace.Server.Tests;
 
-/// <summary>notify: webhooks are POSTed signed with HMAC-SHA256, retried with backoff, and every delivery is recorded.</summary>
+/// <summary>
+/// notify: webhooks are POSTed signed with HMAC-SHA256, retried with backoff, and every delivery is recorded. The
+/// server's clock is a fake one: a retry goes out when the test advances it by the backoff.
+/// </summary>
 public sealed class WebhookTests : IAsyncLifetime
 {
     const string Secret = "s3cret-for-tests";
     readonly ProjectFolder _project = new("churn");
     readonly ConcurrentQueue<(string Event, string Body, string Timestamp, string Signature, string Delivery)> _received = new();
     readonly string _variable = "MILLRACE_TEST_HOOK_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+    static readonly TimeSpan Backoff = TimeSpan.FromMinutes(1);
+    readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
     int _calls;
     WebApplication _receiver = null!;
     TestServer _server = null!;
@@ -55,7 +61,7 @@ public sealed class WebhookTests : IAsyncLifetime
             .Pipeline("bad", "name: bad\nworkflows: [broken]\n")
             .Workflow("unusual", "name: unusual\nsteps:\n  - id: few\n    type: anomaly\n    message: only three orders today\n")
             .Pipeline("odd", $"name: odd\nworkflows: [unusual]\nnotify:\n  - url: {url}\n    on: [anomaly]\n    secret: ${{env:{_variable}}}\n");
-        _server = await TestServer.StartAsync(_project);
+        _server = await TestServer.StartAsync(_project, o => o with { Clock = _clock, WebhookBackoff = Backoff });
         _client = _server.Client(await _server.TokenAsync("churn", TokenRole.Admin));
     }
 
@@ -68,13 +74,31 @@ public sealed class WebhookTests : IAsyncLifetime
         _project.Dispose();
     }
 
+    /// <summary>
+    /// Waits for the first attempt of every delivery of <paramref name="runId"/> (the receiver refuses the first call),
+    /// checks that each waits the backoff, advances the clock by it, and waits until all are delivered.
+    /// </summary>
+    async Task<IReadOnlyList<System.Text.Json.JsonElement>> DeliverAsync(string runId)
+    {
+        var url = $"/api/v1/projects/churn/notifications?runId={runId}";
+        async Task<List<System.Text.Json.JsonElement>> DeliveriesAsync() => (await _client.GetJsonAsync(url)).EnumerateArray().ToList();
+        await TestServer.EventuallyAsync(async () => await DeliveriesAsync() is { Count: > 0 } all && all.All(d => d.GetProperty("attempts").GetInt32() > 0 || d.GetProperty("status").GetString() == "delivered"),
+            TimeSpan.FromSeconds(10), "the first attempts are made");
+        foreach (var pending in (await DeliveriesAsync()).Where(d => d.GetProperty("status").GetString() == "pending"))
+            Assert.Equal(pending.GetProperty("lastAttemptAt").GetDateTimeOffset() + Backoff, pending.GetProperty("nextAttemptAt").GetDateTimeOffset());
+        _clock.Advance(Backoff);
+        await TestServer.EventuallyAsync(async () => (await DeliveriesAsync()).All(d => d.GetProperty("status").GetString() == "delivered"), TimeSpan.FromSeconds(10),
+            "the run's webhooks are delivered");
+        return await DeliveriesAsync();
+    }
+
     [Fact]
     public async Task A_failed_run_is_delivered_with_a_valid_signature_after_a_retry_and_the_delivery_is_recorded()
     {
         var accepted = await _client.ExecuteAsync("churn", "bad");
         var runId = accepted.GetProperty("runId").GetString()!;
 
-        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
+        await DeliverAsync(runId);
 
         var (eventName, body, timestamp, signature, deliveryId) = Assert.Single(_received);
         Assert.Equal("run.failed", eventName);
@@ -101,9 +125,11 @@ public sealed class WebhookTests : IAsyncLifetime
         var accepted = await _client.ExecuteAsync("churn", "good");
         Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(_client, accepted.GetProperty("statusUrl").GetString()!)).Status());
 
-        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
-        await Task.Delay(500);
+        // Every delivery of a run's end is recorded at once, when the run ends: once all of them went out, nothing else
+        // can arrive for this run.
+        var deliveries = await DeliverAsync(accepted.GetProperty("runId").GetString()!);
 
+        Assert.Equal(["run.succeeded"], deliveries.Select(d => d.GetProperty("event").GetString()));
         Assert.Equal(["run.succeeded"], _received.Select(r => r.Event));
     }
 
@@ -113,7 +139,7 @@ public sealed class WebhookTests : IAsyncLifetime
         var accepted = await _client.ExecuteAsync("churn", "odd");
         Assert.Equal("succeeded", (await TestServer.WaitForRunAsync(_client, accepted.GetProperty("statusUrl").GetString()!)).Status());
 
-        await TestServer.EventuallyAsync(() => Task.FromResult(!_received.IsEmpty), TimeSpan.FromSeconds(10), "the webhook is delivered");
+        await DeliverAsync(accepted.GetProperty("runId").GetString()!);
 
         var (eventName, body, _, _, _) = Assert.Single(_received);
         Assert.Equal("anomaly", eventName);

@@ -22,7 +22,7 @@ public static class InitCommand
             if (File.Exists(Path.Combine(root, ProjectLoader.ProjectFileName)))
                 throw new CliException($"{root} already holds a project ({ProjectLoader.ProjectFileName})");
             var projectId = parse.GetValue(id) ?? new string(Path.GetFileName(root).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
-            var today = DateOnly.FromDateTime(DateTime.UtcNow);
+            var today = DateOnly.FromDateTime(context.Clock.GetUtcNow().UtcDateTime);
             Write(root, ProjectLoader.ProjectFileName, $"""
                 # A Millrace project: definitions are text, versioned with git. See docs/definitions.md.
                 id: {projectId}

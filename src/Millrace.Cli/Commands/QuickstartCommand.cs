@@ -55,7 +55,8 @@ public static class QuickstartCommand
             await landing.UploadAsync(ct);
             console.MarkupLine($"lake {Markup.Escape(lake.Storage.Location)}: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
             using var logging = context.Logging(parse);
-            var runner = new Runner(project, store, logger: logging.CreateLogger("Millrace"));
+            var coordinator = context.Coordinator(project, store, logging.CreateLogger("Millrace"));
+            var info = new RunRequestInfo(RequestedBy: "quickstart");
             var results = new List<DayResult>();
             // Each simulated day: the day's files land in raw/, the prediction pipeline runs (ingest, merge, score
             // with the champion, reports) as its 06:00 schedule would, then the nightly training with its gate, once
@@ -67,10 +68,10 @@ public static class QuickstartCommand
                     var day = generator.Generate(first.AddDays(d));
                     await landing.UploadAsync(ct);
                     var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
-                    var prediction = await runner.RunAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), null, ct);
+                    var prediction = (await coordinator.SubmitAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
                     Run? training = null;
                     if (prediction.Status == RunStatus.Succeeded && d >= TrainingStartDay)
-                        training = await runner.RunAsync(new RunRequest("training", variables, TriggerKind.Schedule), null, ct);
+                        training = (await coordinator.SubmitAsync(new RunRequest("training", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
                     var result = await DayResult.ReadAsync(store, day, prediction, training, ct);
                     results.Add(result);
                     if (!context.Interactive) await context.Output.WriteLineAsync(result.Line());
@@ -141,7 +142,10 @@ public static class QuickstartCommand
         {
             var target = Path.Combine(root, Path.GetRelativePath(sample, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
+            // The sample's editor lines name the schema files of the repository (docs/schema/), which are not here.
+            if (file.EndsWith(".yaml", StringComparison.Ordinal))
+                File.WriteAllLines(target, File.ReadLines(file).Where(l => !l.StartsWith("# yaml-language-server:", StringComparison.Ordinal)));
+            else File.Copy(file, target);
         }
         File.WriteAllText(Path.Combine(root, Marker), "made by millrace quickstart; the next quickstart replaces this folder\n");
         var settings = Path.Combine(root, ProjectLoader.ProjectFileName);

@@ -24,11 +24,12 @@ static class QuickstartServe
         await using (var metadata = await CliContext.OpenStoreAsync(project, ct))
         {
             var store = await ServerStore.OpenAsync(metadata.Database, ct);
-            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), DateTimeOffset.UtcNow);
+            var now = context.Clock.GetUtcNow();
+            (var record, token) = ApiTokens.Create(project.Id, TokenRole.Runner, "quickstart", TimeSpan.FromDays(30), now);
             await store.CreateTokenAsync(record, ct);
             await store.AddAuditAsync(new AuditEntry
             {
-                At = DateTimeOffset.UtcNow, ProjectId = project.Id, Actor = $"cli:{Environment.UserName}", Action = "token.create",
+                At = now, ProjectId = project.Id, Actor = $"cli:{Environment.UserName}", Action = "token.create",
                 Target = $"token {record.Id}", Outcome = 0, DetailsJson = """{"role":"runner","name":"quickstart"}""",
             }, ct);
         }

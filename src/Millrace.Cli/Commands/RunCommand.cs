@@ -8,44 +8,60 @@ using Spectre.Console;
 
 namespace Millrace.Cli.Commands;
 
-/// <summary><c>millrace run &lt;pipeline|workflow&gt; [--var NAME=VALUE …]</c> and <c>millrace run show &lt;run-id&gt;</c>.</summary>
+/// <summary>
+/// <c>millrace run &lt;pipeline|workflow&gt; [--var NAME=VALUE …] [--no-wait]</c> and <c>millrace run show &lt;run-id&gt;</c>.
+/// A run obeys its pipeline's policy as on the server: it waits while <c>max_active</c> runs are running anywhere
+/// (or is recorded skipped with <c>on_overlap: skip</c> or <c>--no-wait</c>), and a failed run is retried per <c>retries:</c>.
+/// </summary>
 public static class RunCommand
 {
     public static Command Create(CliContext context)
     {
         var target = new Argument<string>("target") { Description = "Pipeline or workflow to run." };
         var runKey = new Option<string?>("--run-key") { Description = "Idempotency key: a second run with the same key returns the first run." };
+        var noWait = new Option<bool>("--no-wait") { Description = "When the pipeline already has concurrency.max_active runs running (here, in another process or on a server), record this run skipped (exit 3) instead of waiting for a turn." };
         var command = new Command("run", "Run a pipeline or a workflow now. Parameters: --var NAME=VALUE (several allowed; also --var NAME = VALUE).");
         command.Arguments.Add(target);
         command.Options.Add(runKey);
+        command.Options.Add(noWait);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             var project = context.OpenProject(parse);
             await using var store = await CliContext.OpenStoreAsync(parse, project, ct);
             using var logging = context.Logging(parse);
             var request = new RunRequest(parse.GetValue(target)!, context.Variables, TriggerKind.Cli, parse.GetValue(runKey));
-            var run = await ExecuteAsync(context, project, store, request, logging.CreateLogger("Millrace"), quiet: false, ct);
+            var result = await ExecuteAsync(context, project, store, request, logging.CreateLogger("Millrace"), quiet: false, ct, wait: !parse.GetValue(noWait));
             var console = Terminal.For(context);
-            console.MarkupLine($"run [bold]{run.Id}[/] {Terminal.StatusMarkup(run.Status)} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + Markup.Escape(run.Error))}");
+            Report(console, result);
+            var run = result.Final.Run;
             console.MarkupLine($"[grey]details: millrace run show {run.Id}[/]");
-            return run.Status switch { RunStatus.Succeeded => CliApp.Success, RunStatus.Cancelled => CliApp.Cancelled, _ => CliApp.Failure };
+            return ExitCode(run);
         }));
         command.Subcommands.Add(CreateShow(context));
         return command;
     }
 
-    /// <summary>Runs a request with progress on the console; shared by run and quickstart.</summary>
-    internal static async Task<Run> ExecuteAsync(CliContext context, ProjectDefinition project, IMetadataStore store, RunRequest request, ILogger logger, bool quiet, CancellationToken ct)
+    /// <summary>
+    /// Submits a request to the in-process coordinator with progress on the console (shared by run, rerun, retry and
+    /// quickstart): it waits for a turn when the pipeline is at its max_active (saying so once), unless
+    /// <paramref name="wait"/> is false, and runs the retries its policy asks for.
+    /// </summary>
+    internal static async Task<RunResult> ExecuteAsync(CliContext context, ProjectDefinition project, IMetadataStore store, RunRequest request, ILogger logger, bool quiet, CancellationToken ct,
+        bool wait = true, Func<InProcessRunCoordinator, SubmitOptions, Task<RunResult>>? submit = null)
     {
-        var runner = new Runner(project, store, logger: logger);
+        var coordinator = context.Coordinator(project, store, logger);
+        void Waiting(Run run, int running) => context.Error.WriteLine(
+            $"waiting: pipeline '{run.Target}' has {running} run(s) queued or running (concurrency: max_active {coordinator.PolicyFor(run.Target).MaxActive}); " +
+            "this run starts when one ends (--no-wait records it skipped instead)");
+        submit ??= (c, options) => c.SubmitAsync(request, new RunRequestInfo(RequestedBy: "cli"), options, ct);
         try
         {
             if (!context.Interactive || quiet)
-                return await runner.RunAsync(request, new ConsoleRunObserver(context.Output, null) { Quiet = quiet }, ct);
-            Run? result = null;
+                return await submit(coordinator, new SubmitOptions(Wait: wait, Observer: new ConsoleRunObserver(context.Output, null) { Quiet = quiet }, Waiting: Waiting));
+            RunResult? result = null;
             await Terminal.For(context).Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                .StartAsync(async progress => result = await runner.RunAsync(request, new ConsoleRunObserver(context.Output, progress), ct));
+                .StartAsync(async progress => result = await submit(coordinator, new SubmitOptions(Wait: wait, Observer: new ConsoleRunObserver(context.Output, progress), Waiting: Waiting)));
             return result!;
         }
         catch (RunRequestException e)
@@ -53,6 +69,26 @@ public static class RunCommand
             throw new CliException(e.Message, CliApp.UsageError);
         }
     }
+
+    /// <summary>One line per run of the result: each attempt that was retried, then the last.</summary>
+    internal static void Report(IAnsiConsole console, RunResult result, string? what = null)
+    {
+        for (var attempt = result; attempt is not null; attempt = attempt.Next)
+        {
+            var run = attempt.Run;
+            var retried = attempt.Next is { } next ? $"; retried as run {next.Run.Id} (retries:)" : "";
+            console.MarkupLine($"run [bold]{run.Id}[/]{what} {Terminal.StatusMarkup(run.Status)} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + Markup.Escape(run.Error))}{Markup.Escape(retried)}");
+        }
+    }
+
+    /// <summary>The exit code of a run's status.</summary>
+    internal static int ExitCode(Run run) => run.Status switch
+    {
+        RunStatus.Succeeded => CliApp.Success,
+        RunStatus.Cancelled => CliApp.Cancelled,
+        RunStatus.Skipped => CliApp.Skipped,
+        _ => CliApp.Failure,
+    };
 
     static Command CreateShow(CliContext context)
     {

@@ -96,7 +96,8 @@ public static class ServeCommand
         WebApplication app;
         try
         {
-            app = await MillraceServer.BuildAsync(options, ct);
+            // The server is this process's host too: the same clock, node and crash points as the other commands.
+            app = await MillraceServer.BuildAsync(options with { Clock = context.Clock, Node = context.Node, Faults = context.Faults }, ct);
         }
         catch (ServerStartException e)
         {
@@ -112,7 +113,7 @@ public static class ServeCommand
             {
                 throw new CliException($"could not listen on {options.Urls}: {e.Message} (pass --urls with another address or port)");
             }
-            var address = MillraceServer.Addresses(app).FirstOrDefault() ?? options.Urls;
+            var address = MillraceServer.Addresses(app) is [var first, ..] ? first : options.Urls;
             var projects = app.Services.GetRequiredService<ProjectRegistry>();
             await context.Output.WriteLineAsync($"Millrace is serving {projects.All.Count} project(s) on {address}");
             foreach (var host in projects.All)

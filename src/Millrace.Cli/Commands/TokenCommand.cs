@@ -39,9 +39,9 @@ public static class TokenCommand
             var project = ResolveProject(context, parse);
             await using var metadata = await CliContext.OpenStoreAsync(project, ct);
             var store = await ServerStore.OpenAsync(metadata.Database, ct);
-            var (token, secret) = ApiTokens.Create(project.Id, tokenRole, parse.GetValue(name), lifetime, DateTimeOffset.UtcNow);
+            var (token, secret) = ApiTokens.Create(project.Id, tokenRole, parse.GetValue(name), lifetime, context.Clock.GetUtcNow());
             await store.CreateTokenAsync(token, ct);
-            await AuditAsync(store, project.Id, "token.create", token.Id, new { role = Lower(tokenRole), token.Name, token.ExpiresAt }, ct);
+            await AuditAsync(store, context.Clock, project.Id, "token.create", token.Id, new { role = Lower(tokenRole), token.Name, token.ExpiresAt }, ct);
             if (parse.GetValue(quiet))
             {
                 await context.Output.WriteLineAsync(secret);
@@ -64,7 +64,7 @@ public static class TokenCommand
             await using var metadata = await CliContext.OpenStoreAsync(project, ct);
             var store = await ServerStore.OpenAsync(metadata.Database, ct);
             var tokens = await store.ListTokensAsync(ct);
-            var now = DateTimeOffset.UtcNow;
+            var now = context.Clock.GetUtcNow();
             var table = new Table().AddColumns("id", "role", "name", "created", "expires", "last used", "state");
             foreach (var token in tokens)
                 table.AddRow(token.Id, Lower(token.Role), Markup.Escape(token.Name ?? ""), $"{token.CreatedAt:yyyy-MM-dd HH:mm}",
@@ -92,9 +92,9 @@ public static class TokenCommand
             // Accept a whole token too: its id is the part after mr_.
             if (ApiTokens.TryParse(tokenId, out var parsedId, out _)) tokenId = parsedId;
             var token = await store.GetTokenAsync(tokenId, ct) ?? throw new CliException($"no token '{tokenId}' in project '{project.Id}' (see 'millrace token list')");
-            if (!await store.RevokeTokenAsync(token.Id, DateTimeOffset.UtcNow, ct))
+            if (!await store.RevokeTokenAsync(token.Id, context.Clock.GetUtcNow(), ct))
                 throw new CliException($"token {token.Id} was already revoked on {token.RevokedAt:yyyy-MM-dd HH:mm}Z");
-            await AuditAsync(store, project.Id, "token.revoke", token.Id, null, ct);
+            await AuditAsync(store, context.Clock, project.Id, "token.revoke", token.Id, null, ct);
             await context.Output.WriteLineAsync($"token {token.Id} revoked");
             return CliApp.Success;
         }));
@@ -115,10 +115,10 @@ public static class TokenCommand
         return context.LoadProject(parse);
     }
 
-    static Task AuditAsync(IAuditStore store, string projectId, string action, string target, object? details, CancellationToken ct) =>
+    static Task AuditAsync(IAuditStore store, TimeProvider clock, string projectId, string action, string target, object? details, CancellationToken ct) =>
         store.AddAuditAsync(new AuditEntry
         {
-            At = DateTimeOffset.UtcNow, ProjectId = projectId, Actor = $"cli:{Environment.UserName}", Action = action, Target = $"token {target}", Outcome = 0,
+            At = clock.GetUtcNow(), ProjectId = projectId, Actor = $"cli:{Environment.UserName}", Action = action, Target = $"token {target}", Outcome = 0,
             DetailsJson = details is null ? null : JsonSerializer.Serialize(details, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
         }, ct);
 

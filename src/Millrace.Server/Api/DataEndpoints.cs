@@ -30,11 +30,11 @@ public static class DataEndpoints
         project.MapGet("/anomalies", async (HttpContext http, string? runId, int? offset, int? limit) =>
                 TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAnomaliesAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Anomaly).ToList()))
             .RequireRole(TokenRole.Viewer).WithTags("Anomalies").WithSummary("Anomalies, newest first (of one run with runId)").Produces<List<AnomalyView>>();
-        project.MapGet("/nodes", async (HttpContext http, ServerOptions options) =>
+        project.MapGet("/nodes", async (HttpContext http, ServerOptions options, TimeProvider clock) =>
             {
                 var store = Access.CallerOf(http).Host.Store;
                 var running = await store.GetRunningRunsAsync(http.RequestAborted);
-                var now = DateTimeOffset.UtcNow;
+                var now = clock.GetUtcNow();
                 return TypedResults.Ok((await store.GetClusterNodesAsync(http.RequestAborted)).Select(n => new NodeView(n.Node, n.StartedAt, n.HeartbeatAt,
                     Math.Max(0, (now - n.HeartbeatAt).TotalSeconds), (now - n.HeartbeatAt) <= options.NodeTimeout,
                     running.Where(r => r.Owner == n.Node).Select(r => r.Run.Id).Order(StringComparer.Ordinal).ToList())).ToList());

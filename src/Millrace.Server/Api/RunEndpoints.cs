@@ -134,29 +134,24 @@ public static class RunEndpoints
         if (!TryDate(fromText, out var from) || !TryDate(toText, out var to))
             return Problems.BadRequest("Bad backfill", "'from' and 'to' are required dates yyyy-MM-dd");
         if (to < from) return Problems.BadRequest("Bad backfill", "'to' is before 'from'");
-        if (to.DayNumber - from.DayNumber >= 3660) return Problems.BadRequest("Bad backfill", "a backfill covers at most 3660 dates");
+        if (to.DayNumber - from.DayNumber >= RunCoordinator.MaxBackfillDates) return Problems.BadRequest("Bad backfill", $"a backfill covers at most {RunCoordinator.MaxBackfillDates} dates");
         if (parameters.Any(p => p.Key == BuiltInParameters.RunDate)) return Problems.BadRequest("Bad backfill", "backfill sets run.date itself; leave it out of 'parameters'");
         Access.Audit(http, $"pipeline {name}", new { from = fromText, to = toText, rerunSucceeded });
 
+        // Planned as the CLI plans it; each date is queued and waits for the pipeline's max_active like any request.
+        var plan = await executor.For(host).PlanBackfillAsync(name, from, to, parameters, rerunSucceeded, http.RequestAborted);
         var accepted = new List<RunAccepted>();
-        var skipped = new List<string>();
-        for (var date = from; date <= to; date = date.AddDays(1))
+        var skipped = plan.Succeeded.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToList();
+        foreach (var date in plan.Dates)
         {
-            var dateText = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            if (!rerunSucceeded && (await host.Store.FindRunsAsync(new RunFilter(host.Id, name, RunStatus.Succeeded, date), new Page(0, 1), http.RequestAborted)).Count > 0)
-            {
-                skipped.Add(dateText);
-                continue;
-            }
             SubmitResult result;
             try
             {
-                result = await executor.SubmitAsync(host, new RunRequest(name, [.. parameters, new(BuiltInParameters.RunDate, dateText)], TriggerKind.Backfill),
-                    new RunRequestInfo(RequestedBy: Access.CallerOf(http).Actor), applyOverlapPolicy: false, http.RequestAborted);
+                result = await executor.SubmitAsync(host, plan.RequestFor(date), new RunRequestInfo(RequestedBy: Access.CallerOf(http).Actor), applyOverlapPolicy: false, http.RequestAborted);
             }
             catch (RunRequestException e)
             {
-                return Problems.BadRequest("Bad parameters", $"parameters: {e.Message}" + (accepted.Count > 0 ? $" ({accepted.Count} date(s) before {dateText} were queued)" : ""));
+                return Problems.BadRequest("Bad parameters", $"parameters: {e.Message}" + (accepted.Count > 0 ? $" ({accepted.Count} date(s) before {date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} were queued)" : ""));
             }
             accepted.Add(SparkflowsEndpoints.Accepted(http, result));
         }

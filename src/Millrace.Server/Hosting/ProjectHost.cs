@@ -18,13 +18,18 @@ public sealed class ProjectHost : IAsyncDisposable
     readonly StepCatalog _catalog;
     readonly ILogger _logger;
     readonly int? _duckDbThreads;
+    readonly FaultInjector _faults;
     volatile State _state;
 
     sealed record State(ProjectDefinition Definition, Runner Runner);
 
-    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, IServerStore serverStore, StepCatalog catalog, ILogger logger, int? duckDbThreads)
+    ProjectHost(string directory, ProjectDefinition definition, IMetadataStore store, IServerStore serverStore, StepCatalog catalog, ILogger logger, int? duckDbThreads,
+        TimeProvider clock, NodeIdentity node, FaultInjector faults)
     {
         Directory = directory;
+        Clock = clock;
+        Node = node;
+        _faults = faults;
         Store = store;
         ServerStore = serverStore;
         _catalog = catalog;
@@ -35,14 +40,16 @@ public sealed class ProjectHost : IAsyncDisposable
     }
 
     /// <summary>Loads, validates and opens the project in <paramref name="directory"/>; throws <see cref="DefinitionException"/>.</summary>
-    public static async Task<ProjectHost> OpenAsync(string directory, StepCatalog catalog, ILogger logger, int? duckDbThreads, CancellationToken ct, bool createStore = false)
+    /// <remarks>Its runners take their clock, node identity and crash points from <paramref name="clock"/>, <paramref name="node"/> and <paramref name="faults"/>.</remarks>
+    public static async Task<ProjectHost> OpenAsync(string directory, StepCatalog catalog, ILogger logger, int? duckDbThreads,
+        TimeProvider clock, NodeIdentity node, FaultInjector faults, CancellationToken ct, bool createStore = false)
     {
         var definition = Project.Open(directory, catalog);
-        var store = await MetadataStores.OpenAsync(definition, ct, createStore);
+        var store = await MetadataStores.OpenAsync(definition, ct, createStore, clock);
         try
         {
             var serverStore = await Storage.ServerStore.OpenAsync(store.Database, ct);
-            return new ProjectHost(definition.Directory, definition, store, serverStore, catalog, logger, duckDbThreads);
+            return new ProjectHost(definition.Directory, definition, store, serverStore, catalog, logger, duckDbThreads, clock, node, faults);
         }
         catch
         {
@@ -60,6 +67,10 @@ public sealed class ProjectHost : IAsyncDisposable
     /// <summary>The server's own tables (tokens, audit, webhook deliveries, schedule state), in the same database as <see cref="Store"/>.</summary>
     public IServerStore ServerStore { get; }
     public StepCatalog Catalog => _catalog;
+    /// <summary>The server's clock (the one its runners use).</summary>
+    public TimeProvider Clock { get; }
+    /// <summary>The node the server's runners record their runs under.</summary>
+    public NodeIdentity Node { get; }
 
     /// <summary>Online scoring for this project, with its bounded cache of loaded models.</summary>
     public OnlineScorer Scorer { get; }
@@ -87,8 +98,11 @@ public sealed class ProjectHost : IAsyncDisposable
         return [];
     }
 
-    Runner NewRunner(ProjectDefinition definition) =>
-        new(definition, Store, _catalog, _logger) { DuckDbThreads = _duckDbThreads, OpenLake = project => LakeRoot.Open(project, S3Clients) };
+    Runner NewRunner(ProjectDefinition definition) => new(definition, Store, _catalog, _logger)
+    {
+        DuckDbThreads = _duckDbThreads, Clock = Clock, Node = Node, Faults = _faults,
+        OpenLake = project => LakeRoot.Open(project, S3Clients),
+    };
 
     /// <summary>Closes the scorer, the S3 clients and the store.</summary>
     public async ValueTask DisposeAsync()

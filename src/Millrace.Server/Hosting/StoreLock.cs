@@ -22,13 +22,13 @@ sealed class StoreLock : IDisposable
     readonly List<FileStream> _held = [];
 
     /// <summary>Takes the lock of every SQLite store of <paramref name="hosts"/>; throws <see cref="ServerStartException"/> when one is held.</summary>
-    public static StoreLock Take(IEnumerable<ProjectHost> hosts, string urls)
+    public static StoreLock Take(IEnumerable<ProjectHost> hosts, string urls, NodeIdentity node, TimeProvider clock)
     {
         var locks = new StoreLock();
         try
         {
             foreach (var host in hosts)
-                if (host.Store.Database is SqliteDatabase sqlite) locks.Add(host.Id, Path.GetFullPath(sqlite.FilePath), urls);
+                if (host.Store.Database is SqliteDatabase sqlite) locks.Add(host.Id, Path.GetFullPath(sqlite.FilePath), urls, node, clock);
         }
         catch
         {
@@ -38,7 +38,7 @@ sealed class StoreLock : IDisposable
         return locks;
     }
 
-    void Add(string projectId, string database, string urls)
+    void Add(string projectId, string database, string urls, NodeIdentity node, TimeProvider clock)
     {
         var path = database + Suffix;
         FileStream stream;
@@ -53,7 +53,7 @@ sealed class StoreLock : IDisposable
                 $"project '{projectId}': another millrace serve already serves its SQLite store {database} ({Holder(database + OwnerSuffix)}). " +
                 "A SQLite store is single-node: stop that server first, or use a PostgreSQL store to run several nodes (see docs/operations.md)");
         }
-        var holder = string.Create(CultureInfo.InvariantCulture, $"node {RunOwner.Self} pid {Environment.ProcessId} started {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z listening on {urls}\n");
+        var holder = string.Create(CultureInfo.InvariantCulture, $"node {node.Owner} pid {node.ProcessId} started {clock.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z listening on {urls}\n");
         _held.Add(stream);
         File.WriteAllText(database + OwnerSuffix, holder, Encoding.UTF8);
     }

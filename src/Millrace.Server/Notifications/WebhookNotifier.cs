@@ -17,7 +17,7 @@ namespace Millrace.Server.Notifications;
 /// backoff. Every attempt's outcome is kept with the delivery; deliveries still pending at shutdown go out after the
 /// next start.
 /// </summary>
-public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions options, ILogger<WebhookNotifier> logger) : IDisposable
+public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions options, TimeProvider clock, ILogger<WebhookNotifier> logger) : IDisposable
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     readonly HttpClient _http = new() { Timeout = options.WebhookTimeout };
@@ -56,7 +56,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
                 {
                     @event = eventName,
                     deliveryId = id,
-                    at = DateTimeOffset.UtcNow,
+                    at = clock.GetUtcNow(),
                     project = new { id = definition.Id, name = definition.Name },
                     run = new
                     {
@@ -72,7 +72,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
                 await host.ServerStore.AddNotificationAsync(new NotificationDelivery
                 {
                     Id = id, ProjectId = definition.Id, RunId = run.Id, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payload,
-                    Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = DateTimeOffset.UtcNow, CreatedAt = DateTimeOffset.UtcNow,
+                    Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = clock.GetUtcNow(), CreatedAt = clock.GetUtcNow(),
                 }, ct);
                 added++;
             }
@@ -86,7 +86,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
             try
             {
                 foreach (var host in projects.All)
-                    foreach (var delivery in await host.ServerStore.GetDueNotificationsAsync(DateTimeOffset.UtcNow, 50, _stopping.Token))
+                    foreach (var delivery in await host.ServerStore.GetDueNotificationsAsync(clock.GetUtcNow(), 50, _stopping.Token))
                         await SendAsync(host, delivery);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -97,20 +97,17 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
             {
                 logger.LogError(e, "webhook deliveries: could not read or update the store; trying again");
             }
-            try
-            {
-                await _wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(options.WebhookBackoff.TotalMilliseconds / 4, 50, 1000)), _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            // Until a run's end adds deliveries, or the poll interval passes on the server's clock (a retry comes due).
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var interval = TimeSpan.FromMilliseconds(Math.Clamp(options.WebhookBackoff.TotalMilliseconds / 4, 50, 1000));
+            await Task.WhenAny(_wake.WaitAsync(poll.Token), Task.Delay(interval, clock, poll.Token));
+            await poll.CancelAsync();
         }
     }
 
     async Task SendAsync(ProjectHost host, NotificationDelivery delivery)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         int? statusCode = null;
         string? error = null;
         try
@@ -143,7 +140,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
         var attempts = delivery.Attempts + 1;
         NotificationDelivery updated;
         if (error is null)
-            updated = delivery with { Status = DeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = null, DeliveredAt = DateTimeOffset.UtcNow, NextAttemptAt = null };
+            updated = delivery with { Status = DeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = null, DeliveredAt = clock.GetUtcNow(), NextAttemptAt = null };
         else if (attempts >= options.WebhookAttempts)
             updated = delivery with { Status = DeliveryStatus.Failed, Attempts = attempts, LastAttemptAt = now, LastStatusCode = statusCode, LastError = error, NextAttemptAt = null };
         else

@@ -22,9 +22,11 @@ public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone,
 /// fire time's date in the schedule's time zone; the <see cref="RunExecutor"/> runs it. What must survive a restart
 /// is in the store: whether a schedule is paused, and up to when fire times were handled. On start, fire times missed
 /// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
-/// (<c>catch_up: N</c>). Fire times missed while paused are never run.
+/// (<c>catch_up: N</c>). Fire times missed while paused are never run. Quartz and these decisions read the server's
+/// clock (<see cref="ServerOptions.Clock"/>).
 /// </summary>
-public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, ILogger<PipelineScheduler> logger) : IJobFactory
+public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor executor, ServerOptions options, TimeProvider clock, NodeIdentity node,
+    ILogger<PipelineScheduler> logger) : IJobFactory
 {
     readonly ProjectRegistry _projects = projects;
     readonly ILogger _logger = logger;
@@ -65,7 +67,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 q.ConfigureScheduler(o =>
                 {
                     o.InstanceName = ClusterName;
-                    o.InstanceId = RunExecutor.NodeId;
+                    o.InstanceId = node.Owner;
                 });
                 q.UsePersistentStore(store =>
                 {
@@ -80,6 +82,8 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
                 });
             }
             q.UseDefaultThreadPool(4);
+            // Quartz fires by the server's clock too: a test that advances a fake clock fires the schedules it passes.
+            q.UseTimeProvider(clock);
             q.UseJobFactory(this);
         }).Build();
         Clustered = shared is not null;
@@ -93,7 +97,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     {
         if (_scheduler is null) return;
         await _scheduler.Shutdown(true, ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         foreach (var host in _projects.All)
             foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Schedule is not null))
                 await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline.Name, now, null, ct);
@@ -110,7 +114,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         foreach (var stale in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(host.Id), ct)).Where(k => !wanted.Contains(k.Name)))
             await scheduler.DeleteJob(stale, ct);
         var states = (await host.ServerStore.GetScheduleStatesAsync(host.Id, ct)).ToDictionary(s => s.Pipeline, StringComparer.Ordinal);
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         foreach (var pipeline in host.Definition.Pipelines.Values)
         {
             if (pipeline.Schedule is not { } schedule) continue;
@@ -144,7 +148,7 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         {
             var state = states.GetValueOrDefault(pipeline.Name);
             var paused = state?.Paused == true;
-            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(DateTimeOffset.UtcNow);
+            DateTimeOffset? next = paused || _scheduler is null ? null : Expression(pipeline.Schedule!).GetNextValidTimeAfter(clock.GetUtcNow());
             result.Add(new ScheduleInfo(pipeline.Name, pipeline.Schedule!.Cron, pipeline.Schedule.Timezone, pipeline.Schedule.CatchUp, paused,
                 state?.ChangedBy, state?.ChangedAt, state?.LastFireAt, next));
         }
@@ -154,14 +158,14 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     /// <summary>Pauses a schedule: it stops firing, now and after restarts, until resumed.</summary>
     public async Task PauseAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, true, by, DateTimeOffset.UtcNow, ct);
+        await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, true, by, clock.GetUtcNow(), ct);
         if (_scheduler is not null) await _scheduler.PauseJob(new JobKey(pipeline, host.Id), ct);
     }
 
     /// <summary>Resumes a schedule from now on: fire times that passed while it was paused are not run.</summary>
     public async Task ResumeAsync(ProjectHost host, string pipeline, string by, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         await host.ServerStore.SetSchedulePausedAsync(host.Id, pipeline, false, by, now, ct);
         await host.ServerStore.MarkScheduleCheckedAsync(host.Id, pipeline, now, null, ct);
         if (_scheduler is null || !host.Definition.Pipelines.TryGetValue(pipeline, out var definition) || definition.Schedule is null) return;
@@ -204,10 +208,10 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
     static CronTriggerMisfireInstruction MisfireInstruction(PipelineDefinition pipeline) =>
         pipeline.Schedule!.CatchUp > 0 ? CronTriggerMisfireInstruction.FireAndProceed : CronTriggerMisfireInstruction.DoNothing;
 
-    static ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
+    ITrigger Trigger(ProjectHost host, PipelineDefinition pipeline, CronExpression expression, DateTimeOffset startAt)
     {
         var schedule = CronScheduleBuilder.Create(expression).WithMisfireInstruction(MisfireInstruction(pipeline));
-        return TriggerBuilder.Create().WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
+        return TriggerBuilder.Create(clock).WithIdentity(pipeline.Name, host.Id).StartAt(startAt).WithSchedule(schedule).Build();
     }
 
     ValueTask<JobScope> IJobFactory.CreateJob(TriggerFiredBundle bundle, IScheduler scheduler, CancellationToken ct) =>

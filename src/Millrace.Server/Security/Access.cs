@@ -34,18 +34,20 @@ public sealed class Access : IAsyncDisposable
 
     readonly ProjectRegistry _projects;
     readonly ILogger<Access> _logger;
+    readonly TimeProvider _clock;
     readonly RefusalAudit _refusals;
-    readonly Timer _flush;
+    readonly ITimer _flush;
 
     /// <summary>Why a call without a valid token was refused, and which token it presented (when its id is known).</summary>
     sealed record Refusal(string Reason, ProjectHost? TokenHome, string? Actor);
 
-    public Access(ProjectRegistry projects, ServerOptions options, ILogger<Access> logger)
+    public Access(ProjectRegistry projects, ServerOptions options, TimeProvider clock, ILogger<Access> logger)
     {
         _projects = projects;
         _logger = logger;
+        _clock = clock;
         _refusals = new RefusalAudit(options.RefusalAuditWindow, Math.Max(1, options.RefusalAuditClients));
-        _flush = new Timer(_ => _ = FlushAsync(all: false), null, options.RefusalAuditWindow, options.RefusalAuditWindow);
+        _flush = clock.CreateTimer(_ => _ = FlushAsync(all: false), null, options.RefusalAuditWindow, options.RefusalAuditWindow);
     }
 
     /// <summary>The caller of an endpoint that passed <see cref="AccessEndpointExtensions.RequireRole{TBuilder}"/>.</summary>
@@ -85,7 +87,7 @@ public sealed class Access : IAsyncDisposable
         var token = home.Token;
         var actor = new Caller(token, home.Host).Actor;
         if (token.RevokedAt is not null) return Refuse(http, "revoked token", home.Host, actor, $"token {token.Id} was revoked on {token.RevokedAt:yyyy-MM-dd HH:mm}Z");
-        if (token.ExpiresAt is { } expires && expires <= DateTimeOffset.UtcNow) return Refuse(http, "expired token", home.Host, actor, $"token {token.Id} expired on {expires:yyyy-MM-dd HH:mm}Z");
+        if (token.ExpiresAt is { } expires && expires <= _clock.GetUtcNow()) return Refuse(http, "expired token", home.Host, actor, $"token {token.Id} expired on {expires:yyyy-MM-dd HH:mm}Z");
         var caller = new Caller(token, home.Host);
         http.Items[CallerKey] = caller;
         Touch(home.Host, token);
@@ -130,7 +132,7 @@ public sealed class Access : IAsyncDisposable
         {
             var entry = new AuditEntry
             {
-                At = DateTimeOffset.UtcNow,
+                At = _clock.GetUtcNow(),
                 ProjectId = host.Id,
                 Actor = RefusalAudit.Bound(caller?.Actor ?? refusal?.Actor ?? "anonymous")!,
                 UserName = RefusalAudit.Bound(http.Items[UserNameKey] as string),
@@ -150,7 +152,7 @@ public sealed class Access : IAsyncDisposable
     /// <summary>Writes the summaries of refused calls whose window has ended (all of them when stopping).</summary>
     async Task FlushAsync(bool all)
     {
-        foreach (var summary in _refusals.TakeDue(DateTimeOffset.UtcNow, all)) await WriteAsync(summary, rethrow: false);
+        foreach (var summary in _refusals.TakeDue(_clock.GetUtcNow(), all)) await WriteAsync(summary, rethrow: false);
     }
 
     async Task WriteAsync(AuditEntry entry, bool rethrow)
@@ -205,7 +207,7 @@ public sealed class Access : IAsyncDisposable
     // Last use is informational: written at most once a minute per token, off the request path.
     void Touch(ProjectHost host, ApiToken token)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         lock (_touched)
         {
             if (_touched.TryGetValue(token.Id, out var last) && now - last < TimeSpan.FromMinutes(1)) return;

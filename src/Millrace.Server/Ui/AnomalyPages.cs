@@ -7,6 +7,8 @@ namespace Millrace.Server.Ui;
 /// <summary>Anomalies: every finding of every run, newest first (or one run's), 50 a page.</summary>
 static class AnomalyPages
 {
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     const int PageSize = 50;
 
     public static async Task<UiPage> ListAsync(UiRequest request)
@@ -48,7 +50,7 @@ static class AnomalyPages
         try
         {
             using var document = JsonDocument.Parse(json);
-            pretty = JsonSerializer.Serialize(document.RootElement, new JsonSerializerOptions { WriteIndented = true });
+            pretty = JsonSerializer.Serialize(document.RootElement, Indented);
         }
         catch (JsonException)
         {

@@ -62,7 +62,7 @@ static class ModelPages
                 <td><a href="{UiUrls.Run(host.Id, v.RunId)}" class="mono" title="run {v.RunId}">…{v.RunId[(v.RunId.LastIndexOf('-') + 1)..]}</a></td><td>{promote}</td></tr>
                 """);
         }).ToList();
-        var headers = new[] { "Version", "Aliases" }.Concat(metricNames).Concat(["Train / holdout", "Created", "Run", "Champion"]);
+        string[] headers = ["Version", "Aliases", .. metricNames, "Train / holdout", "Created", "Run", "Champion"];
 
         var historyRows = history.Select(h => Html.Of($"""
             <tr><td>{UiLayout.Time(h.At)}</td><td>{UiLayout.Badge(h.Alias)}</td><td>{(h.PreviousVersion is { } p ? $"v{p}" : "–")} → {(h.Version is { } to ? $"v{to}" : "removed")}</td>

@@ -21,7 +21,7 @@ static class PipelinePages
         var rows = new List<Html>();
         foreach (var pipeline in host.Definition.Pipelines.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
-            var last = (await host.Store.FindRunsAsync(new RunFilter(host.Id, pipeline.Name), new Page(0, 1), request.Aborted)).FirstOrDefault();
+            var last = await host.Store.FindRunsAsync(new RunFilter(host.Id, pipeline.Name), new Page(0, 1), request.Aborted) is [var latest, ..] ? latest : null;
             rows.Add(Html.Of($"""
                 <tr><td><a href="{UiUrls.Pipeline(host.Id, pipeline.Name)}">{pipeline.Name}</a></td><td>{pipeline.Description ?? ""}</td>
                 <td>{string.Join(" → ", pipeline.Workflows)}</td><td>{Schedule(pipeline, schedules.GetValueOrDefault(pipeline.Name))}</td>
@@ -65,7 +65,7 @@ static class PipelinePages
                 <form method="post" action="{UiUrls.Pipeline(host.Id, name)}/run" class="bar">
                   {request.CsrfField}
                   <label><span>Parameters: <code>--var NAME=VALUE</code>, as executePipeline takes them (empty: the defaults)</span>
-                    <input type="text" name="workflowParameters" class="wide" placeholder="{RunExample(host.Runner.DeclaredParameters(name).Values)}" spellcheck="false"></label>
+                    <input type="text" name="workflowParameters" class="wide" placeholder="{RunExample(host.Runner.DeclaredParameters(name).Values, host.Clock.GetUtcNow())}" spellcheck="false"></label>
                   <button type="submit" name="run">Run {name}</button>
                 </form>
                 """)
@@ -158,20 +158,20 @@ static class PipelinePages
     /// type; others with their default), so that the example is one the pipeline accepts; without any, the built-in
     /// <c>run.date</c>.
     /// </summary>
-    internal static string RunExample(IEnumerable<ParameterDefinition> declared)
+    internal static string RunExample(IEnumerable<ParameterDefinition> declared, DateTimeOffset now)
     {
         var words = declared.OrderBy(p => p.Default is null ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal).Take(3)
-            .Select(p => $"--var {p.Name}={p.Default ?? Example(p.Type)}").ToList();
-        return words.Count > 0 ? string.Join(' ', words) : $"--var run.date={Example(ParameterType.Date)}";
+            .Select(p => $"--var {p.Name}={p.Default ?? Example(p.Type, now)}").ToList();
+        return words.Count > 0 ? string.Join(' ', words) : $"--var run.date={Example(ParameterType.Date, now)}";
     }
 
-    static string Example(ParameterType type) => type switch
+    static string Example(ParameterType type, DateTimeOffset now) => type switch
     {
         ParameterType.Int => "1",
         ParameterType.Double => "0.5",
         ParameterType.Bool => "true",
-        ParameterType.Date => DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        ParameterType.Timestamp => DateTime.UtcNow.ToString("yyyy-MM-ddT00:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+        ParameterType.Date => now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        ParameterType.Timestamp => now.UtcDateTime.ToString("yyyy-MM-ddT00:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
         _ => "VALUE",
     };
 }

@@ -22,7 +22,7 @@ public static class UiEndpoints
     public static void Map(WebApplication app)
     {
         var options = app.Services.GetRequiredService<ServerOptions>();
-        var ui = new UiHandlers(new UiSessions(options.UiSessionsPerToken, options.UiSessionsPerProject));
+        var ui = new UiHandlers(new UiSessions(options.UiSessionsPerToken, options.UiSessionsPerProject, app.Services.GetRequiredService<TimeProvider>()));
         app.MapGet("/", () => Results.Redirect(UiUrls.Root + "/")).ExcludeFromDescription();
         app.MapGet("/favicon.ico", () => Results.Text(Icon, "image/svg+xml")).ExcludeFromDescription();
         var root = app.MapGroup(UiUrls.Root).ExcludeFromDescription();

@@ -43,7 +43,7 @@ sealed class UiSession(string id, string tokenText, string tokenId, string proje
 /// <c>perToken</c> sessions and a project at most <c>perProject</c>: a sign-in beyond either limit ends the least recently
 /// used session of that token or project, never another project's, so sign-ins cannot push anyone else out.
 /// </summary>
-sealed class UiSessions(int perToken, int perProject)
+sealed class UiSessions(int perToken, int perProject, TimeProvider clock)
 {
     public const string CookieName = "millrace_ui";
     /// <summary>The sign-in form's own CSRF value (double submit: a cookie and the same value in the form).</summary>
@@ -60,7 +60,7 @@ sealed class UiSessions(int perToken, int perProject)
     {
         var id = http.Request.Cookies[CookieName];
         if (string.IsNullOrEmpty(id) || !_sessions.TryGetValue(id, out var session)) return null;
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         if (Ended(session, now))
         {
             _sessions.TryRemove(id, out _);
@@ -73,7 +73,7 @@ sealed class UiSessions(int perToken, int perProject)
     /// <summary>Starts a session for a token that was just checked, and sets its cookie (a new id at every sign-in).</summary>
     public UiSession Start(HttpContext http, string tokenText, string tokenId, string projectId)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         var session = new UiSession(NewSecret(), tokenText, tokenId, projectId, now);
         lock (_sessions)
         {

@@ -76,7 +76,7 @@ public static class DatasetFiles
             await DuckDb.ExecuteAsync(context.Connection,
                 $"COPY (SELECT {select} FROM {relation} WHERE {where}) TO {SqlText.Quote(absolute)} (FORMAT parquet, COMPRESSION zstd)", ct);
             written.Add((folder, relative));
-            FaultInjection.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
+            context.Faults.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
         }
         return written;
     }

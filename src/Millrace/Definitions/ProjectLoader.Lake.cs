@@ -59,7 +59,7 @@ public static partial class ProjectLoader
             }
         }
         if (options is null) return (lake, new S3LakeLocation(bucket, prefix));
-        reader.RejectUnknownKeys(options, ["endpoint", "region", "force_path_style", "cache"], "'lake_options'");
+        reader.RejectUnknownKeys(options, LakeOptionFields, "'lake_options'");
         var endpoint = ExpandEnvironment(reader, YamlNodeReader.Find(options, "endpoint"), reader.String(options, "endpoint"));
         if (endpoint is not null && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
             reader.Error(YamlNodeReader.Find(options, "endpoint")!, $"lake_options.endpoint must be an http or https URL such as http://127.0.0.1:9000, got '{RedactUserInfo(endpoint)}'");

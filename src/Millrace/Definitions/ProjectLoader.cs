@@ -1,3 +1,5 @@
+using Millrace.Definitions.Options;
+using Millrace.Definitions.Schema;
 using Millrace.Parameters;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,9 +21,20 @@ public static partial class ProjectLoader
     /// <summary>The most steps a workflow may have.</summary>
     public const int MaxSteps = 1000;
 
-    static readonly string[] ProjectFields = ["id", "name", "description", "lake", "lake_options", "landing", "store", "parameters", "notify"];
-    static readonly string[] WorkflowFields = ["name", "description", "parameters", "steps", "max_parallel"];
-    static readonly string[] PipelineFields = ["name", "description", "workflows", "parameters", "schedule", "concurrency", "retries", "timeout", "notify", "retrain_when"];
+    // The fields of each mapping are declared once, on the records the JSON Schema is generated from (Schema/).
+    static readonly IReadOnlyList<string> ProjectFields = OptionsShape.Of<ProjectFileOptions>().Names;
+    static readonly IReadOnlyList<string> WorkflowFields = OptionsShape.Of<WorkflowFileOptions>().Names;
+    static readonly IReadOnlyList<string> PipelineFields = OptionsShape.Of<PipelineFileOptions>().Names;
+    static readonly IReadOnlyList<string> ScheduleFields = OptionsShape.Of<ScheduleOptions>().Names;
+    static readonly IReadOnlyList<string> ConcurrencyFields = OptionsShape.Of<ConcurrencyOptions>().Names;
+    static readonly IReadOnlyList<string> RetryFields = OptionsShape.Of<RetryOptions>().Names;
+    static readonly IReadOnlyList<string> NotifyFields = OptionsShape.Of<NotifyOptions>().Names;
+    static readonly IReadOnlyList<string> RetrainFields = OptionsShape.Of<RetrainOptions>().Names;
+    static readonly IReadOnlyList<string> LakeOptionFields = OptionsShape.Of<LakeOptions>().Names;
+
+    /// <summary>The words a parameter's <c>type</c> may be (several spell the same type).</summary>
+    public static readonly IReadOnlyList<string> ParameterTypeNames =
+        ["string", "str", "int", "integer", "long", "double", "float", "number", "decimal", "bool", "boolean", "date", "timestamp", "datetime"];
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
@@ -227,7 +240,7 @@ public static partial class ProjectLoader
         ScheduleDefinition? schedule = null;
         if (reader.Mapping(root, "schedule") is { } scheduleMap)
         {
-            reader.RejectUnknownKeys(scheduleMap, ["cron", "timezone", "misfire", "catch_up"], "'schedule'");
+            reader.RejectUnknownKeys(scheduleMap, ScheduleFields, "'schedule'");
             var cron = reader.String(scheduleMap, "cron", required: true);
             var timezone = reader.String(scheduleMap, "timezone") ?? "UTC";
             var misfire = reader.String(scheduleMap, "misfire");
@@ -243,7 +256,7 @@ public static partial class ProjectLoader
         var concurrency = new ConcurrencyDefinition(1, OverlapPolicy.Queue);
         if (reader.Mapping(root, "concurrency") is { } concurrencyMap)
         {
-            reader.RejectUnknownKeys(concurrencyMap, ["max_active", "on_overlap"], "'concurrency'");
+            reader.RejectUnknownKeys(concurrencyMap, ConcurrencyFields, "'concurrency'");
             var overlapText = reader.String(concurrencyMap, "on_overlap") ?? "queue";
             var overlap = overlapText switch { "queue" => OverlapPolicy.Queue, "skip" => OverlapPolicy.Skip, _ => (OverlapPolicy?)null };
             if (overlap is null) reader.Error(YamlNodeReader.Find(concurrencyMap, "on_overlap")!, $"'on_overlap' must be queue or skip, got '{overlapText}'");
@@ -253,7 +266,7 @@ public static partial class ProjectLoader
         var retries = new RetryDefinition(0, TimeSpan.Zero);
         if (reader.Mapping(root, "retries") is { } retryMap)
         {
-            reader.RejectUnknownKeys(retryMap, ["attempts", "backoff"], "'retries'");
+            reader.RejectUnknownKeys(retryMap, RetryFields, "'retries'");
             retries = new RetryDefinition(reader.Int(retryMap, "attempts", min: 0) ?? 0, reader.Duration(retryMap, "backoff", Durations.RetryBackoff) ?? TimeSpan.Zero);
         }
 
@@ -291,7 +304,7 @@ public static partial class ProjectLoader
         foreach (var item in list)
         {
             if (item is not YamlMappingNode map) { reader.Error(item, "each 'notify' entry must be a mapping with 'url' and 'secret'"); continue; }
-            reader.RejectUnknownKeys(map, ["url", "on", "secret"], "a 'notify' entry");
+            reader.RejectUnknownKeys(map, NotifyFields, "a 'notify' entry");
             var url = reader.String(map, "url", required: true);
             var secret = reader.String(map, "secret", required: true);
             if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
@@ -311,7 +324,7 @@ public static partial class ProjectLoader
     static RetrainDefinition? ReadRetrainWhen(YamlNodeReader reader, YamlMappingNode root)
     {
         if (reader.Mapping(root, "retrain_when") is not { } map) return null;
-        reader.RejectUnknownKeys(map, ["drift", "pipeline"], "'retrain_when'");
+        reader.RejectUnknownKeys(map, RetrainFields, "'retrain_when'");
         var drift = reader.Double(map, "drift");
         if (drift is null) reader.Error(map, "retrain_when needs 'drift': the PSI at which a retraining run is requested (e.g. 0.3)");
         else if (drift <= 0) reader.Error(YamlNodeReader.Find(map, "drift")!, "retrain_when.drift must be positive");

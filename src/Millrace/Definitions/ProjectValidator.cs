@@ -9,7 +9,8 @@ namespace Millrace.Definitions;
 
 /// <summary>
 /// Checks a whole project before anything runs: unknown step kinds and options, duplicate ids, inputs that name
-/// neither a step nor a dataset, cycles, undeclared parameters, unknown workflows, bad cron and time zones.
+/// neither a step nor a dataset, cycles, undeclared parameters, unknown workflows, bad cron and time zones, and
+/// columns where they can be known before running (<see cref="ColumnCheck"/>).
 /// Every error is reported with file, line, column and step id.
 /// </summary>
 public static class ProjectValidator
@@ -39,6 +40,7 @@ public static class ProjectValidator
             .ToLookup(x => x.Workflow, x => x.Pipeline);
 
         using var sqlCheck = new SqlReferenceCheck();
+        var parameterTypes = new Dictionary<string, IReadOnlyDictionary<string, ParameterType>>(StringComparer.Ordinal);
         foreach (var workflow in project.Workflows.Values)
         {
             CheckSteps(workflow, datasets, errors);
@@ -50,6 +52,7 @@ public static class ProjectValidator
             types[BuiltInParameters.RunDate] = ParameterType.Date;
             types[BuiltInParameters.RunTime] = ParameterType.Timestamp;
             foreach (var name in declared) types.TryAdd(name, ParameterType.String);
+            parameterTypes[workflow.Name] = types;
             foreach (var step in workflow.Steps)
             {
                 var reader = new YamlNodeReader(step.Location.File, errors, step.Id);
@@ -77,6 +80,15 @@ public static class ProjectValidator
 
         foreach (var name in project.Workflows.Keys.Intersect(project.Pipelines.Keys))
             errors.Add(new DefinitionError(project.Pipelines[name].Location, null, $"'{name}' names both a pipeline and a workflow; 'millrace run {name}' would be ambiguous, rename one"));
+
+        // Columns are checked on definitions that are otherwise sound: a missing input or a cycle would only add noise.
+        if (errors.Count == 0)
+        {
+            using var columnCheck = new ColumnCheck();
+            foreach (var workflow in project.Workflows.Values)
+                columnCheck.Check(workflow, parsedSteps.Where(p => p.Key.Workflow == workflow.Name).ToDictionary(p => p.Key.Step, p => p.Value, StringComparer.Ordinal),
+                    parameterTypes[workflow.Name], errors);
+        }
 
         return errors.OrderBy(e => e.Location.File, StringComparer.Ordinal).ThenBy(e => e.Location.Line).ThenBy(e => e.Location.Column).ToList();
     }

@@ -63,7 +63,7 @@ sealed class SqlReferenceCheck : IDisposable
         catch (ParameterException e) { reader.Error(scalar, e.Message); }
     }
 
-    static ParameterValue Sample(ParameterType type) => type switch
+    internal static ParameterValue Sample(ParameterType type) => type switch
     {
         ParameterType.Int => new(type, "1", 1L),
         ParameterType.Double => new(type, "1", 1.0),

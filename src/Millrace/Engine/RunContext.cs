@@ -19,6 +19,10 @@ public sealed class RunContext
     public required ILogger Logger { get; init; }
     /// <summary>DuckDB threads for this run (null = DuckDB's default: all cores).</summary>
     public int? DuckDbThreads { get; init; }
+    /// <summary>The clock of the run: its steps' and records' timestamps (the host's; <see cref="TimeProvider.System"/> by default).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+    /// <summary>The crash points of the exactly-once tests (the host's; armed nowhere by default).</summary>
+    public FaultInjector Faults { get; init; } = FaultInjector.None;
 
     public async Task LogAsync(string level, string? workflow, string? stepId, string message, CancellationToken ct)
     {
@@ -28,7 +32,7 @@ public sealed class RunContext
         message = Lake.Relativize(message);
         Observer.Log(RunId, level, workflow, stepId, message);
         // The log is part of the audit trail even when the run is being cancelled.
-        await Store.AppendLogAsync(RunId, DateTimeOffset.UtcNow, level, workflow, stepId, message, CancellationToken.None);
+        await Store.AppendLogAsync(RunId, Clock.GetUtcNow(), level, workflow, stepId, message, CancellationToken.None);
         _ = ct;
     }
 }

@@ -21,22 +21,16 @@ public sealed class RunControl : IDisposable
     /// <summary>The error the stopped run records.</summary>
     public string? StopReason { get; private set; }
 
-    /// <summary>
-    /// True when the run ended after another node had taken it over (this node's heartbeat lapsed): the takeover's
-    /// record stands and its resumption finishes the run, so this node neither retries nor notifies.
-    /// </summary>
-    public bool TakenOver { get; private set; }
-
-    /// <summary>Records that the run's end was not recorded because another node had taken the run over.</summary>
-    public void MarkTakenOver() => TakenOver = true;
+    /// <summary>The kind of failure the stopped run records (Cancelled, or Interrupted for a shutdown); null until stopped.</summary>
+    public FailureKind? StopKind { get; private set; }
 
     /// <summary>Stops the run; returns false when it was already stopped (the first reason is kept) or has ended.</summary>
-    public bool Stop(RunStatus status, string reason)
+    public bool Stop(RunStatus status, string reason, FailureKind kind)
     {
         lock (_lock)
         {
             if (StopStatus is not null || _disposed) return false;
-            (StopStatus, StopReason) = (status, reason);
+            (StopStatus, StopReason, StopKind) = (status, reason, kind);
         }
         try { _source.Cancel(); }
         catch (ObjectDisposedException) { /* the run ended meanwhile */ }

@@ -12,13 +12,14 @@ public sealed partial class Runner
     public TimeSpan StoreRetryWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Records the end of <paramref name="run"/> (false: another node had taken it over). When the store cannot be
+    /// Records the end of <paramref name="run"/>, the one way a run's end is written (fenced: false, with nothing
+    /// written, when the run is no longer Running because another node took it over). When the store cannot be
     /// written, tries again until <see cref="StoreRetryWindow"/> has passed; then keeps the cause in a note (see
     /// <see cref="StoreFailureNotes"/>) and throws <see cref="RunNotRecordedException"/> with the cause.
     /// </summary>
-    async Task<bool> RecordEndAsync(Run run)
+    public async Task<bool> RecordEndAsync(Run run)
     {
-        var deadline = DateTimeOffset.UtcNow + StoreRetryWindow;
+        var deadline = Clock.GetUtcNow() + StoreRetryWindow;
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
@@ -28,9 +29,9 @@ public sealed partial class Runner
             }
             catch (Exception e) when (StoreFailures.IsStoreFailure(e))
             {
-                if (DateTimeOffset.UtcNow + delay < deadline)
+                if (Clock.GetUtcNow() + delay < deadline)
                 {
-                    await Task.Delay(delay);
+                    await Task.Delay(delay, Clock);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond * 5));
                     continue;
                 }
@@ -47,7 +48,7 @@ public sealed partial class Runner
     /// Marks runs still recorded as running whose process on this host has died as failed ("interrupted"), with
     /// their running steps, and runs recorded as running without an owner (a process killed before it could say who
     /// it was, by a version that recorded the owner in a second write). Nothing they did after their last workflow
-    /// commit is visible; <see cref="RetryAsync"/> resumes them. Returns how many were marked.
+    /// commit is visible; a retry (<see cref="RetryRequestAsync"/>) resumes them. Returns how many were marked.
     /// </summary>
     public async Task<int> RecoverInterruptedAsync(CancellationToken ct)
     {
@@ -55,7 +56,7 @@ public sealed partial class Runner
         foreach (var (stale, owner, message) in await FindInterruptedAsync(ct))
         {
             // Conditional on the run still being Running under that owner: two processes recovering at once mark it once.
-            if (await store.TakeOverRunAsync(stale.Id, owner, message, DateTimeOffset.UtcNow, null, ct))
+            if (await store.TakeOverRunAsync(stale.Id, owner, message, Clock.GetUtcNow(), null, ct))
             {
                 marked++;
                 StoreFailureNotes.Remove(project, stale.Id);
@@ -80,7 +81,7 @@ public sealed partial class Runner
                 found.Add((stale, null, $"interrupted: the run was recorded without the process that ran it, which exited before it could record itself; nothing of it is visible. Resume with 'millrace retry {stale.Id}'"));
                 continue;
             }
-            if (!RunOwner.IsDeadOnThisHost(owner) || nodes.Contains(owner)) continue;
+            if (!Node.IsDeadOnThisHost(owner) || nodes.Contains(owner)) continue;
             var pid = owner.Split('|')[1];
             // A run that ended because the store could not be written left its cause in a note: record that cause.
             var message = StoreFailureNotes.Read(project, stale.Id) is { } cause

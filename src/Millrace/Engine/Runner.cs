@@ -24,8 +24,9 @@ public sealed record RunRequest(
 public sealed class RunRequestException(string message) : Exception(message);
 
 /// <summary>
-/// The one executor of runs: resolves the target, binds parameters, records the run and executes its workflows in
-/// order, stopping at the first that does not succeed. Schedules, the API and the CLI all come through here.
+/// Owns one run from its record to its end: resolves the target, binds parameters, records the run, executes its
+/// workflows in order (stopping at the first that does not succeed) and records its end; when and whether a run
+/// starts, and what follows its end, is the <see cref="RunCoordinator"/>'s.
 /// </summary>
 public sealed partial class Runner(ProjectDefinition project, IMetadataStore store, StepCatalog? catalog = null, ILogger? logger = null)
 {
@@ -56,13 +57,13 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     /// <summary>
     /// Checks <paramref name="request"/> (target, parameters) and returns the run it would record, with a new id and
     /// <paramref name="status"/>, without recording it. The server records it as Queued and runs it later with
-    /// <see cref="ExecuteAsync(Run, IRunObserver?, RunControl?)"/>. Bad targets and parameters throw
+    /// <see cref="ExecuteAsync(Run, IRunObserver?, RunControl?, CancellationToken)"/>. Bad targets and parameters throw
     /// <see cref="RunRequestException"/>.
     /// </summary>
     public Run Prepare(RunRequest request, RunStatus status = RunStatus.Queued)
     {
         var (kind, _, _) = Resolve(request.Target);
-        var now = DateTimeOffset.UtcNow;
+        var now = Clock.GetUtcNow();
         var runId = NewRunId(now);
         var parameters = Bind(request.Target, request.Variables, runId, DateOnly.FromDateTime(now.UtcDateTime), now);
         return new Run
@@ -84,32 +85,40 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     }
 
     /// <summary>
-    /// Runs <paramref name="request"/> to its end and returns the recorded run. When the request carries a run key
-    /// already used, the existing run is returned and nothing runs. Bad targets and parameters throw
-    /// <see cref="RunRequestException"/> before anything is recorded.
+    /// Runs <paramref name="request"/> to its end and returns the recorded run, with no policy (no limit, no retry, no
+    /// retraining: the <see cref="RunCoordinator"/> applies those). When the request carries a run key already used,
+    /// the existing run is returned and nothing runs. Bad targets and parameters throw <see cref="RunRequestException"/>
+    /// before anything is recorded.
     /// </summary>
-    public async Task<Run> RunAsync(RunRequest request, IRunObserver? observer = null, CancellationToken ct = default) =>
-        (await RunOnceAsync(request, observer, ct)).Run;
-
-    /// <summary>Like <see cref="RunAsync"/>; Earlier is true when the store answered with an earlier run (run key, retry) and nothing ran.</summary>
-    async Task<(Run Run, bool Earlier)> RunOnceAsync(RunRequest request, IRunObserver? observer, CancellationToken ct)
+    public async Task<Run> RunAsync(RunRequest request, IRunObserver? observer = null, CancellationToken ct = default)
     {
         var run = Prepare(request, RunStatus.Running);
+        var recorded = (await RecordAsync(run, null, ct))!;
+        if (recorded.Id != run.Id) return recorded;
+        return (await ExecuteAsync(recorded, observer, null, ct)).Run;
+    }
+
+    /// <summary>
+    /// Records <paramref name="run"/> (prepared as Running) owned by this process, after marking runs whose process
+    /// died as interrupted. With <paramref name="maxActive"/>, refuses (null, nothing written) while that many runs of
+    /// its target are Running in the store, on any node or process. The answer is an earlier run (another id) when the
+    /// run key was used before or the run resumes a run already retried.
+    /// </summary>
+    public async Task<Run?> RecordAsync(Run run, int? maxActive, CancellationToken ct)
+    {
         await RecoverInterruptedAsync(ct);
         // The run and its owner in one write: a kill right after it leaves a run that recovery can tell is dead.
-        var recorded = await store.CreateRunAsync(run, RunOwner.Self, ct);
-        if (recorded.Id != run.Id) return (recorded, true);
-        FaultInjection.Hit("run.created");
-        var finished = await ExecuteCoreAsync(run, request.CommittedWorkflows, observer ?? NullRunObserver.Instance, ct, null);
-        // Without a server to queue it, a drift-triggered retraining runs right after, in this process.
-        if (await RetrainRequestAsync(finished, ct) is { } retrain) await RunAsync(retrain, observer, ct);
-        return (finished, false);
+        var recorded = maxActive is { } limit
+            ? await store.TryCreateRunAsync(run, Node.Owner, limit, ct)
+            : await store.CreateRunAsync(run, Node.Owner, ct);
+        if (recorded is not null && recorded.Id == run.Id) Faults.Hit("run.created");
+        return recorded;
     }
 
     /// <summary>
     /// The retraining a finished run asks for: when its pipeline has <c>retrain_when</c> and the largest PSI this run
     /// measured (features or predictions) reached the threshold, a run of the named pipeline (trigger Drift, same
-    /// run.date). Null otherwise. The CLI runs it at once; the server queues it.
+    /// run.date). Null otherwise. The run-end chain's retrain handler submits it (the CLI runs it at once, the server queues it).
     /// </summary>
     public async Task<RunRequest?> RetrainRequestAsync(Run run, CancellationToken ct)
     {
@@ -118,7 +127,7 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         var drift = await DriftOfCommittedWorkflowsAsync(run, ct);
         if (drift.Count == 0 || drift.Max(d => d.Psi) < retrain.Drift) return null;
         var worst = drift.MaxBy(d => d.Psi)!;
-        await store.AppendLogAsync(run.Id, DateTimeOffset.UtcNow, "warn", null, null,
+        await store.AppendLogAsync(run.Id, Clock.GetUtcNow(), "warn", null, null,
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"drift reached the retraining threshold ({worst.Feature}: PSI {worst.Psi:0.000} >= {retrain.Drift:0.###}): requesting a run of '{retrain.Pipeline}'"), ct);
         return new RunRequest(retrain.Pipeline, [new(BuiltInParameters.RunDate, run.RunDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))], TriggerKind.Drift, ParentRunId: run.Id);
     }
@@ -126,19 +135,21 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     /// <summary>
     /// Executes a run that is already recorded and claimed (status Running, e.g. a queued run the server took): its
     /// workflows in order, with the pipeline's timeout. A retry (trigger <see cref="TriggerKind.Retry"/>) skips the
-    /// workflows its parent committed. <paramref name="control"/> stops it from outside with a recorded reason.
+    /// workflows its parent committed. <paramref name="control"/> stops it from outside with a recorded reason;
+    /// <paramref name="ct"/> cancels it (recorded "cancelled"). The result carries the kind of its failure.
     /// </summary>
-    public async Task<Run> ExecuteAsync(Run run, IRunObserver? observer = null, RunControl? control = null)
+    public async Task<RunResult> ExecuteAsync(Run run, IRunObserver? observer = null, RunControl? control = null, CancellationToken ct = default)
     {
         var committed = run.Trigger == TriggerKind.Retry && run.ParentRunId is not null
             ? await CommittedWorkflowsAsync(run.ParentRunId, CancellationToken.None)
             : new HashSet<string>();
-        return await ExecuteCoreAsync(run, committed, observer ?? NullRunObserver.Instance, control?.Token ?? CancellationToken.None, control);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, control?.Token ?? CancellationToken.None);
+        return await ExecuteCoreAsync(run, committed, observer ?? NullRunObserver.Instance, stop.Token, control);
     }
 
-    async Task<Run> ExecuteCoreAsync(Run run, IReadOnlySet<string> committedWorkflows, IRunObserver observer, CancellationToken ct, RunControl? control)
+    async Task<RunResult> ExecuteCoreAsync(Run run, IReadOnlySet<string> committedWorkflows, IRunObserver observer, CancellationToken ct, RunControl? control)
     {
-        var started = run.StartedAt ?? DateTimeOffset.UtcNow;
+        var started = run.StartedAt ?? Clock.GetUtcNow();
         run = run with { Status = RunStatus.Running, StartedAt = started };
         IReadOnlyList<WorkflowDefinition> workflows;
         PipelineDefinition? pipeline;
@@ -151,26 +162,27 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         }
         catch (RunRequestException e)
         {
-            run = run with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = e.Message };
-            await store.UpdateRunAsync(run, CancellationToken.None);
-            await store.AppendLogAsync(run.Id, DateTimeOffset.UtcNow, "error", null, null, $"run {run.Id} failed before it started: {e.Message}", CancellationToken.None);
+            run = run with { Status = RunStatus.Failed, EndedAt = Clock.GetUtcNow(), Error = e.Message };
+            if (!await RecordEndAsync(run)) return await TakenOverAsync(run, observer, null);
+            await store.AppendLogAsync(run.Id, Clock.GetUtcNow(), "error", null, null, $"run {run.Id} failed before it started: {e.Message}", CancellationToken.None);
             observer.RunFinished(run);
-            return run;
+            return new RunResult(run, FailureKind.InvalidRequest);
         }
 
         var lake = OpenLake?.Invoke(project) ?? LakeRoot.Open(project);
         var context = new RunContext
         {
             RunId = run.Id, Project = project, Store = store, Lake = lake, Catalog = _catalog, Parameters = parameters,
-            Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads,
+            Observer = observer, Logger = _logger, DuckDbThreads = DuckDbThreads, Clock = Clock, Faults = Faults,
         };
         observer.RunStarted(run, workflows.Select(w => (w.Name, w.Steps.Count)).ToList());
 
         // The timeout counts from the start of the run (not from when it was queued).
-        using var timeout = pipeline?.Timeout is { } limit ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (limit - (DateTimeOffset.UtcNow - started)).Ticks))) : null;
+        using var timeout = pipeline?.Timeout is { } limit ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (limit - (Clock.GetUtcNow() - started)).Ticks)), Clock) : null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout?.Token ?? CancellationToken.None);
         var status = RunStatus.Succeeded;
         string? error = null;
+        FailureKind? failure = null;
         try
         {
             await context.LogAsync("info", null, null, $"run {run.Id} of {run.TargetKind} '{run.Target}' started ({run.Trigger}); run.date={run.RunDate:yyyy-MM-dd}", CancellationToken.None);
@@ -183,12 +195,13 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
             {
                 if (committedWorkflows.Contains(workflows[i].Name))
                 {
-                    await store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.Id, Workflow = workflows[i].Name, Position = i, Status = RunStatus.Skipped, StartedAt = DateTimeOffset.UtcNow, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+                    var now = Clock.GetUtcNow();
+                    await store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.Id, Workflow = workflows[i].Name, Position = i, Status = RunStatus.Skipped, StartedAt = now, EndedAt = now }, CancellationToken.None);
                     await context.LogAsync("info", workflows[i].Name, null, $"workflow '{workflows[i].Name}' was committed by run {run.ParentRunId}; reusing its commit", CancellationToken.None);
                     continue;
                 }
-                var (workflowStatus, workflowError) = await executor.ExecuteAsync(workflows[i], i, stop.Token);
-                status = workflowStatus;
+                var (workflowStatus, workflowError, workflowFailure) = await executor.ExecuteAsync(workflows[i], i, stop.Token);
+                (status, failure) = (workflowStatus, workflowFailure);
                 if (workflowError is not null) error = workflows.Count > 1 ? $"workflow '{workflows[i].Name}': {workflowError}" : workflowError;
             }
         }
@@ -199,32 +212,25 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         catch (LakeStorageException e)
         {
             // Rolling earlier commits forward needs the lake; without it nothing of this run started.
-            (status, error) = (RunStatus.Failed, e.Message);
+            (status, error, failure) = (RunStatus.Failed, e.Message, FailureKind.StepFailed);
         }
         catch (Exception e) when (StoreFailures.IsStoreFailure(e))
         {
             // The store could not be written (locked past the busy timeout, a full disk): the run fails with that cause.
-            (status, error) = (RunStatus.Failed, StoreFailures.Describe(e));
+            (status, error, failure) = (RunStatus.Failed, StoreFailures.Describe(e), FailureKind.StoreFailure);
         }
         if (status == RunStatus.Cancelled)
         {
-            if (control?.StopStatus is { } stopStatus) (status, error) = (stopStatus, control.StopReason);
+            if (control?.StopStatus is { } stopStatus) (status, error, failure) = (stopStatus, control.StopReason, control.StopKind);
             else if (timeout?.IsCancellationRequested == true && !ct.IsCancellationRequested)
-                (status, error) = (RunStatus.Failed, $"timed out: the run took longer than its timeout of {FormatDuration(pipeline!.Timeout!.Value)} ({pipeline.Location.File}); nothing after its last committed workflow is visible");
-            else error = "cancelled";
+                (status, error, failure) = (RunStatus.Failed, $"timed out: the run took longer than its timeout of {FormatDuration(pipeline!.Timeout!.Value)} ({pipeline.Location.File}); nothing after its last committed workflow is visible", FailureKind.Timeout);
+            else (error, failure) = ("cancelled", FailureKind.Cancelled);
         }
+        if (status == RunStatus.Succeeded) failure = null;
+        else failure ??= FailureKind.StepFailed;
 
-        run = run with { Status = status, EndedAt = DateTimeOffset.UtcNow, Error = error };
-        if (!await RecordEndAsync(run))
-        {
-            // Another node took the run over while it ran (this node's heartbeat lapsed): its record stands, and its
-            // resumption does the rest. Nothing this run committed after the takeover became visible (commits check).
-            control?.MarkTakenOver();
-            var taken = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
-            await context.LogAsync("warn", null, null, $"run {run.Id} ended here as {status.ToString().ToLowerInvariant()}, but another node had taken it over: {taken.Error}", CancellationToken.None);
-            observer.RunFinished(taken);
-            return taken;
-        }
+        run = run with { Status = status, EndedAt = Clock.GetUtcNow(), Error = error };
+        if (!await RecordEndAsync(run)) return await TakenOverAsync(run, observer, context);
         try
         {
             await context.LogAsync(status == RunStatus.Succeeded ? "info" : "error", null, null,
@@ -235,7 +241,21 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
             _logger.LogWarning("run {RunId}: its end is recorded, its last log line could not be ({Cause})", run.Id, StoreFailures.Describe(e));
         }
         observer.RunFinished(run);
-        return run;
+        return new RunResult(run, failure);
+    }
+
+    /// <summary>
+    /// The end of a run another node took over while it ran (this node's heartbeat lapsed): its record stands, and its
+    /// resumption does the rest. Nothing this run committed after the takeover became visible (commits check).
+    /// </summary>
+    async Task<RunResult> TakenOverAsync(Run run, IRunObserver observer, RunContext? context)
+    {
+        var taken = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
+        var message = $"run {run.Id} ended here as {run.Status.ToString().ToLowerInvariant()}, but another node had taken it over: {taken.Error}";
+        if (context is not null) await context.LogAsync("warn", null, null, message, CancellationToken.None);
+        else await store.AppendLogAsync(run.Id, Clock.GetUtcNow(), "warn", null, null, message, CancellationToken.None);
+        observer.RunFinished(taken);
+        return new RunResult(taken, FailureKind.TakenOver);
     }
 
     IReadOnlyDictionary<string, ParameterValue> Bind(string target, IReadOnlyList<KeyValuePair<string, string>> variables, string runId, DateOnly runDate, DateTimeOffset startedAt)
@@ -256,12 +276,6 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         : span.TotalMinutes >= 1 && span.TotalMinutes == Math.Floor(span.TotalMinutes) ? $"{span.TotalMinutes:0}m"
         : $"{span.TotalSeconds:0.###}s";
 
-    /// <summary>
-    /// Runs <paramref name="runId"/>'s target again with its original parameters and run date (a new run).
-    /// </summary>
-    public async Task<Run> RerunAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default) =>
-        await RunAsync(await RerunRequestAsync(runId, ct), observer, ct);
-
     /// <summary>The request that reruns <paramref name="runId"/>: same target, parameters and run date.</summary>
     public async Task<RunRequest> RerunRequestAsync(string runId, CancellationToken ct)
     {
@@ -270,19 +284,9 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     }
 
     /// <summary>
-    /// Resumes a failed, cancelled or interrupted run: a new run with the original parameters that skips the
-    /// workflows the original committed and starts at the one that did not (a workflow is the unit of commit).
-    /// A run is resumed once: when it was already retried (by anyone, even at the same moment), the answer is that
-    /// retry's run with AlreadyRetried true, and nothing runs.
-    /// </summary>
-    public async Task<(Run Run, bool AlreadyRetried)> RetryAsync(string runId, IRunObserver? observer = null, CancellationToken ct = default)
-    {
-        await RecoverInterruptedAsync(ct);
-        return await RunOnceAsync(await RetryRequestAsync(runId, ct), observer, ct);
-    }
-
-    /// <summary>
-    /// The request that resumes <paramref name="runId"/> (see <see cref="RetryAsync"/>); throws
+    /// The request that resumes a failed, cancelled or interrupted run: a new run with the original parameters that
+    /// skips the workflows the original committed and starts at the one that did not (a workflow is the unit of
+    /// commit). A run is resumed once: the store answers a second retry of it with the first. Throws
     /// <see cref="RunRequestException"/> when the run does not exist or did not fail or get cancelled.
     /// </summary>
     public async Task<RunRequest> RetryRequestAsync(string runId, CancellationToken ct)
@@ -296,7 +300,7 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     /// <summary>
     /// The request that resumes <paramref name="original"/> from its first uncommitted workflow (trigger Retry, the
     /// same variables and run.date), whatever its status: the server uses it for a run it takes over from a dead
-    /// node, before the run is marked failed. <see cref="ExecuteAsync(Run, IRunObserver?, RunControl?)"/> reads which
+    /// node, before the run is marked failed. <see cref="ExecuteAsync(Run, IRunObserver?, RunControl?, CancellationToken)"/> reads which
     /// workflows the original committed when the retry starts.
     /// </summary>
     public static RunRequest ResumeRequest(Run original) =>

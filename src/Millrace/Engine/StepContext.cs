@@ -33,6 +33,10 @@ public sealed class StepContext
     public IMetadataStore Store => _run.Store;
     public DuckDBConnection Connection { get; }
     public CommitBuilder Commit { get; }
+    /// <summary>The run's clock: steps take "now" from it, never from the system clock directly.</summary>
+    public TimeProvider Clock => _run.Clock;
+    /// <summary>The run's crash points (see <see cref="FaultInjector"/>).</summary>
+    public FaultInjector Faults => _run.Faults;
 
     /// <summary>The quoted DuckDB table this step must leave its output in.</summary>
     public string OutputTable => SqlText.Identifier(Step.Id);
@@ -68,7 +72,7 @@ public sealed class StepContext
             Policy = policy,
             Message = message,
             DetailsJson = details is null ? null : System.Text.Json.JsonSerializer.Serialize(details, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = Clock.GetUtcNow(),
         }, CancellationToken.None);
         await LogAsync($"{kind} ({policy}): {message}", ct, severity == AnomalySeverity.Error ? "error" : "warn");
     }

@@ -20,10 +20,10 @@ public sealed class WorkflowExecutor(RunContext run)
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Executes <paramref name="workflow"/> as position <paramref name="position"/> of the run.</summary>
-    /// <returns>Succeeded, Failed or Cancelled, with the first error.</returns>
-    public async Task<(RunStatus Status, string? Error)> ExecuteAsync(WorkflowDefinition workflow, int position, CancellationToken ct)
+    /// <returns>Succeeded, Failed or Cancelled, with the first error and the kind of failure (null when it succeeded).</returns>
+    public async Task<(RunStatus Status, string? Error, FailureKind? Failure)> ExecuteAsync(WorkflowDefinition workflow, int position, CancellationToken ct)
     {
-        var started = DateTimeOffset.UtcNow;
+        var started = run.Clock.GetUtcNow();
         await run.Store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = RunStatus.Running, StartedAt = started }, CancellationToken.None);
         run.Observer.WorkflowStarted(run.RunId, workflow.Name);
 
@@ -31,6 +31,7 @@ public sealed class WorkflowExecutor(RunContext run)
         var tempDirectory = Path.Combine(run.Project.StateDirectory, "tmp", run.RunId, workflow.Name);
         RunStatus status;
         string? error = null;
+        FailureKind? failure = null;
         var committed = false;
         try
         {
@@ -46,22 +47,22 @@ public sealed class WorkflowExecutor(RunContext run)
                     // them yet), staged outputs under _staging/<run>/, from where any node can publish them once committed.
                     await run.Lake.Storage.UploadAsync(FilesToUpload(commit), ct);
                     // Once the commit starts it completes: a half-made commit is what the store transaction prevents.
-                    FaultInjection.Hit($"{workflow.Name}.commit.before");
+                    run.Faults.Hit($"{workflow.Name}.commit.before");
                     await run.Store.CommitAsync(commit.Build(run.RunId, workflow.Name), CancellationToken.None);
                     committed = true;
-                    FaultInjection.Hit($"{workflow.Name}.commit.after");
+                    run.Faults.Hit($"{workflow.Name}.commit.after");
                     (status, error) = await PublishAsync(workflow.Name);
                 }
             }
         }
         catch (Exception e) when (e is CommitConflictException or LakeStorageException or LakePathException)
         {
-            (status, error) = (RunStatus.Failed, run.Lake.Relativize(e.Message));
+            (status, error, failure) = (RunStatus.Failed, run.Lake.Relativize(e.Message), e is CommitConflictException ? FailureKind.Conflict : FailureKind.StepFailed);
         }
         catch (Exception e) when (!committed && StoreFailures.IsStoreFailure(e))
         {
             // The store could not be written before the commit: nothing is visible, the files are discarded below.
-            (status, error) = (RunStatus.Failed, StoreFailures.Describe(e));
+            (status, error, failure) = (RunStatus.Failed, StoreFailures.Describe(e), FailureKind.StoreFailure);
         }
         catch (Exception e) when (committed && StoreFailures.IsStoreFailure(e))
         {
@@ -83,10 +84,10 @@ public sealed class WorkflowExecutor(RunContext run)
         if (status != RunStatus.Succeeded && !committed) await DiscardAsync(commit);
         await run.Store.SaveWorkflowRunAsync(new WorkflowRun
         {
-            RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = status, StartedAt = started, EndedAt = DateTimeOffset.UtcNow,
+            RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = status, StartedAt = started, EndedAt = run.Clock.GetUtcNow(),
         }, CancellationToken.None);
         run.Observer.WorkflowFinished(run.RunId, workflow.Name, status);
-        return (status, error);
+        return (status, error, status switch { RunStatus.Succeeded => null, RunStatus.Cancelled => FailureKind.Cancelled, _ => failure ?? FailureKind.StepFailed });
     }
 
     async Task<(RunStatus, string?)> RunStepsAsync(WorkflowDefinition workflow, CommitBuilder commit, string tempDirectory, CancellationToken ct)
@@ -178,7 +179,7 @@ public sealed class WorkflowExecutor(RunContext run)
     async Task<StepRun> ExecuteStepAsync(DuckDBConnection database, string workflow, StepDefinition definition, IStep step, CommitBuilder commit, CancellationToken ct)
     {
         await Task.Yield();
-        var stepRun = new StepRun { RunId = run.RunId, Workflow = workflow, StepId = definition.Id, Kind = definition.Type, Status = RunStatus.Running, StartedAt = DateTimeOffset.UtcNow };
+        var stepRun = new StepRun { RunId = run.RunId, Workflow = workflow, StepId = definition.Id, Kind = definition.Type, Status = RunStatus.Running, StartedAt = run.Clock.GetUtcNow() };
         await run.Store.SaveStepRunAsync(stepRun, CancellationToken.None);
         run.Observer.StepStarted(run.RunId, workflow, definition.Id);
         try
@@ -186,29 +187,29 @@ public sealed class WorkflowExecutor(RunContext run)
             using var connection = database.Duplicate();
             connection.Open();
             var context = new StepContext(run, workflow, definition, connection, commit);
-            FaultInjection.Hit($"{workflow}.{definition.Id}.before");
+            run.Faults.Hit($"{workflow}.{definition.Id}.before");
             var result = await step.ExecuteAsync(context, ct);
-            FaultInjection.Hit($"{workflow}.{definition.Id}.after");
+            run.Faults.Hit($"{workflow}.{definition.Id}.after");
             stepRun = stepRun with
             {
                 Status = RunStatus.Succeeded,
-                EndedAt = DateTimeOffset.UtcNow,
+                EndedAt = run.Clock.GetUtcNow(),
                 Rows = result.Rows,
                 DetailsJson = result.Details is null ? null : JsonSerializer.Serialize(result.Details, Json),
             };
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            stepRun = stepRun with { Status = RunStatus.Cancelled, EndedAt = DateTimeOffset.UtcNow, Error = "cancelled" };
+            stepRun = stepRun with { Status = RunStatus.Cancelled, EndedAt = run.Clock.GetUtcNow(), Error = "cancelled" };
         }
         catch (Exception e) when (e is StepFailedException or LakePathException or ParameterException or DuckDBException or IOException or CommitConflictException or InvalidOperationException)
         {
-            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = run.Lake.Relativize(e.Message.Trim()) };
+            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = run.Clock.GetUtcNow(), Error = run.Lake.Relativize(e.Message.Trim()) };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A defect in a step (or a library it calls) fails that step, not the process; the trace goes to the log.
-            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow, Error = run.Lake.Relativize($"internal error ({e.GetType().Name}): {e.Message.Trim()}") };
+            stepRun = stepRun with { Status = RunStatus.Failed, EndedAt = run.Clock.GetUtcNow(), Error = run.Lake.Relativize($"internal error ({e.GetType().Name}): {e.Message.Trim()}") };
             await run.LogAsync("error", workflow, definition.Id, e.ToString(), CancellationToken.None);
         }
         if (stepRun.Error is { } message && stepRun.Status == RunStatus.Failed)

@@ -30,7 +30,50 @@ internal static class DuckDb
     }
 
     /// <summary>Runs SQL (possibly several statements) off the caller's thread; cancellation interrupts the query.</summary>
-    public static async Task ExecuteAsync(DuckDBConnection connection, string sql, CancellationToken ct)
+    public static Task ExecuteAsync(DuckDBConnection connection, string sql, CancellationToken ct) =>
+        RunAsync(connection, sql, command => command.ExecuteNonQuery(), ct);
+
+    /// <summary>Runs a query that returns one value, on the caller's thread (for code already off the request path).</summary>
+    public static T Scalar<T>(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return ScalarOf<T>(command);
+    }
+
+    public static Task<T> ScalarAsync<T>(DuckDBConnection connection, string sql, CancellationToken ct) =>
+        RunAsync(connection, sql, ScalarOf<T>, ct);
+
+    /// <summary>Runs a query and returns its rows (NULL as null), on the caller's thread.</summary>
+    public static List<object?[]> Rows(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return RowsOf(command);
+    }
+
+    /// <summary>Runs a query off the caller's thread and returns its rows (NULL as null); cancellation interrupts it.</summary>
+    public static async Task<IReadOnlyList<object?[]>> RowsAsync(DuckDBConnection connection, string sql, CancellationToken ct) =>
+        await RunAsync(connection, sql, RowsOf, ct);
+
+    static T ScalarOf<T>(DuckDBCommand command) =>
+        (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+
+    static List<object?[]> RowsOf(DuckDBCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a command for <paramref name="sql"/> off the caller's thread; cancellation interrupts the query.</summary>
+    static async Task<T> RunAsync<T>(DuckDBConnection connection, string sql, Func<DuckDBCommand, T> work, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         using var command = connection.CreateCommand();
@@ -41,35 +84,7 @@ internal static class DuckDb
         });
         try
         {
-            await Task.Run(() => command.ExecuteNonQuery(), CancellationToken.None);
-        }
-        catch (Exception) when (ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
-    }
-
-    /// <summary>Runs a query that returns one value, on the caller's thread (for code already off the request path).</summary>
-    public static T Scalar<T>(DuckDBConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    public static async Task<T> ScalarAsync<T>(DuckDBConnection connection, string sql, CancellationToken ct)
-    {
-        ct.ThrowIfCancellationRequested();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var registration = ct.Register(() =>
-        {
-            try { command.Cancel(); } catch (Exception) { /* finished meanwhile */ }
-        });
-        try
-        {
-            var value = await Task.Run(() => command.ExecuteScalar(), CancellationToken.None);
-            return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+            return await Task.Run(() => work(command), CancellationToken.None);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {

@@ -29,11 +29,13 @@ public sealed class S3ClientCache : IDisposable
     /// </summary>
     public IAmazonS3 For(S3LakeLocation location)
     {
+#pragma warning disable RS0030 // The AWS SDK's standard variables, as the SDK itself reads them (docs/operations.md).
         var endpoint = location.Endpoint ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
         if (string.IsNullOrWhiteSpace(endpoint)) endpoint = null;
         var region = location.Region ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
         var pathStyle = location.ForcePathStyle ?? endpoint is not null;
         var key = string.Join('|', endpoint, region, pathStyle, Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"));
+#pragma warning restore RS0030
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

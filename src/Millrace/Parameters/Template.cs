@@ -89,8 +89,10 @@ public static partial class Template
         if (name.StartsWith("env:", StringComparison.Ordinal))
         {
             var variable = name[4..];
+#pragma warning disable RS0030 // ${env:NAME} is the definitions format's documented way to read the environment.
             var value = Environment.GetEnvironmentVariable(variable)
                 ?? throw new ParameterException($"environment variable '{variable}' is not set (referenced as ${{env:{variable}}})");
+#pragma warning restore RS0030
             return new ParameterValue(Definitions.ParameterType.String, value, value);
         }
         return values.TryGetValue(name, out var v) ? v : throw new ParameterException($"unknown parameter '${name}'; declare it under 'parameters:'");

@@ -30,14 +30,14 @@ public static class DriftProfile
             var column = SqlText.Identifier(name);
             if (numeric)
             {
-                var edges = Query(connection, $"SELECT unnest(quantile_cont(CAST({column} AS DOUBLE), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])) FROM {relation}{filter}")
+                var edges = DuckDb.Rows(connection, $"SELECT unnest(quantile_cont(CAST({column} AS DOUBLE), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])) FROM {relation}{filter}")
                     .Where(r => r[0] is not null).Select(r => Convert.ToDouble(r[0], CultureInfo.InvariantCulture)).Distinct().Order().ToArray();
                 var profile = new FeatureProfile(name, "numeric", edges, null, []);
                 profiles.Add(profile with { Proportions = Proportions(connection, relation, profile, where) });
             }
             else
             {
-                var categories = Query(connection, $"SELECT CAST({column} AS VARCHAR) AS v FROM {relation} WHERE {column} IS NOT NULL{(where is null ? "" : $" AND ({where})")} GROUP BY ALL ORDER BY count(*) DESC, v LIMIT {TopCategories}")
+                var categories = DuckDb.Rows(connection, $"SELECT CAST({column} AS VARCHAR) AS v FROM {relation} WHERE {column} IS NOT NULL{(where is null ? "" : $" AND ({where})")} GROUP BY ALL ORDER BY count(*) DESC, v LIMIT {TopCategories}")
                     .Select(r => (string)r[0]!).ToArray();
                 var profile = new FeatureProfile(name, "categorical", null, categories, []);
                 profiles.Add(profile with { Proportions = Proportions(connection, relation, profile, where) });
@@ -66,7 +66,7 @@ public static class DriftProfile
         }
         var counts = new double[bins];
         var total = 0.0;
-        foreach (var row in Query(connection, $"SELECT {bin} AS bin, count(*) FROM {relation}{(where is null ? "" : $" WHERE {where}")} GROUP BY ALL"))
+        foreach (var row in DuckDb.Rows(connection, $"SELECT {bin} AS bin, count(*) FROM {relation}{(where is null ? "" : $" WHERE {where}")} GROUP BY ALL"))
         {
             var count = Convert.ToDouble(row[1], CultureInfo.InvariantCulture);
             counts[Convert.ToInt32(row[0], CultureInfo.InvariantCulture)] = count;
@@ -87,20 +87,5 @@ public static class DriftProfile
             psi += (a - e) * Math.Log(a / e);
         }
         return psi;
-    }
-
-    static List<object?[]> Query(DuckDBConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
     }
 }

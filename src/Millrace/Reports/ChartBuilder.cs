@@ -183,6 +183,8 @@ public static partial class ChartBuilder
     /// Ticks on whole days (every 1, 2, 3, 7 or 14 days, at most 8 labels, ISO dates) for daily data spanning up to
     /// 14 weeks (7 steps of 14 days); null for anything else, which gets ScottPlot's automatic date ticks.
     /// </summary>
+    static readonly int[] TickSteps = [1, 2, 3, 7, 14];
+
     static ScottPlot.TickGenerators.NumericManual? DayTicks(IReadOnlyList<double> x)
     {
         var days = x.Where(double.IsFinite).ToList();
@@ -190,7 +192,7 @@ public static partial class ChartBuilder
         var (first, last) = (days.Min(), days.Max());
         var span = last - first;
         if (span > 14 * 7) return null;
-        var step = new[] { 1, 2, 3, 7, 14 }.First(s => span / s + 1 <= 8);
+        var step = TickSteps.First(s => span / s + 1 <= 8);
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         for (var day = first; day <= last; day += step)
             ticks.AddMajor(day, DateTime.FromOADate(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));

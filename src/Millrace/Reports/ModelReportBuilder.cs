@@ -210,7 +210,7 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
         IReadOnlyList<object?[]> rows;
         try
         {
-            rows = await ReportQuery.ReadRowsAsync(context.Connection, $"""
+            rows = await DuckDb.RowsAsync(context.Connection, $"""
                 WITH s AS ({scores}),
                 g AS (SELECT p, count(*) FILTER (WHERE y) AS pos, count(*) FILTER (WHERE NOT y) AS neg FROM s WHERE p IS NOT NULL AND y IS NOT NULL GROUP BY p),
                 c AS (SELECT p, sum(pos) OVER (ORDER BY p DESC ROWS UNBOUNDED PRECEDING) AS tp, sum(neg) OVER (ORDER BY p DESC ROWS UNBOUNDED PRECEDING) AS fp FROM g),

@@ -1,5 +1,6 @@
 using DuckDB.NET.Data;
 using Millrace.Engine;
+using Millrace.Internal;
 using Millrace.Parameters;
 
 namespace Millrace.Reports;
@@ -153,14 +154,14 @@ internal sealed class ReportBuilder(StepContext context, ReportOutput output, Kp
     static async Task<(ChartData Data, double Width)> HistogramAsync(ReportQuery query, string column, int bins, CancellationToken ct)
     {
         var value = $"CAST({SqlText.Identifier(column)} AS DOUBLE)";
-        var range = await ReportQuery.ReadRowsAsync(query.Connection, $"SELECT min({value}), max({value}) FROM {query.Table} WHERE {value} IS NOT NULL AND isfinite({value})", ct);
+        var range = await DuckDb.RowsAsync(query.Connection, $"SELECT min({value}), max({value}) FROM {query.Table} WHERE {value} IS NOT NULL AND isfinite({value})", ct);
         if (range[0][0] is null) return (new ChartData(ChartAxisKind.Numeric, [], [], []), 1);
         var low = ReportQuery.ToDouble(range[0][0])!.Value;
         var high = ReportQuery.ToDouble(range[0][1])!.Value;
         var width = high > low ? (high - low) / bins : 1;
         if (high <= low) bins = 1;
         var counts = new double[bins];
-        var rows = await ReportQuery.ReadRowsAsync(query.Connection, $"""
+        var rows = await DuckDb.RowsAsync(query.Connection, $"""
             SELECT greatest(0, least(CAST(floor(({value} - {Literal(low)}) / {Literal(width)}) AS BIGINT), {bins - 1})) AS bin, count(*)
             FROM {query.Table} WHERE {value} IS NOT NULL AND isfinite({value}) GROUP BY bin ORDER BY bin
             """, ct);

@@ -20,18 +20,17 @@ public sealed partial record ReportDefinition(string Title, IReadOnlyList<Report
     /// <summary>The block kinds a section may hold, each written as a one-key mapping (<c>- kpi: {…}</c>).</summary>
     public static readonly IReadOnlyList<string> BlockKinds = ["kpi", "chart", "table", "text"];
 
-    static readonly string[] KpiFields = ["label", "sql", "format", "decimals", "symbol", "better"];
-    static readonly string[] ChartFields = ["type", "sql", "x", "y", "title", "x_label", "y_label", "bins"];
-    static readonly string[] TableFields = ["sql", "limit", "title", "name"];
+    internal static readonly string[] KpiFields = ["label", "sql", "format", "decimals", "symbol", "better"];
+    internal static readonly string[] ChartFields = ["type", "sql", "x", "y", "title", "x_label", "y_label", "bins"];
+    internal static readonly string[] TableFields = ["sql", "limit", "title", "name"];
 
     /// <summary>
-    /// Parses <c>title</c> and <c>sections</c> from a step's options. Every problem is recorded on
-    /// <paramref name="reader"/> with its line and column; returns null when there was one.
+    /// Parses <c>sections</c> from a step's options (the step reads <paramref name="title"/>). Every problem is
+    /// recorded on <paramref name="reader"/> with its line and column; returns null when there was one.
     /// </summary>
-    public static ReportDefinition? Parse(YamlMappingNode map, YamlNodeReader reader, string defaultTitle)
+    public static ReportDefinition? Parse(YamlMappingNode map, YamlNodeReader reader, string title)
     {
         var errorsBefore = reader.Errors.Count;
-        var title = reader.String(map, "title") ?? defaultTitle;
         var sections = new List<ReportSectionDefinition>();
         var tableNames = new HashSet<string>(StringComparer.Ordinal);
         var tableCount = 0;

@@ -57,7 +57,7 @@ internal sealed class ReportOutput
     {
         await File.WriteAllTextAsync(StagingPath("index.html"), html, ct);
         await File.WriteAllTextAsync(StagingPath(KpiHistory.FileName), KpiHistory.Serialize(kpis), ct);
-        FaultInjection.Hit($"{_context.Workflow}.{_context.Step.Id}.mid-write");
+        _context.Faults.Hit($"{_context.Workflow}.{_context.Step.Id}.mid-write");
         var published = new List<string>();
         foreach (var file in Directory.EnumerateFiles(Staging).Order(StringComparer.Ordinal))
         {

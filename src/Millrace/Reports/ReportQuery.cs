@@ -48,43 +48,12 @@ internal sealed class ReportQuery : IAsyncDisposable
     public Task<IReadOnlyList<object?[]>> ReadAsync(IReadOnlyList<string>? columns, long? limit, CancellationToken ct)
     {
         var select = columns is null ? "*" : string.Join(", ", columns.Select(SqlText.Identifier));
-        return ReadRowsAsync(_connection, $"SELECT {select} FROM {Table}{(limit is null ? "" : $" LIMIT {limit}")}", ct);
+        return DuckDb.RowsAsync(_connection, $"SELECT {select} FROM {Table}{(limit is null ? "" : $" LIMIT {limit}")}", ct);
     }
 
     /// <summary>Writes every row to a CSV file with a header (DuckDB's CSV writer, as the write step uses).</summary>
     public Task WriteCsvAsync(string path, CancellationToken ct) =>
         DuckDb.ExecuteAsync(_connection, $"COPY (SELECT * FROM {Table}) TO {SqlText.Quote(path)} (FORMAT csv, HEADER true)", ct);
-
-    /// <summary>Runs a query and returns its rows (NULL as null).</summary>
-    public static async Task<IReadOnlyList<object?[]>> ReadRowsAsync(DuckDBConnection connection, string sql, CancellationToken ct)
-    {
-        ct.ThrowIfCancellationRequested();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var registration = ct.Register(() =>
-        {
-            try { command.Cancel(); } catch (Exception) { /* finished meanwhile */ }
-        });
-        try
-        {
-            return await Task.Run(() =>
-            {
-                using var reader = command.ExecuteReader();
-                var rows = new List<object?[]>();
-                while (reader.Read())
-                {
-                    var row = new object?[reader.FieldCount];
-                    for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                    rows.Add(row);
-                }
-                return (IReadOnlyList<object?[]>)rows;
-            }, CancellationToken.None);
-        }
-        catch (Exception) when (ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Parameters;
@@ -27,32 +28,21 @@ public sealed class CheckStep : IStep
     public int Examples { get; init; } = 5;
     public string? QuarantineName { get; init; }
 
-    static readonly string[] Policies = ["warn", "quarantine", "fail"];
     static readonly string[] RuleKinds = ["not_null", "unique", "range", "allowed", "regex", "sql", "rows", "freshness", "volume"];
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<CheckOptions>(
         "check",
         "Check expectations on the input (not_null, unique, range, allowed, regex, sql, rows, freshness, volume); warn, quarantine or fail.",
-        [
-            new("expect", "list of rules", true, "not_null: [cols] | unique: [cols] | range: {column, min, max} | allowed: {column, values} | regex: {column, pattern} | sql: predicate | rows: {min, max} | freshness: {column, max_age} | volume: {threshold, min_change, min_history, seasonal: weekday}."),
-            new("on_failure", "warn | quarantine | fail", false, "What a failed rule does (default fail)."),
-            new("examples", "int", false, "Example failing rows kept with each anomaly (default 5)."),
-            new("quarantine", "name", false, "Folder under quarantine/ (default: the step id)."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, CheckOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a check step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a check step needs exactly one input, has {definition.Inputs.Count}");
-        var policy = reader.String(map, "on_failure") ?? "fail";
-        if (!Policies.Contains(policy)) reader.Error(YamlNodeReader.Find(map, "on_failure")!, $"on_failure must be warn, quarantine or fail, got '{policy}'");
         var rules = new List<Rule>();
-        switch (YamlNodeReader.Find(map, "expect"))
+        switch (options.Expect)
         {
-            case null: reader.Error(map, "a check step needs 'expect:' with at least one rule"); break;
+            case null: break;
             case YamlSequenceNode list:
                 foreach (var item in list)
                 {
@@ -63,16 +53,15 @@ public sealed class CheckStep : IStep
                 break;
             case var other: reader.Error(other, "'expect' must be a list of rules"); break;
         }
-        var quarantineName = reader.String(map, "quarantine");
+        var quarantineName = options.Quarantine;
         // A folder under quarantine/, never a path: 'quarantine: ../raw' would put rejected rows in the landing zone.
         if (quarantineName is not null && (quarantineName.IndexOfAny(['/', '\\', '$', '%', '\0']) >= 0 || quarantineName.Trim() is "" or "." or ".."))
             reader.Error(YamlNodeReader.Find(map, "quarantine")!, $"quarantine '{quarantineName}' is a folder name under quarantine/ (no '/', '\\', '..', parameters or escapes)");
-        return new CheckStep { Rules = rules, Policy = policy, Examples = reader.Int(map, "examples", min: 0) ?? 5, QuarantineName = quarantineName };
+        return new CheckStep { Rules = rules, Policy = OptionsShape.ChoiceName(options.OnFailure), Examples = options.Examples, QuarantineName = quarantineName };
     }
 
     static IEnumerable<Rule> ParseRule(YamlNodeReader reader, string kind, YamlNode value, YamlMappingNode entry)
     {
-        string Column(YamlMappingNode m) => reader.String(m, "column", required: true) ?? "";
         switch (kind)
         {
             case "not_null":
@@ -86,10 +75,8 @@ public sealed class CheckStep : IStep
                 break;
             case "range" when value is YamlMappingNode m:
             {
-                reader.RejectUnknownKeys(m, ["column", "min", "max"], "a range rule");
-                var column = Column(m);
-                var min = reader.Double(m, "min");
-                var max = reader.Double(m, "max");
+                var range = OptionBinder.Read<RangeRuleOptions>(m, reader, "a range rule");
+                var (column, min, max) = (range.Column, range.Min, range.Max);
                 if (min is null && max is null) reader.Error(m, "a range rule needs min, max or both");
                 var parts = new List<string>();
                 if (min is { } lo) parts.Add($"{SqlText.Identifier(column)} < {lo.ToString("R", CultureInfo.InvariantCulture)}");
@@ -99,19 +86,17 @@ public sealed class CheckStep : IStep
             }
             case "allowed" when value is YamlMappingNode m:
             {
-                reader.RejectUnknownKeys(m, ["column", "values"], "an allowed rule");
-                var column = Column(m);
-                var values = reader.StringList(m, "values").Select(v => v.Value).ToList();
-                if (values.Count == 0) reader.Error(m, "an allowed rule needs 'values: [...]'");
+                var allowed = OptionBinder.Read<AllowedRuleOptions>(m, reader, "an allowed rule");
+                var column = allowed.Column;
+                if (allowed.Values.Count == 0) reader.Error(m, "an allowed rule needs 'values: [...]'");
                 yield return new Rule($"allowed({column})", kind, column,
-                    $"{SqlText.Identifier(column)} IS NOT NULL AND CAST({SqlText.Identifier(column)} AS VARCHAR) NOT IN ({string.Join(", ", values.Select(SqlText.Quote))})", null);
+                    $"{SqlText.Identifier(column)} IS NOT NULL AND CAST({SqlText.Identifier(column)} AS VARCHAR) NOT IN ({string.Join(", ", allowed.Values.Select(SqlText.Quote))})", null);
                 break;
             }
             case "regex" when value is YamlMappingNode m:
             {
-                reader.RejectUnknownKeys(m, ["column", "pattern"], "a regex rule");
-                var column = Column(m);
-                var pattern = reader.String(m, "pattern", required: true) ?? "";
+                var regex = OptionBinder.Read<RegexRuleOptions>(m, reader, "a regex rule");
+                var (column, pattern) = (regex.Column, regex.Pattern);
                 try { _ = new System.Text.RegularExpressions.Regex(pattern); }
                 catch (ArgumentException e) { reader.Error(YamlNodeReader.Find(m, "pattern")!, $"bad regex: {e.Message}"); }
                 yield return new Rule($"regex({column})", kind, column,
@@ -122,27 +107,17 @@ public sealed class CheckStep : IStep
                 yield return new Rule($"sql({predicate})", kind, null, $"NOT coalesce(({predicate}), FALSE)", null);
                 break;
             case "rows" when value is YamlMappingNode m:
-                reader.RejectUnknownKeys(m, ["min", "max"], "a rows rule");
                 // Checked here, not only when the step runs (where a bad value would silently read as "no bound").
-                reader.Int(m, "min", min: 0);
-                reader.Int(m, "max", min: 0);
+                OptionBinder.Read<RowsRuleOptions>(m, reader, "a rows rule");
                 yield return new Rule("rows", kind, null, null, m);
                 break;
             case "freshness" when value is YamlMappingNode m:
-                reader.RejectUnknownKeys(m, ["column", "max_age"], "a freshness rule");
-                _ = Column(m);
-                if (YamlNodeReader.Find(m, "max_age") is null) reader.Error(m, "a freshness rule needs max_age, e.g. 2d");
-                else reader.Duration(m, "max_age", Durations.FreshnessMaxAge);
-                yield return new Rule($"freshness({reader.String(m, "column")})", kind, reader.String(m, "column"), null, m);
+                var freshness = OptionBinder.Read<FreshnessRuleOptions>(m, reader, "a freshness rule");
+                if (YamlNodeReader.Find(m, "max_age") is not null) reader.Duration(m, "max_age", Durations.FreshnessMaxAge);
+                yield return new Rule($"freshness({freshness.Column})", kind, freshness.Column, null, m);
                 break;
             case "volume" when value is YamlMappingNode m:
-                reader.RejectUnknownKeys(m, ["threshold", "min_change", "min_history", "seasonal", "history"], "a volume rule");
-                var seasonal = reader.String(m, "seasonal");
-                if (seasonal is not (null or "none" or "weekday")) reader.Error(YamlNodeReader.Find(m, "seasonal")!, "seasonal must be none or weekday");
-                reader.Double(m, "threshold");
-                reader.Double(m, "min_change");
-                reader.Int(m, "min_history", min: 1);
-                reader.Int(m, "history", min: 1);
+                OptionBinder.Read<VolumeRuleOptions>(m, reader, "a volume rule");
                 yield return new Rule("volume", kind, null, null, m);
                 break;
             default:

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Learning;
@@ -47,66 +48,34 @@ public sealed class DetectAnomaliesStep : IStep
     const int MaxRecorded = 100;
     const int Examples = 5;
 
-    static readonly string[] TimeSeriesOptions = ["time", "bucket", "value", "aggregate", "group_by", "window", "seasonal", "min_history", "report"];
-    static readonly string[] OutlierOptions = ["features", "rank", "oversampling", "seed", "contamination"];
-
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<DetectAnomaliesOptions>(
         "detect_anomalies",
         "Flag unusual values: per time bucket against a rolling median/MAD (timeseries), or unusual rows with RandomizedPca (outliers); records anomalies.",
-        [
-            new("method", "timeseries | outliers", true, "timeseries: a value per time bucket (and group) against the earlier buckets; outliers: rows unlike the others over numeric features."),
-            new("time", "DATE or TIMESTAMP column", false, "timeseries (required): the column that places a row in a bucket. TIMESTAMP WITH TIME ZONE is bucketed in UTC."),
-            new("bucket", "day | week | month | hour", false, "timeseries: the bucket size (default day; weeks start on Monday)."),
-            new("value", "column", false, "timeseries (required unless aggregate: count): the column measured per bucket."),
-            new("aggregate", "sum | count | avg", false, "timeseries: how the value is aggregated per bucket (default sum; count without value counts rows)."),
-            new("group_by", "list of columns", false, "timeseries: one series per distinct combination (e.g. region)."),
-            new("window", "int", false, "timeseries: how many earlier buckets of the series a bucket is compared with (default 28)."),
-            new("seasonal", "none | weekly", false, "timeseries: weekly compares a bucket only with earlier buckets of the same weekday (and hour); day or hour buckets only (default none)."),
-            new("threshold", "number", false, "timeseries: the robust z-score above which (in absolute value) a bucket is flagged (default 3.5). outliers: a fixed score above which a row is flagged (instead of contamination)."),
-            new("min_history", "int", false, "timeseries: earlier buckets a bucket needs before it is scored (default 7, at most window)."),
-            new("report", "latest | all", false, "timeseries: record anomalies for flagged buckets of the latest bucket only (default), or for every flagged bucket."),
-            new("features", "list, or { include, exclude }", false, "outliers: numeric or boolean columns to use (default all numeric columns)."),
-            new("rank", "int", false, "outliers: principal components of the PCA (default 3, at most the number of features - 1)."),
-            new("oversampling", "int", false, "outliers: oversampling of the randomized SVD (default 20)."),
-            new("seed", "int", false, "outliers: random seed (default 42): the same rows and seed give the same scores."),
-            new("contamination", "number in (0, 0.5]", false, "outliers: the share of rows flagged, the highest scores (default 0.01), when threshold is not set."),
-            new("on_anomaly", "warn | fail", false, "warn (default): record the anomalies and go on; fail: record them, then fail the step."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, DetectAnomaliesOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a detect_anomalies step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a detect_anomalies step needs exactly one input (the data to examine), has {definition.Inputs.Count}");
-        var method = reader.String(map, "method", required: true);
-        if (method is not null and not (TimeSeries or Outliers))
-        {
-            reader.Error(YamlNodeReader.Find(map, "method")!, $"method must be timeseries or outliers, got '{method}'{ProjectValidator.Suggest(method, [TimeSeries, Outliers])}");
-            return null;
-        }
-        var onAnomaly = reader.String(map, "on_anomaly") ?? "warn";
-        if (onAnomaly is not ("warn" or "fail")) reader.Error(YamlNodeReader.Find(map, "on_anomaly")!, $"on_anomaly must be warn or fail, got '{onAnomaly}'");
-        if (method is null) return null;
-
-        var (own, others, other) = method == TimeSeries ? (TimeSeriesOptions, OutlierOptions, Outliers) : (OutlierOptions, TimeSeriesOptions, TimeSeries);
-        foreach (var key in map.Children.Keys.OfType<YamlScalarNode>().Where(k => others.Contains(k.Value)))
+        if (YamlNodeReader.Find(map, "method") is not YamlScalarNode { Value: var methodText } || methodText != OptionsShape.ChoiceName(options.Method)) return null;
+        var method = OptionsShape.ChoiceName(options.Method);
+        var (others, other) = options.Method == AnomalyMethod.TimeSeries
+            ? (DetectAnomaliesOptions.OutliersOnly, Outliers) : (DetectAnomaliesOptions.TimeSeriesOnly, TimeSeries);
+        foreach (var key in map.Children.Keys.OfType<YamlScalarNode>().Where(k => others.Contains(k.Value ?? "")))
             reader.Error(key, $"'{key.Value}' is an option of method: {other}, not of method: {method}");
         var errors = reader.Errors.Count;
-        var step = method == TimeSeries ? ParseTimeSeries(map, reader, onAnomaly) : ParseOutliers(map, reader, onAnomaly);
+        var onAnomaly = OptionsShape.ChoiceName(options.OnAnomaly);
+        var step = options.Method == AnomalyMethod.TimeSeries ? ParseTimeSeries(map, reader, options, onAnomaly) : ParseOutliers(map, reader, options, onAnomaly);
         return reader.Errors.Count == errors ? step : null;
     }
 
-    static DetectAnomaliesStep? ParseTimeSeries(YamlMappingNode map, YamlNodeReader reader, string onAnomaly)
+    static DetectAnomaliesStep? ParseTimeSeries(YamlMappingNode map, YamlNodeReader reader, DetectAnomaliesOptions o, string onAnomaly)
     {
-        var time = reader.String(map, "time");
+        var (time, value) = (o.Time, o.Value);
+        var (bucket, aggregate, seasonal) = (OptionsShape.ChoiceName(o.Bucket), OptionsShape.ChoiceName(o.Aggregate), OptionsShape.ChoiceName(o.Seasonal));
         if (time is null && YamlNodeReader.Find(map, "time") is null)
             reader.Error(map, "method: timeseries needs 'time': the DATE or TIMESTAMP column that places each row in a bucket");
-        var bucket = Choice(map, reader, "bucket", TimeSeriesDetector.Buckets, "day");
-        var aggregate = Choice(map, reader, "aggregate", TimeSeriesDetector.Aggregates, "sum");
-        var value = reader.String(map, "value");
-        if (value is null && YamlNodeReader.Find(map, "value") is null && aggregate != "count")
+        if (value is null && YamlNodeReader.Find(map, "value") is null && o.Aggregate != BucketAggregate.Count)
             reader.Error(map, $"method: timeseries needs 'value': the column whose {aggregate} is measured per bucket (or aggregate: count, to count rows)");
         var groupBy = new List<string>();
         foreach (var (column, location) in reader.StringList(map, "group_by"))
@@ -116,63 +85,34 @@ public sealed class DetectAnomaliesStep : IStep
             else if (groupBy.Contains(column)) reader.Errors.Add(new DefinitionError(location, reader.StepId, $"group_by names '{column}' twice"));
             else groupBy.Add(column);
         }
-        var window = reader.Int(map, "window", min: 1) ?? 28;
-        var seasonal = Choice(map, reader, "seasonal", TimeSeriesDetector.Seasons, "none");
-        if (seasonal == "weekly" && bucket is "week" or "month")
+        if (o.Seasonal == BucketSeason.Weekly && o.Bucket is TimeBucket.Week or TimeBucket.Month)
             reader.Error(YamlNodeReader.Find(map, "seasonal")!, $"seasonal: weekly compares buckets of the same weekday, so it needs bucket: day or hour, not {bucket}");
-        var threshold = reader.Double(map, "threshold") ?? 3.5;
+        var threshold = o.Threshold ?? 3.5;
         if (threshold <= 0) reader.Error(YamlNodeReader.Find(map, "threshold")!, $"threshold must be positive (a robust z-score such as 3.5), got {threshold.ToString(CultureInfo.InvariantCulture)}");
-        var minHistory = reader.Int(map, "min_history", min: 1);
-        if (minHistory > window)
-            reader.Error(YamlNodeReader.Find(map, "min_history")!, $"min_history ({minHistory}) cannot exceed window ({window}): no bucket could ever be scored");
-        var report = Choice(map, reader, "report", ["latest", "all"], "latest");
-        if (time is null || (value is null && aggregate != "count")) return null;
+        if (o.MinHistory > o.Window)
+            reader.Error(YamlNodeReader.Find(map, "min_history")!, $"min_history ({o.MinHistory}) cannot exceed window ({o.Window}): no bucket could ever be scored");
+        if (time is null || (value is null && o.Aggregate != BucketAggregate.Count)) return null;
         return new DetectAnomaliesStep
         {
-            Method = TimeSeries, OnAnomaly = onAnomaly, ReportAll = report == "all",
-            Series = new TimeSeriesSettings(time, bucket, value, aggregate, groupBy, window, seasonal, threshold, minHistory ?? Math.Min(7, window)),
+            Method = TimeSeries, OnAnomaly = onAnomaly, ReportAll = o.Report == AnomalyReport.All,
+            Series = new TimeSeriesSettings(time, bucket, value, aggregate, groupBy, o.Window, seasonal, threshold, o.MinHistory ?? Math.Min(7, o.Window)),
         };
     }
 
-    static DetectAnomaliesStep? ParseOutliers(YamlMappingNode map, YamlNodeReader reader, string onAnomaly)
+    static DetectAnomaliesStep? ParseOutliers(YamlMappingNode map, YamlNodeReader reader, DetectAnomaliesOptions o, string onAnomaly)
     {
-        List<string> include = [], exclude = [];
-        switch (YamlNodeReader.Find(map, "features"))
-        {
-            case YamlSequenceNode or YamlScalarNode:
-                include = reader.StringList(map, "features").Select(f => f.Value).ToList();
-                break;
-            case YamlMappingNode features:
-                reader.RejectUnknownKeys(features, ["include", "exclude"], "'features'");
-                include = reader.StringList(features, "include").Select(f => f.Value).ToList();
-                exclude = reader.StringList(features, "exclude").Select(f => f.Value).ToList();
-                break;
-        }
-        var rank = reader.Int(map, "rank", min: 1) ?? 3;
-        var oversampling = reader.Int(map, "oversampling", min: 1) ?? 20;
-        var seed = reader.Int(map, "seed") ?? 42;
-        var threshold = reader.Double(map, "threshold");
-        var contamination = reader.Double(map, "contamination");
+        var (threshold, contamination) = (o.Threshold, o.Contamination);
         if (threshold is not null && contamination is not null)
             reader.Error(YamlNodeReader.Find(map, "contamination")!, "give threshold (a fixed score) or contamination (a share of rows), not both");
         if (contamination is <= 0 or > 0.5)
             reader.Error(YamlNodeReader.Find(map, "contamination")!, $"contamination is the share of rows to flag: more than 0 and at most 0.5, got {contamination.Value.ToString(CultureInfo.InvariantCulture)}");
-        if (onAnomaly == "fail" && threshold is null)
+        if (o.OnAnomaly == WarnOrFail.Fail && threshold is null)
             reader.Error(YamlNodeReader.Find(map, "on_anomaly")!, "on_anomaly: fail needs a threshold with method: outliers: contamination flags a share of the rows on every run, so every run would fail");
         return new DetectAnomaliesStep
         {
-            Method = Outliers, OnAnomaly = onAnomaly, Include = include, Exclude = exclude,
-            Pca = new OutlierSettings(rank, oversampling, seed), ScoreThreshold = threshold, Contamination = contamination ?? 0.01,
+            Method = Outliers, OnAnomaly = onAnomaly, Include = o.Features.Include, Exclude = o.Features.Exclude,
+            Pca = new OutlierSettings(o.Rank, o.Oversampling, o.Seed), ScoreThreshold = threshold, Contamination = contamination ?? 0.01,
         };
-    }
-
-    static string Choice(YamlMappingNode map, YamlNodeReader reader, string key, IReadOnlyList<string> choices, string fallback)
-    {
-        var value = reader.String(map, key);
-        if (value is null) return fallback;
-        if (choices.Contains(value)) return value;
-        reader.Error(YamlNodeReader.Find(map, key)!, $"{key} must be {string.Join(", ", choices.SkipLast(1))} or {choices[^1]}, got '{value}'");
-        return fallback;
     }
 
     public ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct) =>

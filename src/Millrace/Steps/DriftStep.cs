@@ -1,11 +1,14 @@
 using System.Globalization;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Learning;
 using Millrace.Parameters;
 using Millrace.Quality;
 using Millrace.Storage;
+
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -25,45 +28,23 @@ public sealed class DriftStep : IStep
     public bool FailOnDrift { get; init; }
     public bool SkipWhenMissing { get; init; }
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<DriftOptions>(
         "drift",
         "Measure per-feature drift (PSI) of the input against a model's training data or a reference input; warn or fail above a threshold.",
-        [
-            new("model", "name@alias | name@vN", false, "Reference: the training data of this model version (its saved profile). Otherwise the step's second input is the reference."),
-            new("where", "SQL condition", false, "Filter the reference input (second input) before profiling it."),
-            new("columns", "list", false, "Features to compare (default: the model's features, or every column the two inputs share)."),
-            new("threshold", "number", false, "PSI above which a feature has drifted (default 0.3)."),
-            new("on_drift", "warn | fail", false, "What a drifted feature does (default warn)."),
-            new("on_missing_model", "fail | skip", false, "With 'model:', when the model does not exist yet: fail (default) or skip with an empty output."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, DriftOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a drift step");
-        var model = reader.String(map, "model");
+        var model = options.Model;
         if (model is null && definition.Inputs.Count != 2) reader.Error(map, "a drift step needs a reference: 'model: name@alias', or a second input (inputs: [batch, reference])");
         if (model is not null && definition.Inputs.Count != 1) reader.Error(map, "with 'model:' a drift step takes one input (the batch)");
-        var malformed = false;
-        if (model is not null && !model.Contains('$', StringComparison.Ordinal))
-        {
-            // As for predict: a malformed reference is a definition error, and the project's model references are checked.
-            try { ModelReference.Parse(model); }
-            catch (FormatException e) { reader.Error(YamlNodeReader.Find(map, "model")!, e.Message); malformed = true; }
-        }
-        var missing = reader.String(map, "on_missing_model") ?? "fail";
-        if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
-        var onDrift = reader.String(map, "on_drift") ?? "warn";
-        if (onDrift is not ("warn" or "fail")) reader.Error(YamlNodeReader.Find(map, "on_drift")!, $"on_drift must be warn or fail, got '{onDrift}'");
-        var threshold = reader.Double(map, "threshold") ?? DriftProfile.DefaultThreshold;
-        if (threshold <= 0) reader.Error(YamlNodeReader.Find(map, "threshold")!, "threshold must be positive");
-        if (malformed) return null;
+        // As for predict: a malformed reference is a definition error, and the project's model references are checked.
+        if (model is not null && PredictStep.ModelReferenceOption(map, reader) is null) return null;
         return new DriftStep
         {
-            Model = model, Where = reader.String(map, "where"), Columns = reader.StringList(map, "columns").Select(c => c.Value).ToList(),
-            Threshold = threshold, FailOnDrift = onDrift == "fail", SkipWhenMissing = missing == "skip",
+            Model = model, Where = options.Where, Columns = options.Columns, Threshold = options.Threshold,
+            FailOnDrift = options.OnDrift == WarnOrFail.Fail, SkipWhenMissing = options.OnMissingModel == MissingModelPolicy.Skip,
         };
     }
 
@@ -108,7 +89,7 @@ public sealed class DriftStep : IStep
         foreach (var profile in reference)
         {
             var actual = await Task.Run(() => DriftProfile.Proportions(context.Connection, batch, profile), ct);
-            results.Add(new DriftResult(context.RunId, context.Workflow, context.Step.Id, profile.Feature, Math.Round(DriftProfile.Psi(profile.Proportions, actual), 6), referenceName, DateTimeOffset.UtcNow));
+            results.Add(new DriftResult(context.RunId, context.Workflow, context.Step.Id, profile.Feature, Math.Round(DriftProfile.Psi(profile.Proportions, actual), 6), referenceName, context.Clock.GetUtcNow()));
         }
         await context.Store.AddDriftResultsAsync(results, ct);
         var drifted = results.Where(r => r.Psi > Threshold).OrderByDescending(r => r.Psi).ToList();

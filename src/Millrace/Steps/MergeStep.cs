@@ -1,10 +1,13 @@
 using System.Globalization;
 using Millrace.Datasets;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Parameters;
 using Millrace.Storage;
+
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -31,41 +34,24 @@ public sealed class MergeStep : IStep, IDatasetProducer
     // A key's bucket is md5-based, so it never changes with a DuckDB upgrade (hash() may).
     const string BucketColumn = "__bucket";
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<MergeOptions>(
         "merge",
         "Upsert a batch into a dataset by key (latest row per key wins; optional deletes), rewriting only touched partitions.",
-        [
-            new("into", "dataset name", true, "The dataset to merge into; created by the first merge."),
-            new("key", "column or list of columns", true, "The key that identifies a row."),
-            new("order_by", "column", false, "Which row is latest: the greatest value wins, within the batch and against the stored row. Without it, the batch must not repeat a key and incoming rows always win."),
-            new("delete_column", "boolean column", false, "Rows where it is true delete their key; the column is not stored."),
-            new("partition_by", "list of columns", false, "Partition the dataset by columns that never change for a key (e.g. an event's date): a batch rewrites only its partitions."),
-            new("on_schema_change", "fail | evolve", false, "A batch whose columns differ from the dataset's is a schema_change anomaly; fail (default) stops, evolve adds new columns (removed ones stay, NULL in new rows)."),
-            new("buckets", "int", false, "Partition the dataset into N buckets by the key's hash (for data with no such column): a batch rewrites only the buckets it touches."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, MergeOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a merge step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a merge step needs exactly one input (the batch), has {definition.Inputs.Count}");
-        var into = reader.String(map, "into", required: true);
+        var into = YamlNodeReader.Find(map, "into") is YamlScalarNode ? options.Into : null;
         if (into is not null && !ProjectLoader.IsIdentifier(into)) reader.Error(YamlNodeReader.Find(map, "into")!, $"dataset name '{into}' may use letters, digits and '_' only");
-        var key = reader.StringList(map, "key").Select(k => k.Value).ToList();
-        if (key.Count == 0) reader.Error(map, "a merge step needs 'key': the column(s) that identify a row");
-        var partitionBy = reader.StringList(map, "partition_by").Select(p => p.Value).ToList();
-        var buckets = reader.Int(map, "buckets", min: 1);
-        if (buckets is not null && partitionBy.Count > 0) reader.Error(YamlNodeReader.Find(map, "buckets")!, "use partition_by or buckets, not both");
-        if (buckets > 4096) reader.Error(YamlNodeReader.Find(map, "buckets")!, "buckets must be at most 4096");
-        var onSchemaChange = reader.String(map, "on_schema_change") ?? "fail";
-        if (onSchemaChange is not ("fail" or "evolve")) reader.Error(YamlNodeReader.Find(map, "on_schema_change")!, $"on_schema_change must be fail or evolve, got '{onSchemaChange}'");
-        if (into is null || key.Count == 0) return null;
+        if (options.Key.Count == 0 && YamlNodeReader.Find(map, "key") is { } keyNode) reader.Error(keyNode, "a merge step needs 'key': the column(s) that identify a row");
+        if (options.Buckets is not null && options.PartitionBy.Count > 0) reader.Error(YamlNodeReader.Find(map, "buckets")!, "use partition_by or buckets, not both");
+        if (into is null || options.Key.Count == 0) return null;
         return new MergeStep
         {
-            Into = into, Key = key, OrderBy = reader.String(map, "order_by"), DeleteColumn = reader.String(map, "delete_column"),
-            PartitionBy = partitionBy, Buckets = buckets, EvolveSchema = onSchemaChange == "evolve",
+            Into = into, Key = options.Key, OrderBy = options.OrderBy, DeleteColumn = options.DeleteColumn,
+            PartitionBy = options.PartitionBy, Buckets = options.Buckets, EvolveSchema = options.OnSchemaChange == SchemaChangePolicy.Evolve,
         };
     }
 
@@ -173,7 +159,7 @@ public sealed class MergeStep : IStep, IDatasetProducer
             RunId = context.RunId,
             Workflow = context.Workflow,
             StepId = context.Step.Id,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = context.Clock.GetUtcNow(),
             Rows = totalRows,
             Files = files,
             Schema = schema,

@@ -1,8 +1,11 @@
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Learning;
 using Millrace.Quality;
 using Millrace.Reports;
+
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -22,44 +25,20 @@ public sealed class ModelReportStep : IStep
     public double DriftThreshold { get; init; } = DriftProfile.DefaultThreshold;
     public bool SkipWhenMissing { get; init; }
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<ModelReportOptions>(
         "model_report",
         "Render the built-in report of a model: metrics over versions, confusion matrix, ROC curve, feature importance, drift of the latest batch.",
-        [
-            new("model", "name | name@alias | name@vN", true, "The model, and the version to feature (default: its champion). Parameters allowed."),
-            new("title", "text", false, "The report's title (default 'Model <name>'). Parameters allowed."),
-            new("name", "name", false, "The report's folder: reports/<name>/<run.date>/ (default model_<model name>)."),
-            new("label", "column", false, "The true-label column for the ROC curve, drawn on the first input that has it (default: the model's label)."),
-            new("drift_threshold", "number", false, "PSI drawn as the drift threshold (default 0.3, as the drift step's)."),
-            new("on_missing_model", "fail | skip", false, "When the model has no such version yet: fail (default), or skip (nothing published)."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, ModelReportOptions options)
     {
-        var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a model_report step");
-        var model = reader.String(map, "model", required: true);
-        if (model is not null && !model.Contains('$', StringComparison.Ordinal))
-        {
-            try { ModelReference.Parse(model); }
-            catch (FormatException e)
-            {
-                reader.Error(YamlNodeReader.Find(map, "model")!, e.Message);
-                model = null;
-            }
-        }
-        var missing = reader.String(map, "on_missing_model") ?? "fail";
-        if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
-        var threshold = reader.Double(map, "drift_threshold") ?? DriftProfile.DefaultThreshold;
-        if (threshold <= 0) reader.Error(YamlNodeReader.Find(map, "drift_threshold")!, "drift_threshold must be positive");
-        var name = ReportStep.ParseName(map, reader);
+        var model = PredictStep.ModelReferenceOption(definition.Options, reader);
+        ReportStep.CheckName(definition.Options, reader, options.Name);
         if (model is null) return null;
         return new ModelReportStep
         {
-            Model = model, Title = reader.String(map, "title"), Name = name, Label = reader.String(map, "label"),
-            DriftThreshold = threshold, SkipWhenMissing = missing == "skip",
+            Model = model, Title = options.Title, Name = options.Name, Label = options.Label,
+            DriftThreshold = options.DriftThreshold, SkipWhenMissing = options.OnMissingModel == MissingModelPolicy.Skip,
         };
     }
 

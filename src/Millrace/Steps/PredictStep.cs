@@ -1,10 +1,13 @@
 using Microsoft.ML;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Learning;
 using Millrace.Parameters;
 using Millrace.Storage;
+
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -33,7 +36,7 @@ public sealed class PredictStep : IStep
         var actual = await Task.Run(() => Quality.DriftProfile.Proportions(context.Connection, relation, profile), ct);
         var psi = Math.Round(Quality.DriftProfile.Psi(profile.Proportions, actual), 6);
         var name = $"{version.Name}@v{version.Version}";
-        await context.Store.AddDriftResultsAsync([new DriftResult(context.RunId, context.Workflow, context.Step.Id, "__prediction__", psi, name + " holdout scores", DateTimeOffset.UtcNow)], ct);
+        await context.Store.AddDriftResultsAsync([new DriftResult(context.RunId, context.Workflow, context.Step.Id, "__prediction__", psi, name + " holdout scores", context.Clock.GetUtcNow())], ct);
         if (psi > DriftThreshold)
             await context.ReportAnomalyAsync("prediction_drift", AnomalySeverity.Warning, "warn",
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {column} distribution drifted from {name}'s holdout: PSI {psi:0.000} > {DriftThreshold:0.###}"),
@@ -41,36 +44,32 @@ public sealed class PredictStep : IStep
         return psi;
     }
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<PredictOptions>(
         "predict",
         "Score the input with a registered model (name@champion, name@vN, name@alias); adds score, probability, predicted_label, model_version, run_id.",
-        [
-            new("model", "name@alias | name@vN", true, "The model version to score with; a bare name means its champion. Parameters allowed."),
-            new("drift_threshold", "number", false, "Prediction drift: PSI of the batch's scores against the model's holdout scores above which an anomaly is recorded (default 0.3)."),
-            new("on_missing_model", "fail | skip", false, "When the model or alias does not exist yet: fail (default), or skip — an empty output and a warning (a first day, before any training)."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, PredictOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a predict step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a predict step needs exactly one input (the rows to score), has {definition.Inputs.Count}");
-        var model = reader.String(map, "model", required: true);
-        if (model is not null && !model.Contains('$', StringComparison.Ordinal))
+        // A malformed reference is reported here; later checks (the project's model references) must not parse it again.
+        var model = ModelReferenceOption(map, reader);
+        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = options.OnMissingModel == MissingModelPolicy.Skip, DriftThreshold = options.DriftThreshold };
+    }
+
+    /// <summary>The <c>model</c> option when it is present and, unless it holds parameters, a well-formed reference (else reported).</summary>
+    internal static string? ModelReferenceOption(YamlMappingNode map, YamlNodeReader reader)
+    {
+        if (YamlNodeReader.Find(map, "model") is not YamlScalarNode { Value: { } model } node) return null;
+        if (model.Contains('$', StringComparison.Ordinal)) return model;
+        try { ModelReference.Parse(model); }
+        catch (FormatException e)
         {
-            try { ModelReference.Parse(model); }
-            catch (FormatException e)
-            {
-                reader.Error(YamlNodeReader.Find(map, "model")!, e.Message);
-                model = null; // reported; later checks (the project's model references) must not parse it again
-            }
+            reader.Error(node, e.Message);
+            return null;
         }
-        var missing = reader.String(map, "on_missing_model") ?? "fail";
-        if (missing is not ("fail" or "skip")) reader.Error(YamlNodeReader.Find(map, "on_missing_model")!, $"on_missing_model must be fail or skip, got '{missing}'");
-        var threshold = reader.Double(map, "drift_threshold") ?? Quality.DriftProfile.DefaultThreshold;
-        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = missing == "skip", DriftThreshold = threshold };
+        return model;
     }
 
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)
@@ -93,16 +92,17 @@ public sealed class PredictStep : IStep
         }
 
         FeaturePlan.CheckInput(version.Features, DuckDb.Describe(context.Connection, input), $"{version.Name}@v{version.Version}");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var started = context.Clock.GetTimestamp();
+        long ElapsedMs() => (long)context.Clock.GetElapsedTime(started).TotalMilliseconds;
         var ml = new MLContext(seed: 0);
         var model = await registry.LoadAsync(ml, version, ct);
-        var loadMs = clock.ElapsedMilliseconds;
+        var loadMs = ElapsedMs();
         var numbered = $"__score_input_{context.Step.Id}";
         var predictions = $"__score_output_{context.Step.Id}";
         var inputTable = ModelScorer.Number(context.Connection, input, numbered);
-        var numberMs = clock.ElapsedMilliseconds;
+        var numberMs = ElapsedMs();
         var rows = await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, inputTable, predictions), ct);
-        var scoreMs = clock.ElapsedMilliseconds;
+        var scoreMs = ElapsedMs();
         var scoreColumns = version.Task == ModelTask.Regression ? "p.score" : "p.score, p.probability, p.predicted_label";
         await DuckDb.ExecuteAsync(context.Connection, $"""
             CREATE TABLE {context.OutputTable} AS
@@ -118,7 +118,7 @@ public sealed class PredictStep : IStep
         {
             ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString(),
             ["prediction_psi"] = predictionPsi,
-            ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = clock.ElapsedMilliseconds - scoreMs,
+            ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = ElapsedMs() - scoreMs,
         });
     }
 }

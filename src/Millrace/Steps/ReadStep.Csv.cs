@@ -77,7 +77,7 @@ public sealed partial class ReadStep
             if (ColumnPattern().Match(message) is { Success: true } column) where += $", column '{column.Groups[1].Value}'";
         }
         var firstLine = message.Split('\n')[0].Trim();
-        var detail = string.Join(" ", message.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("Possible", StringComparison.Ordinal) && !l.StartsWith("*", StringComparison.Ordinal)).Take(3));
+        var detail = string.Join(" ", message.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("Possible", StringComparison.Ordinal) && !l.StartsWith('*')).Take(3));
         return (where.Length > 0 ? $"{where}: " : "") + firstLine + (detail.Length > 0 ? $" ({detail})" : "");
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Lake;
@@ -32,85 +33,58 @@ public sealed partial class ReadStep : IStep
     public string? Until { get; init; }
     public string? PartitionKey { get; init; }
 
-    static readonly string[] RewritePolicies = ["reprocess", "ignore", "fail"];
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<ReadOptions>(
         "read",
         "Read CSV, Parquet or JSON files from the lake (globs, hive partitions) into a table.",
-        [
-            new("path", "lake path or glob", true, "Files to read, relative to the lake root, e.g. raw/events/dt=${run.date}/*.csv. Parameters allowed."),
-            new("format", "csv | parquet | json", false, "File format; by default taken from the file extension."),
-            new("schema", "mapping column: type", false, "Explicit column types (DuckDB types, e.g. BIGINT, VARCHAR, DATE); otherwise inferred."),
-            new("header", "bool", false, "CSV: first line holds column names (default true)."),
-            new("delimiter", "string", false, "CSV: field separator (default: detected)."),
-            new("hive_partitioning", "bool", false, "Turn key=value folders into columns (default: true when the path has key= folders)."),
-            new("allow_empty", "bool", false, "No matching files or empty files give zero rows instead of an error (needs schema when nothing matches)."),
-            new("filename", "bool", false, "Add a 'filename' column with the lake path of each row's file."),
-            new("incremental", "bool", false, "Take only files this step has not committed before (the watermark is the set of files, by path, size and time)."),
-            new("on_rewrite", "reprocess | ignore | fail", false, "Incremental: what to do with a committed file whose size or time changed (default reprocess); always recorded as an anomaly."),
-            new("since", "partition value", false, "Only files whose partition value (see partition_key) is >= this, e.g. ${from}."),
-            new("until", "partition value", false, "Only files whose partition value is <= this, e.g. ${to}."),
-            new("partition_key", "name", false, "The key=value folder since/until compare (default: the first key= folder in the path)."),
-            new("on_error", "fail | quarantine", false, "CSV: a malformed row (bad type, wrong field count) fails the step naming file, line and column (default), or is quarantined with its reason while the good rows go on."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, ReadOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a read step");
         if (definition.Inputs.Count > 0) reader.Error(map, "a read step takes no inputs; it reads files named by 'path'");
-        var path = reader.String(map, "path", required: true);
-        var format = reader.String(map, "format")?.ToLowerInvariant();
-        if (format is not null and not ("csv" or "parquet" or "json"))
-            reader.Error(YamlNodeReader.Find(map, "format")!, $"format must be csv, parquet or json, got '{format}'");
+        var path = YamlNodeReader.Find(map, "path") is YamlScalarNode ? options.Path : null;
         List<(string, string)>? schema = null;
-        if (reader.Mapping(map, "schema") is { } schemaMap)
+        switch (options.Schema)
         {
-            schema = [];
-            foreach (var (key, value) in schemaMap.Children)
-            {
-                if (key is not YamlScalarNode { Value: { Length: > 0 } columnName })
-                    reader.Error(key, "schema column names must be single values such as event_id");
-                else if (value is YamlScalarNode { Value: { Length: > 0 } type } && IsTypeName().IsMatch(type))
-                    schema.Add((columnName, type));
-                else reader.Error(value, $"schema type for column '{key}' must be a DuckDB type name such as BIGINT, DOUBLE, VARCHAR, DATE, TIMESTAMP");
-            }
+            case null: break;
+            case YamlMappingNode schemaMap:
+                schema = [];
+                foreach (var (key, value) in schemaMap.Children)
+                {
+                    if (key is not YamlScalarNode { Value: { Length: > 0 } columnName })
+                        reader.Error(key, "schema column names must be single values such as event_id");
+                    else if (value is YamlScalarNode { Value: { Length: > 0 } type } && IsTypeName().IsMatch(type))
+                        schema.Add((columnName, type));
+                    else reader.Error(value, $"schema type for column '{key}' must be a DuckDB type name such as BIGINT, DOUBLE, VARCHAR, DATE, TIMESTAMP");
+                }
+                break;
+            case var other: reader.Error(other, "field 'schema' must be a mapping (key: value pairs)"); break;
         }
-        var allowEmpty = reader.Bool(map, "allow_empty") ?? false;
         if (path is not null && !path.Contains('$', StringComparison.Ordinal))
         {
             try { LakeRoot.CheckRelative(path); }
             catch (LakePathException e) { reader.Error(YamlNodeReader.Find(map, "path")!, e.Message); }
         }
-        var onRewrite = reader.String(map, "on_rewrite") ?? "reprocess";
-        if (!RewritePolicies.Contains(onRewrite))
-            reader.Error(YamlNodeReader.Find(map, "on_rewrite")!, $"on_rewrite must be one of {string.Join(", ", RewritePolicies)}, got '{onRewrite}'");
-        var since = reader.String(map, "since");
-        var until = reader.String(map, "until");
-        var partitionKey = reader.String(map, "partition_key");
-        var onError = reader.String(map, "on_error") ?? "fail";
-        if (onError is not ("fail" or "quarantine")) reader.Error(YamlNodeReader.Find(map, "on_error")!, $"on_error must be fail or quarantine, got '{onError}'");
-        if (path is not null && (since is not null || until is not null) && partitionKey is null && DefaultPartitionKey(path) is null)
+        if (path is not null && (options.Since is not null || options.Until is not null) && options.PartitionKey is null && DefaultPartitionKey(path) is null)
             reader.Error(map, "since/until need a key=value folder in the path (e.g. dt=*) or a partition_key");
         if (path is null) return null;
         return new ReadStep
         {
             Path = path,
-            Format = format,
+            Format = options.Format is { } format ? OptionsShape.ChoiceName(format) : null,
             Schema = schema,
-            Header = reader.Bool(map, "header") ?? true,
-            Delimiter = reader.String(map, "delimiter"),
-            HivePartitioning = reader.Bool(map, "hive_partitioning"),
-            AllowEmpty = allowEmpty,
-            Filename = reader.Bool(map, "filename") ?? false,
-            Incremental = reader.Bool(map, "incremental") ?? false,
-            OnRewrite = onRewrite,
-            Since = since,
-            Until = until,
-            PartitionKey = partitionKey,
-            QuarantineErrors = onError == "quarantine",
+            Header = options.Header,
+            Delimiter = options.Delimiter,
+            HivePartitioning = options.HivePartitioning,
+            AllowEmpty = options.AllowEmpty,
+            Filename = options.Filename,
+            Incremental = options.Incremental,
+            OnRewrite = OptionsShape.ChoiceName(options.OnRewrite),
+            Since = options.Since,
+            Until = options.Until,
+            PartitionKey = options.PartitionKey,
+            QuarantineErrors = options.OnError == ReadErrorPolicy.Quarantine,
         };
     }
 

@@ -1,5 +1,6 @@
 using Millrace.Datasets;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Parameters;
@@ -21,33 +22,24 @@ public sealed class ReportStep : IStep
     /// <summary>The report's folder under <c>reports/</c>; null means the step id.</summary>
     public string? Name { get; init; }
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<ReportOptions>(
         "report",
         "Render a pre-defined report (KPIs with change against the previous run, charts, tables, text) over the inputs to HTML + CSV under reports/<name>/<run.date>/.",
-        [
-            new("title", "text", false, "The report's title (default: the step id). Parameters allowed."),
-            new("name", "name", false, "The report's folder: reports/<name>/<run.date>/ (default: the step id). Letters, digits, '_' and '-'."),
-            new("sections", "list of { title, blocks }", true, "Sections in order; blocks are kpi: { label, sql, format, decimals, symbol, better }, chart: { type, sql, x, y, title, x_label, y_label, bins }, table: { sql, limit, title, name } or text: \"...\"."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, ReportOptions options)
     {
-        var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a report step");
-        var name = ParseName(map, reader);
-        var report = ReportDefinition.Parse(map, reader, definition.Id);
-        return report is null ? null : new ReportStep { Definition = report, Name = name };
+        CheckName(definition.Options, reader, options.Name);
+        if (options.Sections is null) return null;
+        var report = ReportDefinition.Parse(definition.Options, reader, options.Title ?? definition.Id);
+        return report is null ? null : new ReportStep { Definition = report, Name = options.Name };
     }
 
-    /// <summary>Reads and checks a report's <c>name</c> (a folder name: no parameters, no path).</summary>
-    internal static string? ParseName(YamlMappingNode map, YamlNodeReader reader)
+    /// <summary>Checks a report's <c>name</c> (a folder name: no parameters, no path).</summary>
+    internal static void CheckName(YamlMappingNode map, YamlNodeReader reader, string? name)
     {
-        var name = reader.String(map, "name");
         if (name is not null && !(name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')))
             reader.Error(YamlNodeReader.Find(map, "name")!, $"report name '{name}' is a folder name: letters, digits, '_' and '-' only (no parameters, no '/')");
-        return name;
     }
 
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)

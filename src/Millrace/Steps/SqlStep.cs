@@ -1,8 +1,10 @@
 using Millrace.Datasets;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Parameters;
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -14,20 +16,16 @@ public sealed class SqlStep : IStep
 {
     public required string Sql { get; init; }
 
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<SqlOptions>(
         "sql",
         "Run a DuckDB SELECT over the step's inputs (step ids or datasets) into a table.",
-        [new("sql", "SELECT statement", true, "DuckDB SQL over the inputs by name; $NAME / ${NAME} become typed, quoted literals.")],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, SqlOptions options)
     {
-        reader.RejectUnknownKeys(definition.Options, Kind.Fields, "a sql step");
-        var sql = reader.String(definition.Options, "sql", required: true);
-        if (sql is null) return null;
-        if (string.IsNullOrWhiteSpace(sql)) reader.Error(YamlNodeReader.Find(definition.Options, "sql")!, "'sql' is empty");
-        return new SqlStep { Sql = sql };
+        if (YamlNodeReader.Find(definition.Options, "sql") is not YamlScalarNode node) return null;
+        if (string.IsNullOrWhiteSpace(options.Sql)) reader.Error(node, "'sql' is empty");
+        return new SqlStep { Sql = options.Sql };
     }
 
     public async ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Millrace.Datasets;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Learning;
@@ -39,101 +40,44 @@ public sealed class TrainStep : IStep, IModelProducer
     public string PromoteAlias { get; init; } = ModelRegistry.Champion;
     public int CategoricalThreshold { get; init; } = 50;
 
-    static readonly string[] Validations = ["random", "time", "kfold"];
-
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<TrainOptions>(
         "train",
         "Train an ML.NET model (LightGBM, FastTree, SDCA, logistic), evaluate it on a holdout, register it and promote it only if it beats the champion.",
-        [
-            new("model", "name", true, "Register the model under this name (versions v1, v2, … in models/<name>/)."),
-            new("task", "binary | multiclass | regression", true, "What the model predicts."),
-            new("label", "column", true, "The column to predict (binary: boolean or 0/1; multiclass: any; regression: numeric). Rows with a NULL label are left out."),
-            new("features", "list, or { include, exclude }", false, "Feature columns: all but the label by default; text becomes one-hot (or hashed above categorical_threshold distinct values), dates and timestamps their parts."),
-            new("algorithm", "lightgbm | fasttree | sdca | logistic", false, "The trainer (default lightgbm; regression: lightgbm, fasttree, sdca)."),
-            new("options", "{ iterations, learning_rate, leaves, min_child, l2 }", false, "Trainer options."),
-            new("validation", "{ method: random | time | kfold, fraction, column, folds, seed }", false, "Holdout: random (by hash of 'column' if given, else of the row), time (the latest fraction by 'column'), or k-fold (metrics averaged over folds; the model is then trained on all rows). Default random 0.2."),
-            new("promote", "{ metric, min_improvement, alias }", false, "Promotion gate: the new version must beat the champion on this metric (default auc / macro_accuracy / rmse) by min_improvement (default 0) on the same holdout."),
-            new("categorical_threshold", "int", false, "Most distinct values for one-hot encoding (default 50); above, text is hashed."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, TrainOptions o)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a train step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a train step needs exactly one input (the training data), has {definition.Inputs.Count}");
-        var model = reader.String(map, "model", required: true);
+        var model = YamlNodeReader.Find(map, "model") is YamlScalarNode ? o.Model : null;
         if (model is not null && !ProjectLoader.IsIdentifier(model)) reader.Error(YamlNodeReader.Find(map, "model")!, $"model name '{model}' may use letters, digits and '_' only");
-        var taskText = reader.String(map, "task", required: true);
-        ModelTask? task = taskText switch { "binary" => ModelTask.Binary, "multiclass" => ModelTask.Multiclass, "regression" => ModelTask.Regression, _ => null };
-        if (taskText is not null && task is null) reader.Error(YamlNodeReader.Find(map, "task")!, $"task must be binary, multiclass or regression, got '{taskText}'");
-        var label = reader.String(map, "label", required: true);
-        var algorithm = reader.String(map, "algorithm") ?? "lightgbm";
+        ModelTask? task = YamlNodeReader.Find(map, "task") is YamlScalarNode { Value: var taskText } && OptionsShape.ChoiceName(o.Task) == taskText ? o.Task : null;
+        var taskName = task is { } known ? OptionsShape.ChoiceName(known) : null;
+        var label = YamlNodeReader.Find(map, "label") is YamlScalarNode ? o.Label : null;
+        var algorithm = OptionsShape.ChoiceName(o.Algorithm);
         if (task is { } t && !ModelBuilder.Algorithms[t].Contains(algorithm))
-            reader.Error(YamlNodeReader.Find(map, "algorithm")!, $"algorithm '{algorithm}' is not available for {taskText} (choose {string.Join(", ", ModelBuilder.Algorithms[t])})");
-
-        List<string> include = [], exclude = [];
-        switch (YamlNodeReader.Find(map, "features"))
-        {
-            case YamlSequenceNode or YamlScalarNode:
-                include = reader.StringList(map, "features").Select(f => f.Value).ToList();
-                break;
-            case YamlMappingNode features:
-                reader.RejectUnknownKeys(features, ["include", "exclude"], "'features'");
-                include = reader.StringList(features, "include").Select(f => f.Value).ToList();
-                exclude = reader.StringList(features, "exclude").Select(f => f.Value).ToList();
-                break;
-        }
+            reader.Error(YamlNodeReader.Find(map, "algorithm")!, $"algorithm '{algorithm}' is not available for {taskName} (choose {string.Join(", ", ModelBuilder.Algorithms[t])})");
 
         var options = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (reader.Mapping(map, "options") is { } optionMap)
-        {
-            reader.RejectUnknownKeys(optionMap, ModelBuilder.OptionNames.ToArray(), "'options'");
-            foreach (var name in ModelBuilder.OptionNames)
-                if (reader.Double(optionMap, name) is { } value)
-                {
-                    if (value <= 0) reader.Error(YamlNodeReader.Find(optionMap, name)!, $"option '{name}' must be positive");
-                    options[name] = value;
-                }
-        }
+        if (o.Options is { } trainer)
+            foreach (var (name, value) in new[] { ("iterations", trainer.Iterations), ("learning_rate", trainer.LearningRate), ("leaves", trainer.Leaves), ("min_child", trainer.MinChild), ("l2", trainer.L2) })
+                if (value is { } v) options[name] = v;
 
-        string validation = "random", splitColumn = "";
-        double fraction = 0.2;
-        int folds = 5, seed = 42;
-        if (reader.Mapping(map, "validation") is { } validationMap)
-        {
-            reader.RejectUnknownKeys(validationMap, ["method", "fraction", "column", "folds", "seed"], "'validation'");
-            validation = reader.String(validationMap, "method") ?? "random";
-            if (!Validations.Contains(validation)) reader.Error(YamlNodeReader.Find(validationMap, "method")!, $"validation method must be random, time or kfold, got '{validation}'");
-            fraction = reader.Double(validationMap, "fraction") ?? 0.2;
-            if (fraction is <= 0 or >= 1) reader.Error(YamlNodeReader.Find(validationMap, "fraction")!, "fraction must be between 0 and 1");
-            splitColumn = reader.String(validationMap, "column") ?? "";
-            if (validation == "time" && splitColumn.Length == 0) reader.Error(validationMap, "time validation needs 'column' (the time to split on)");
-            folds = reader.Int(validationMap, "folds", min: 2) ?? 5;
-            seed = reader.Int(validationMap, "seed") ?? 42;
-        }
+        var validation = o.Validation ?? new ValidationOptions();
+        if (validation.Method == ValidationMethod.Time && validation.Column is null or "")
+            reader.Error(YamlNodeReader.Find(map, "validation")!, "time validation needs 'column' (the time to split on)");
 
-        var metric = task switch { ModelTask.Multiclass => "macro_accuracy", ModelTask.Regression => "rmse", _ => "auc" };
-        double minImprovement = 0;
-        var alias = ModelRegistry.Champion;
-        if (reader.Mapping(map, "promote") is { } promote)
-        {
-            reader.RejectUnknownKeys(promote, ["metric", "min_improvement", "alias"], "'promote'");
-            metric = reader.String(promote, "metric") ?? metric;
-            if (task is { } pt && !ModelBuilder.MetricNames(pt).Contains(metric))
-                reader.Error(YamlNodeReader.Find(promote, "metric")!, $"metric '{metric}' is not a {taskText} metric ({string.Join(", ", ModelBuilder.MetricNames(pt))})");
-            minImprovement = reader.Double(promote, "min_improvement") ?? 0;
-            if (minImprovement < 0) reader.Error(YamlNodeReader.Find(promote, "min_improvement")!, "min_improvement cannot be negative");
-            alias = reader.String(promote, "alias") ?? alias;
-        }
-        var threshold = reader.Int(map, "categorical_threshold", min: 1) ?? 50;
+        var promote = o.Promote ?? new PromoteOptions();
+        var metric = promote.Metric ?? task switch { ModelTask.Multiclass => "macro_accuracy", ModelTask.Regression => "rmse", _ => "auc" };
+        if (promote.Metric is not null && task is { } pt && !ModelBuilder.MetricNames(pt).Contains(metric))
+            reader.Error(YamlNodeReader.Find((YamlMappingNode)YamlNodeReader.Find(map, "promote")!, "metric")!, $"metric '{metric}' is not a {taskName} metric ({string.Join(", ", ModelBuilder.MetricNames(pt))})");
         if (model is null || task is null || label is null) return null;
         return new TrainStep
         {
-            Model = model, Task = task.Value, Label = label, Include = include, Exclude = exclude, Algorithm = algorithm, Options = options,
-            Validation = validation, HoldoutFraction = fraction, SplitColumn = splitColumn.Length == 0 ? null : splitColumn, Folds = folds, Seed = seed,
-            PromoteMetric = metric, MinImprovement = minImprovement, PromoteAlias = alias, CategoricalThreshold = threshold,
+            Model = model, Task = task.Value, Label = label, Include = o.Features.Include, Exclude = o.Features.Exclude, Algorithm = algorithm, Options = options,
+            Validation = OptionsShape.ChoiceName(validation.Method), HoldoutFraction = validation.Fraction, SplitColumn = validation.Column is { Length: > 0 } c ? c : null,
+            Folds = validation.Folds, Seed = validation.Seed,
+            PromoteMetric = metric, MinImprovement = promote.MinImprovement, PromoteAlias = promote.Alias, CategoricalThreshold = o.CategoricalThreshold,
         };
     }
 
@@ -141,9 +85,9 @@ public sealed class TrainStep : IStep, IModelProducer
     {
         var connection = context.Connection;
         var input = context.SingleInput;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var started = context.Clock.GetTimestamp();
         var phases = new Dictionary<string, long>(StringComparer.Ordinal);
-        void Phase(string name) { phases[name + "_ms"] = clock.ElapsedMilliseconds - phases.Values.Sum(); }
+        void Phase(string name) { phases[name + "_ms"] = (long)context.Clock.GetElapsedTime(started).TotalMilliseconds - phases.Values.Sum(); }
         var table = $"__train_{context.Step.Id}";
         var relation = SqlText.Identifier(table);
         var schema = DuckDb.Describe(connection, input);
@@ -218,14 +162,14 @@ public sealed class TrainStep : IStep, IModelProducer
         options["seed"] = Seed.ToString(CultureInfo.InvariantCulture);
         var registration = new ModelVersion
         {
-            Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = DateTimeOffset.UtcNow,
+            Name = Model, Version = version, RunId = context.RunId, Workflow = context.Workflow, StepId = context.Step.Id, CreatedAt = context.Clock.GetUtcNow(),
             Task = Task, Algorithm = Algorithm, Label = Label, Path = path, Metrics = metrics, Options = options, Features = features, Datasets = datasets,
             Importance = importance, DefinitionsHash = context.Project.DefinitionsHash, TrainRows = trainRows, HoldoutRows = holdoutRows,
             Profile = Profile(connection, relation, features, scoredHoldout ?? model.Transform(new DuckDbDataView(connection, relation, columns))),
         };
         var stagedMetadata = Path.Combine(staging, "metadata.json");
         await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
-            new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), ct);
+            MetadataJson), ct);
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedModel), path));
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedMetadata), $"models/{Model}/v{version}/metadata.json"));
         context.Commit.AddModel(registration, [change]);
@@ -357,4 +301,6 @@ public sealed class TrainStep : IStep, IModelProducer
     static string Literal(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NULL";
 
     static Task<T> Task_<T>(Func<T> work, CancellationToken ct) => System.Threading.Tasks.Task.Run(work, ct);
+
+    static readonly JsonSerializerOptions MetadataJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 }

@@ -1,10 +1,13 @@
 using Millrace.Datasets;
 using Millrace.Definitions;
+using Millrace.Definitions.Options;
 using Millrace.Engine;
 using Millrace.Internal;
 using Millrace.Lake;
 using Millrace.Parameters;
 using Millrace.Storage;
+
+using YamlDotNet.RepresentationModel;
 
 namespace Millrace.Steps;
 
@@ -24,50 +27,34 @@ public sealed class WriteStep : IStep, IDatasetProducer
 
     public string Dataset => DatasetName ?? "";
 
-    static readonly string[] Modes = ["overwrite", "append", "replace_partitions"];
-
-    public static StepKind Kind { get; } = new(
+    public static StepKind Kind { get; } = StepKind.Create<WriteOptions>(
         "write",
         "Write the input to a versioned dataset, or to Parquet/CSV files under a lake path.",
-        [
-            new("dataset", "name", false, "Dataset to write a new version of (one of dataset or path)."),
-            new("path", "lake path", false, "Folder (ending in /) or file to write, e.g. predictions/churn/dt=${run.date}/."),
-            new("format", "parquet | csv", false, "File format for path: (default parquet, or from the file extension). Datasets are always Parquet."),
-            new("mode", "overwrite | append | replace_partitions", false, "Datasets: replace all rows (default), add rows, or replace only the partitions the input touches."),
-            new("partition_by", "list of columns", false, "Write hive folders col=value/; replace_partitions rewrites only these."),
-            new("on_schema_change", "fail | evolve", false, "Datasets, append/replace_partitions: a batch whose columns differ is a schema_change anomaly; fail (default) stops, evolve adds new columns (and keeps removed ones, NULL in new rows)."),
-        ],
-        ProducesOutput: true,
         Parse);
 
-    static IStep? Parse(StepDefinition definition, YamlNodeReader reader)
+    static IStep? Parse(StepDefinition definition, YamlNodeReader reader, WriteOptions options)
     {
         var map = definition.Options;
-        reader.RejectUnknownKeys(map, Kind.Fields, "a write step");
         if (definition.Inputs.Count != 1) reader.Error(map, $"a write step needs exactly one input, has {definition.Inputs.Count}");
-        var dataset = reader.String(map, "dataset");
-        var path = reader.String(map, "path");
+        var (dataset, path) = (options.Dataset, options.Path);
         if ((dataset is null) == (path is null)) reader.Error(map, "a write step needs either 'dataset' or 'path' (not both)");
         if (dataset is not null && !ProjectLoader.IsIdentifier(dataset))
             reader.Error(YamlNodeReader.Find(map, "dataset")!, $"dataset name '{dataset}' may use letters, digits and '_' only");
-        var mode = reader.String(map, "mode") ?? "overwrite";
-        if (!Modes.Contains(mode)) reader.Error(YamlNodeReader.Find(map, "mode")!, $"mode must be one of {string.Join(", ", Modes)}, got '{mode}'");
         // With parameters, the fixed folders before the first one are checked now (../${x} is refused at validate time).
         if ((path is not null && !path.Contains('$', StringComparison.Ordinal) ? path : path is null ? null : LakePath.FixedPrefix(path)) is { } fixedPart)
         {
             try { LakePath.Fold(fixedPart, path); LakePath.RefuseEncoded(fixedPart, path); }
             catch (LakePathException e) { reader.Error(YamlNodeReader.Find(map, "path")!, e.Message); }
         }
-        if (path is not null && mode != "overwrite") reader.Error(YamlNodeReader.Find(map, "mode")!, "files under a path are always written in overwrite mode");
-        var partitionBy = reader.StringList(map, "partition_by").Select(p => p.Value).ToList();
-        if (mode == "replace_partitions" && partitionBy.Count == 0) reader.Error(YamlNodeReader.Find(map, "mode")!, "mode replace_partitions needs partition_by");
-        var format = reader.String(map, "format")?.ToLowerInvariant()
-            ?? (path is not null && path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "parquet");
-        if (format is not ("parquet" or "csv")) reader.Error(YamlNodeReader.Find(map, "format")!, $"format must be parquet or csv, got '{format}'");
-        if (dataset is not null && format != "parquet") reader.Error(YamlNodeReader.Find(map, "format")!, "datasets are always stored as Parquet");
-        var onSchemaChange = reader.String(map, "on_schema_change") ?? "fail";
-        if (onSchemaChange is not ("fail" or "evolve")) reader.Error(YamlNodeReader.Find(map, "on_schema_change")!, $"on_schema_change must be fail or evolve, got '{onSchemaChange}'");
-        return new WriteStep { DatasetName = dataset, Path = path, Format = format, Mode = mode, PartitionBy = partitionBy, EvolveSchema = onSchemaChange == "evolve" };
+        if (path is not null && options.Mode != WriteMode.Overwrite) reader.Error(YamlNodeReader.Find(map, "mode")!, "files under a path are always written in overwrite mode");
+        if (options.Mode == WriteMode.ReplacePartitions && options.PartitionBy.Count == 0) reader.Error(YamlNodeReader.Find(map, "mode")!, "mode replace_partitions needs partition_by");
+        var format = options.Format ?? (path is not null && path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? WriteFormat.Csv : WriteFormat.Parquet);
+        if (dataset is not null && format != WriteFormat.Parquet) reader.Error(YamlNodeReader.Find(map, "format")!, "datasets are always stored as Parquet");
+        return new WriteStep
+        {
+            DatasetName = dataset, Path = path, Format = OptionsShape.ChoiceName(format), Mode = OptionsShape.ChoiceName(options.Mode),
+            PartitionBy = options.PartitionBy, EvolveSchema = options.OnSchemaChange == SchemaChangePolicy.Evolve,
+        };
     }
 
     public ValueTask<StepResult> ExecuteAsync(StepContext context, CancellationToken ct) =>
@@ -84,7 +71,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
         var target = LakePath.Fold(expanded);
         var stagingFolder = StagingFolder(context);
         var staged = await CopyAsync(context, stagingFolder, isFolder ? $"part-0.{Format}" : System.IO.Path.GetFileName(target), ct);
-        FaultInjection.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
+        context.Faults.Hit($"{context.Workflow}.{context.Step.Id}.mid-write");
         var finalFolder = isFolder ? target : System.IO.Path.GetDirectoryName(target)?.Replace('\\', '/') ?? "";
         var outputs = new List<string>();
         foreach (var file in staged)
@@ -158,7 +145,7 @@ public sealed class WriteStep : IStep, IDatasetProducer
             RunId = context.RunId,
             Workflow = context.Workflow,
             StepId = context.Step.Id,
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = context.Clock.GetUtcNow(),
             Rows = totalRows,
             Files = files,
             Schema = schema,

@@ -14,6 +14,14 @@ public interface IRunStore
     /// running run without an owner. A null owner is <see cref="CreateRunAsync(Run, CancellationToken)"/>.
     /// </summary>
     Task<Run> CreateRunAsync(Run run, string? owner, CancellationToken ct);
+
+    /// <summary>
+    /// Like <see cref="CreateRunAsync(Run, string?, CancellationToken)"/> for a Running run, and refuses (null, nothing
+    /// written) while <paramref name="maxActive"/> runs of the same project and target are Running, counted and recorded
+    /// in one write transaction, as <c>ClaimQueuedRunAsync</c> counts: a CLI run and the server's runs together never
+    /// exceed a pipeline's <c>concurrency.max_active</c>.
+    /// </summary>
+    Task<Run?> TryCreateRunAsync(Run run, string owner, int maxActive, CancellationToken ct);
     Task UpdateRunAsync(Run run, CancellationToken ct);
     Task<Run?> GetRunAsync(string runId, CancellationToken ct);
     Task<IReadOnlyList<Run>> FindRunsAsync(RunFilter filter, Page page, CancellationToken ct);

@@ -24,21 +24,24 @@ public static class MetadataStores
     /// empty one would re-ingest everything as v1, overwrite published outputs and let gc delete every dataset file:
     /// <see cref="StoreUnavailableException"/> says to restore the backup. A damaged store throws it too.
     /// </para>
+    /// The store stamps what it records with <paramref name="clock"/> (the host's; <see cref="TimeProvider.System"/> by default).
     /// </summary>
-    public static async Task<IMetadataStore> OpenAsync(ProjectDefinition project, CancellationToken ct, bool create = false)
+    public static async Task<IMetadataStore> OpenAsync(ProjectDefinition project, CancellationToken ct, bool create = false, TimeProvider? clock = null)
     {
+        clock ??= TimeProvider.System;
         var configured = project.Store is null ? null : Template.Expand(project.Store, new Dictionary<string, ParameterValue>());
         if (configured is null || configured.Length == 0)
-            return await OpenSqliteAsync(project, Path.Combine(project.StateDirectory, "millrace.db"), create, ct);
+            return await OpenSqliteAsync(project, Path.Combine(project.StateDirectory, "millrace.db"), create, clock, ct);
         if (configured.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
             var path = configured["sqlite:".Length..];
-            return await OpenSqliteAsync(project, Path.IsPathRooted(path) ? path : Path.Combine(project.Directory, path), create, ct);
+            return await OpenSqliteAsync(project, Path.IsPathRooted(path) ? path : Path.Combine(project.Directory, path), create, clock, ct);
         }
         if (configured.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || configured.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
             || configured.Contains("Host=", StringComparison.OrdinalIgnoreCase))
         {
             var store = new PostgresMetadataStore(configured);
+            store.Database.Clock = clock;
             try
             {
                 if (!create && !await store.HasSchemaAsync(ct))
@@ -55,7 +58,7 @@ public static class MetadataStores
         throw new NotSupportedException($"store '{Redact(configured)}' is not supported: use the default (omit 'store:'), 'sqlite:PATH', or 'postgres://user:password@host:port/database' (or an Npgsql connection string)");
     }
 
-    static async Task<IMetadataStore> OpenSqliteAsync(ProjectDefinition project, string path, bool create, CancellationToken ct)
+    static async Task<IMetadataStore> OpenSqliteAsync(ProjectDefinition project, string path, bool create, TimeProvider clock, CancellationToken ct)
     {
         var file = new FileInfo(path);
         if (!create && (!file.Exists || file.Length == 0))
@@ -63,11 +66,11 @@ public static class MetadataStores
         if (!file.Exists)
         {
             // A journal left without its database belongs to the lost store: set it aside, never replay it into a new one.
-            var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            var stamp = clock.GetUtcNow().ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
             foreach (var journal in new[] { path + "-wal", path + "-shm", path + "-journal" }.Where(File.Exists))
                 File.Move(journal, $"{journal}.orphaned-{stamp}", overwrite: true);
         }
-        return await SqliteMetadataStore.OpenAsync(path, ct);
+        return await SqliteMetadataStore.OpenAsync(path, ct, clock);
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public abstract partial class SqlMetadataStore
     {
         await using var connection = await OpenAsync(ct);
         await using var transaction = await BeginWriteAsync(connection, ct);
-        await ApplyAliasChangesAsync(connection, transaction, changes, runId, DateTimeOffset.UtcNow, ct);
+        await ApplyAliasChangesAsync(connection, transaction, changes, runId, Database.Clock.GetUtcNow(), ct);
         await transaction.CommitAsync(ct);
     }
 

@@ -37,7 +37,7 @@ public abstract partial class SqlMetadataStore
             "SELECT staging_path, final_path FROM published_files WHERE run_id = @run AND published_at IS NULL ORDER BY staging_path", ("run", runId)))
         await using (var reader = await select.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) files.Add(new StagedFile(reader.GetString(0), reader.GetString(1)));
-        var now = Time(DateTimeOffset.UtcNow);
+        var now = Time(Database.Clock.GetUtcNow());
         await ExecuteAsync(connection, transaction, "UPDATE published_files SET published_at = @at, discarded_at = @at WHERE run_id = @run AND published_at IS NULL", ct,
             ("at", now), ("run", runId));
         await transaction.CommitAsync(ct);

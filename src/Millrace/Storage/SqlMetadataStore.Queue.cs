@@ -107,7 +107,7 @@ public abstract partial class SqlMetadataStore
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, null,
             "UPDATE runs SET status = 'Cancelled', ended_at = @ended, error = @error WHERE id = @id AND status = 'Queued'",
-            ("ended", Time(DateTimeOffset.UtcNow)), ("error", reason), ("id", runId));
+            ("ended", Time(Database.Clock.GetUtcNow())), ("error", reason), ("id", runId));
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 

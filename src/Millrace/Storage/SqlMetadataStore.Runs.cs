@@ -11,11 +11,36 @@ public abstract partial class SqlMetadataStore
 
     public Task<Run> CreateRunAsync(Run run, CancellationToken ct) => CreateRunAsync(run, null, ct);
 
-    public async Task<Run> CreateRunAsync(Run run, string? owner, CancellationToken ct)
+    public async Task<Run> CreateRunAsync(Run run, string? owner, CancellationToken ct) => (await CreateRunAsync(run, owner, null, ct))!;
+
+    public Task<Run?> TryCreateRunAsync(Run run, string owner, int maxActive, CancellationToken ct) => CreateRunAsync(run, owner, maxActive, ct);
+
+    async Task<Run?> CreateRunAsync(Run run, string? owner, int? maxActive, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         await using (var transaction = await BeginWriteAsync(connection, ct))
         {
+            if (maxActive is { } limit)
+            {
+                // An earlier run with the key is the answer whether or not the target is busy.
+                if (run.RunKey is not null)
+                {
+                    await using var find = Command(connection, transaction, "SELECT id FROM runs WHERE project_id = @p AND target = @t AND run_key = @k", ("p", run.ProjectId), ("t", run.Target), ("k", run.RunKey));
+                    if (await find.ExecuteScalarAsync(ct) is string existingId)
+                    {
+                        await transaction.RollbackAsync(ct);
+                        return (await QueryRunsAsync(connection, "WHERE id = @id", new Page(0, 1), ct, ("id", existingId))).Single();
+                    }
+                }
+                // Under the write lock, as ClaimQueuedRunAsync counts: no other process starts a run of the target between the count and the insert.
+                await using var count = Command(connection, transaction, "SELECT COUNT(*) FROM runs WHERE project_id = @p AND target = @t AND status = 'Running'",
+                    ("p", run.ProjectId), ("t", run.Target));
+                if (Convert.ToInt64(await count.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) >= limit)
+                {
+                    await transaction.RollbackAsync(ct);
+                    return null;
+                }
+            }
             if (await ClaimRetryAsync(connection, transaction, run, ct) is { } firstRetry)
             {
                 await transaction.RollbackAsync(ct);

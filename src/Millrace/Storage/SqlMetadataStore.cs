@@ -100,7 +100,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         await using var connection = await OpenAsync(ct);
         await using var transaction = await BeginWriteAsync(connection, ct);
         await CheckStillRunningAsync(connection, transaction, commit.RunId, ct);
-        var now = DateTimeOffset.UtcNow;
+        var now = Database.Clock.GetUtcNow();
         foreach (var (version, baseVersion) in commit.DatasetVersions)
         {
             await using (var check = Command(connection, transaction, "SELECT MAX(version) FROM dataset_versions WHERE dataset = @d", ("d", version.Dataset)))
@@ -170,7 +170,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
                 JOIN workflow_runs wl ON wl.run_id = later.run_id AND wl.workflow = later.workflow
                 JOIN workflow_runs wo ON wo.run_id = published_files.run_id AND wo.workflow = published_files.workflow
                 WHERE later.final_path = published_files.final_path AND wl.committed_at > wo.committed_at)
-            """, ("at", Time(DateTimeOffset.UtcNow)));
+            """, ("at", Time(Database.Clock.GetUtcNow())));
         var superseded = await command.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
         return superseded;
@@ -183,7 +183,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     {
         await using var connection = await OpenAsync(ct);
         await ExecuteAsync(connection, null, "UPDATE published_files SET published_at = @at WHERE run_id = @run AND staging_path = @path", ct,
-            ("at", Time(DateTimeOffset.UtcNow)), ("run", runId), ("path", stagingPath));
+            ("at", Time(Database.Clock.GetUtcNow())), ("run", runId), ("path", stagingPath));
     }
 
     // ---- watermarks, anomalies, ownership, gc ----

@@ -39,9 +39,10 @@ public sealed class SqliteMetadataStore : SqlMetadataStore
     }
 
     /// <summary>Opens, checks and migrates the store at <paramref name="path"/>; a damaged file throws <see cref="StoreUnavailableException"/>.</summary>
-    public static async Task<SqliteMetadataStore> OpenAsync(string path, CancellationToken ct)
+    public static async Task<SqliteMetadataStore> OpenAsync(string path, CancellationToken ct, TimeProvider? clock = null)
     {
         var store = new SqliteMetadataStore(path);
+        store.Database.Clock = clock ?? TimeProvider.System;
         try
         {
             await store.CheckIntegrityAsync(ct);

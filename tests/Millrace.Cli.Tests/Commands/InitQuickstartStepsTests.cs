@@ -14,6 +14,7 @@ public sealed class InitQuickstartStepsTests
         var init = await Shell.RunAsync("init", root);
         Assert.True(init.ExitCode == 0, init.ToString());
         Assert.Equal(0, (await Shell.RunAsync("validate", "-p", root)).ExitCode);
+        SchemaValidation.AssertAccepted(root);
         var run = await Shell.RunAsync("run", "daily", "-p", root);
         Assert.True(run.ExitCode == 0, run.ToString());
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
@@ -33,6 +34,7 @@ public sealed class InitQuickstartStepsTests
         Assert.Contains("v1 auc", result.Output, StringComparison.Ordinal);
         Assert.Contains("champion -> v1: first version of 'churn'", result.Output, StringComparison.Ordinal);
 
+        SchemaValidation.AssertAccepted(root);
         var runs = await Committed.RunsAsync(root);
         Assert.Equal(19, runs.Count(r => r.Target == "prediction"));
         Assert.Equal(3, runs.Count(r => r.Target == "training"));
@@ -134,6 +136,23 @@ public sealed class InitQuickstartStepsTests
             Assert.Contains(option, read.Output, StringComparison.Ordinal);
         var unknown = await Shell.RunAsync("steps", "nope");
         Assert.Equal(CliApp.UsageError, unknown.ExitCode);
+    }
+
+    [Fact]
+    public async Task Schema_prints_the_json_schema_of_a_kind_of_file_and_steps_markdown_prints_the_docs_table()
+    {
+        var workflow = await Shell.RunAsync("schema", "--kind", "workflow");
+        Assert.True(workflow.ExitCode == 0, workflow.ToString());
+        using (var document = System.Text.Json.JsonDocument.Parse(workflow.Output))
+        {
+            Assert.Equal("https://json-schema.org/draft/2020-12/schema", document.RootElement.GetProperty("$schema").GetString());
+            Assert.False(document.RootElement.GetProperty("$defs").GetProperty("step_read").GetProperty("additionalProperties").GetBoolean());
+        }
+        Assert.Equal(CliApp.UsageError, (await Shell.RunAsync("schema", "--kind", "steps")).ExitCode);
+
+        var table = await Shell.RunAsync("steps", "sql", "--markdown");
+        Assert.Equal(0, table.ExitCode);
+        Assert.StartsWith("| option | type | default | meaning |\n| --- | --- | --- | --- |\n| `sql` | a query | required |", table.Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
     static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>

@@ -54,6 +54,12 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, new Uri(MillraceServer.Addresses(app).First()));
     }
 
+    /// <summary>The server's clock (a fake one when the test passed it in <see cref="ServerOptions.Clock"/>).</summary>
+    public TimeProvider Clock => (TimeProvider)App.Services.GetService(typeof(TimeProvider))!;
+
+    /// <summary>The server's node identity.</summary>
+    public Millrace.Engine.NodeIdentity Node => (Millrace.Engine.NodeIdentity)App.Services.GetService(typeof(Millrace.Engine.NodeIdentity))!;
+
     public ProjectHost Host(string projectId) => Registry.Find(projectId) ?? throw new InvalidOperationException($"no project {projectId}");
 
     ProjectRegistry Registry => (ProjectRegistry)App.Services.GetService(typeof(ProjectRegistry))!;
@@ -61,7 +67,7 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Creates a token in the project's store and returns its text.</summary>
     public async Task<string> TokenAsync(string projectId, TokenRole role, TimeSpan? lifetime = null)
     {
-        var (token, text) = ApiTokens.Create(projectId, role, "test", lifetime, DateTimeOffset.UtcNow);
+        var (token, text) = ApiTokens.Create(projectId, role, "test", lifetime, Clock.GetUtcNow());
         await Host(projectId).ServerStore.CreateTokenAsync(token, CancellationToken.None);
         return text;
     }

@@ -34,28 +34,31 @@ public sealed class CancellationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _project.DisposeAsync();
 
-    /// <summary>Runs <paramref name="target"/>, cancelling 300 ms after step <paramref name="cancelAfterStep"/> finished.</summary>
+    /// <summary>
+    /// Runs <paramref name="target"/>, cancelling it once step <paramref name="cancelAfterStep"/> has succeeded and the
+    /// slow step has started (an observed moment, not a guessed delay).
+    /// </summary>
     async Task<(Run Run, TimeSpan SinceCancel)> RunAndCancelAsync(string target, string cancelAfterStep)
     {
         using var cancel = new CancellationTokenSource();
-        var cancelRequestedAt = DateTimeOffset.MaxValue;
+        var sinceCancel = new System.Diagnostics.Stopwatch();
+        var moments = 0;
+        void Reached()
+        {
+            if (Interlocked.Increment(ref moments) != 2) return;
+            sinceCancel.Start();
+            _ = Task.Run(cancel.Cancel); // off the step's thread, as Ctrl-C would come
+        }
         var observer = new RecordingObserver
         {
-            OnStepFinished = step =>
-            {
-                if (step.StepId != cancelAfterStep || step.Status != RunStatus.Succeeded) return;
-                _ = Task.Delay(300).ContinueWith(_ =>
-                {
-                    cancelRequestedAt = DateTimeOffset.UtcNow;
-                    cancel.Cancel();
-                }, TaskScheduler.Default);
-            },
+            OnStepStarted = step => { if (step == "slow") Reached(); },
+            OnStepFinished = step => { if (step.StepId == cancelAfterStep && step.Status == RunStatus.Succeeded) Reached(); },
         };
         var running = _project.RunAsync(new RunRequest(target, []), observer, cancel.Token);
         var finished = await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(60)));
         Assert.True(finished == running, "the run did not stop within 60 s of starting; cancellation did not interrupt the step");
         var run = await running;
-        return (run, DateTimeOffset.UtcNow - cancelRequestedAt);
+        return (run, sinceCancel.Elapsed);
     }
 
     [Fact]

@@ -46,9 +46,9 @@ public sealed class QueuedRunTests : IAsyncLifetime
         var prepared = runner.Prepare(new RunRequest("counting", [new("count", "5")], TriggerKind.Api));
         Assert.Equal((RunStatus.Queued, (DateTimeOffset?)null), (prepared.Status, prepared.StartedAt));
         await store.EnqueueRunAsync(prepared, new RunRequestInfo(), CancellationToken.None);
-        Assert.True(await store.ClaimQueuedRunAsync(prepared.Id, RunOwner.Self, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await store.ClaimQueuedRunAsync(prepared.Id, NodeIdentity.Process.Owner, DateTimeOffset.UtcNow, CancellationToken.None));
 
-        var run = await runner.ExecuteAsync((await store.GetRunAsync(prepared.Id, CancellationToken.None))!);
+        var run = (await runner.ExecuteAsync((await store.GetRunAsync(prepared.Id, CancellationToken.None))!)).Run;
 
         Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal(5, (await _project.StepRunAsync(run.Id, "rows")).Rows);
@@ -84,12 +84,15 @@ public sealed class QueuedRunTests : IAsyncLifetime
         await store.CreateRunAsync(prepared, CancellationToken.None);
         using var control = new RunControl();
 
-        var execution = runner.ExecuteAsync(prepared, null, control);
-        await Task.Delay(300);
-        Assert.True(control.Stop(RunStatus.Failed, "interrupted: the server shut down"));
-        Assert.False(control.Stop(RunStatus.Cancelled, "second reason"));
-        var run = await execution;
+        var heavy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new RecordingObserver { OnStepStarted = step => { if (step == "heavy") heavy.TrySetResult(); } };
 
-        Assert.Equal((RunStatus.Failed, "interrupted: the server shut down"), (run.Status, run.Error));
+        var execution = runner.ExecuteAsync(prepared, observer, control);
+        await heavy.Task.WaitAsync(TimeSpan.FromMinutes(1)); // stopped while its step runs
+        Assert.True(control.Stop(RunStatus.Failed, "interrupted: the server shut down", FailureKind.Interrupted));
+        Assert.False(control.Stop(RunStatus.Cancelled, "second reason", FailureKind.Cancelled));
+        var (run, failure, _) = await execution;
+
+        Assert.Equal((RunStatus.Failed, "interrupted: the server shut down", FailureKind.Interrupted), (run.Status, run.Error, failure));
     }
 }

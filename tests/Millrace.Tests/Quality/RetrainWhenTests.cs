@@ -39,12 +39,12 @@ public sealed class RetrainWhenTests : IAsyncLifetime
     [Fact]
     public async Task Drift_above_the_threshold_runs_the_training_pipeline_and_below_it_does_not()
     {
-        var calm = await _project.RunAsync("daily", ("run.date", "2026-01-01"));
+        var calm = (await _project.SubmitAsync("daily", ("run.date", "2026-01-01"))).Run;
         Assert.Equal(RunStatus.Succeeded, calm.Status);
         var store = await _project.StoreAsync();
         Assert.DoesNotContain(await store.FindRunsAsync(new RunFilter(Target: "training"), new Page(), CancellationToken.None), _ => true);
 
-        var drifted = await _project.RunAsync("daily", ("run.date", "2026-01-02"), ("shift", "15"));
+        var drifted = (await _project.SubmitAsync("daily", ("run.date", "2026-01-02"), ("shift", "15"))).Run;
         Assert.Equal(RunStatus.Succeeded, drifted.Status);
         var training = Assert.Single(await store.FindRunsAsync(new RunFilter(Target: "training"), new Page(), CancellationToken.None));
         Assert.Equal(TriggerKind.Drift, training.Trigger);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Millrace.Storage;
 
 namespace Millrace.Tests.Storage;
@@ -110,8 +111,11 @@ public abstract partial class MetadataStoreContract
         var older = new StagedFile("_staging/run-2/w/out/x.csv", "exports/x.csv");
         var newer = new StagedFile("_staging/run-1/w/out/x.csv", "exports/x.csv");
         var other = new StagedFile("_staging/run-2/w/out/y.csv", "exports/y.csv");
+        // The store stamps commits with its database's clock: a fake one, a second later for the later commit.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        Store.Database.Clock = clock;
         await Store.CommitAsync(new WorkflowCommit("run-2", "w", [], [older, other]), None);
-        await Task.Delay(20);
+        clock.Advance(TimeSpan.FromSeconds(1));
         await Store.CommitAsync(new WorkflowCommit("run-1", "w", [], [newer]), None);
 
         Assert.Equal([("run-2", older), ("run-2", other), ("run-1", newer)], await Store.GetUnpublishedFilesAsync(None));

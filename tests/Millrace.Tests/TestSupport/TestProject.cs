@@ -43,9 +43,21 @@ public sealed class TestProject : IAsyncDisposable
     /// <summary>The absolute path of a lake-relative path.</summary>
     public string LakePath(string relative) => Path.Combine(LakeDirectory, relative);
 
-    public ProjectDefinition Open() => Project.Open(Directory);
+    /// <summary>Loads the project; definitions the loader accepts must be accepted by the JSON Schema too (every test project is a schema test).</summary>
+    public ProjectDefinition Open()
+    {
+        var project = Project.Open(Directory);
+        SchemaValidation.AssertAccepted(Directory);
+        return project;
+    }
 
-    public IReadOnlyList<DefinitionError> Check() => Project.Check(Directory).Errors;
+    /// <summary>Checks the project; with no errors, the JSON Schema must accept its files too.</summary>
+    public IReadOnlyList<DefinitionError> Check()
+    {
+        var errors = Project.Check(Directory).Errors;
+        if (errors.Count == 0) SchemaValidation.AssertAccepted(Directory);
+        return errors;
+    }
 
     /// <summary>The project's SQLite store (<c>.millrace/millrace.db</c>), opened and migrated once.</summary>
     public async Task<IMetadataStore> StoreAsync() =>
@@ -59,6 +71,16 @@ public sealed class TestProject : IAsyncDisposable
     {
         var runner = new Runner(Open(), await StoreAsync()) { DuckDbThreads = 2 };
         return await runner.RunAsync(request, observer, ct);
+    }
+
+    /// <summary>Submits <paramref name="target"/> to the CLI's in-process coordinator: the target's policy, retries and retraining apply.</summary>
+    public async Task<RunResult> SubmitAsync(string target, params (string Name, string Value)[] variables)
+    {
+        var project = Open();
+        var store = await StoreAsync();
+        var coordinator = new InProcessRunCoordinator(new Runner(project, store) { DuckDbThreads = 2 }, project, store);
+        return await coordinator.SubmitAsync(new RunRequest(target, variables.Select(v => new KeyValuePair<string, string>(v.Name, v.Value)).ToList()),
+            new RunRequestInfo(), null, CancellationToken.None);
     }
 
     public async Task<IReadOnlyList<StepRun>> StepRunsAsync(string runId) => await (await StoreAsync()).GetStepRunsAsync(runId, CancellationToken.None);

@@ -27,6 +27,12 @@ public abstract class SqlDatabase : IAsyncDisposable
     /// <summary>The dialect's name: the folder of its migrations in every stream (<c>Sqlite</c>, <c>Postgres</c>).</summary>
     public abstract string Dialect { get; }
 
+    /// <summary>
+    /// The clock the stores on this database stamp what they record with (commit, publish and migration times):
+    /// the host's, set when the store is opened (<see cref="TimeProvider.System"/> until then).
+    /// </summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>Set when server nodes on several machines may share this database; null for an embedded file.</summary>
     public virtual SharedDatabase? Shared => null;
 
@@ -85,7 +91,7 @@ public abstract class SqlDatabase : IAsyncDisposable
                 if (Convert.ToInt64(await check.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) > 0) { await transaction.RollbackAsync(ct); continue; }
             await SqlHelper.ExecuteAsync(connection, transaction, sql, ct);
             await SqlHelper.ExecuteAsync(connection, transaction, $"INSERT INTO {table} (version, name, applied_at) VALUES (@v, @n, @t)", ct,
-                ("v", version), ("n", name), ("t", SqlHelper.Time(DateTimeOffset.UtcNow)));
+                ("v", version), ("n", name), ("t", SqlHelper.Time(Clock.GetUtcNow())));
             await transaction.CommitAsync(ct);
         }
     }

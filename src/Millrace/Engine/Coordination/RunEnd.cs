@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+using Millrace.Storage;
+
+namespace Millrace.Engine;
+
+/// <summary>
+/// A run's end as the run-end handlers see it: the result, how the run was requested (its attempt), the policy of its
+/// target and the options it was submitted with. <see cref="Retry"/> is set when a handler asked for a retry.
+/// </summary>
+public sealed class RunEnd(RunResult result, RunRequestInfo request, RunPolicy policy, SubmitOptions options)
+{
+    public RunResult Result { get; } = result;
+    public RunRequestInfo Request { get; } = request;
+    public RunPolicy Policy { get; } = policy;
+    public SubmitOptions Options { get; } = options;
+
+    /// <summary>The retry the retry handler submitted (queued on the server; run to its end in process), or null.</summary>
+    public RunResult? Retry { get; set; }
+
+    /// <summary>True when the run is retried: its end is not final, so nobody is notified of it.</summary>
+    public bool Retrying => Retry is not null;
+}
+
+/// <summary>One thing that follows a run's end (retry, retrain, notify); see <see cref="RunEndChain"/>.</summary>
+public interface IRunEndHandler
+{
+    /// <summary>Acts on <paramref name="end"/>; new runs go through <paramref name="coordinator"/>.</summary>
+    Task HandleAsync(RunCoordinator coordinator, RunEnd end, CancellationToken ct);
+}
+
+/// <summary>
+/// The handlers called once per run end, in order. A run another node took over ends nowhere here: the takeover's
+/// resumption finishes it. A handler that fails is logged and the next one still runs.
+/// </summary>
+public sealed class RunEndChain(IReadOnlyList<IRunEndHandler> handlers)
+{
+    /// <summary>Retry, then retrain: what the CLI's in-process coordinator runs (the server adds its notifications).</summary>
+    public static RunEndChain Default { get; } = new([new RetryHandler(), new RetrainHandler()]);
+
+    public IReadOnlyList<IRunEndHandler> Handlers { get; } = handlers;
+
+    /// <summary>A chain of these handlers followed by <paramref name="more"/>.</summary>
+    public RunEndChain Then(params IRunEndHandler[] more) => new([.. Handlers, .. more]);
+
+    public async Task HandleAsync(RunCoordinator coordinator, RunEnd end, ILogger logger, CancellationToken ct)
+    {
+        if (end.Result.Earlier || end.Result.Failure == FailureKind.TakenOver) return;
+        foreach (var handler in Handlers)
+        {
+            try
+            {
+                await handler.HandleAsync(coordinator, end, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                logger.LogError(e, "after run {RunId}: {Handler} failed", end.Result.Run.Id, handler.GetType().Name);
+            }
+        }
+    }
+}
+
+/// <summary>Retries a failed pipeline run per its <c>retries:</c> (attempts, backoff): a retry that resumes it.</summary>
+public sealed class RetryHandler : IRunEndHandler
+{
+    public async Task HandleAsync(RunCoordinator coordinator, RunEnd end, CancellationToken ct)
+    {
+        var result = end.Result;
+        if (!end.Policy.ShouldRetry(result, end.Request.Attempt)) return;
+        var request = await coordinator.Runner.RetryRequestAsync(result.Run.Id, ct);
+        var info = new RunRequestInfo(end.Request.Attempt + 1, coordinator.Clock.GetUtcNow() + end.Policy.Retries.Backoff, "retry policy", end.Request.UserName);
+        // The note goes to the failed run's log once its retry is recorded, before the retry runs (in process).
+        var options = end.Options with
+        {
+            ApplyOverlapPolicy = false,
+            Recorded = retry => coordinator.Store.AppendLogAsync(result.Run.Id, coordinator.Clock.GetUtcNow(), "info", null, null,
+                end.Policy.RetryNote(retry.Id, info.Attempt), CancellationToken.None),
+        };
+        end.Retry = await coordinator.SubmitAsync(request, info, options, ct);
+    }
+}
+
+/// <summary>Asks for the retraining a succeeded run's drift calls for (<c>retrain_when</c>): a run of the named pipeline.</summary>
+public sealed class RetrainHandler : IRunEndHandler
+{
+    public async Task HandleAsync(RunCoordinator coordinator, RunEnd end, CancellationToken ct)
+    {
+        if (await coordinator.Runner.RetrainRequestAsync(end.Result.Run, ct) is not { } retrain) return;
+        await coordinator.SubmitAsync(retrain, new RunRequestInfo(RequestedBy: $"drift in run {end.Result.Run.Id}"), end.Options with { Recorded = null }, ct);
+    }
+}
