@@ -40,10 +40,4 @@ public static class SqlHelper
     public static DateTimeOffset? NullableTime(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : ParseTime(reader.GetString(i));
 
     public static string? NullableString(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-
-    /// <summary>An integer column as <see cref="int"/>, whatever width the database reports it with.</summary>
-    public static int Int(DbDataReader reader, int i) => Convert.ToInt32(reader.GetValue(i), CultureInfo.InvariantCulture);
-
-    /// <summary>An integer column as <see cref="long"/>, whatever width the database reports it with.</summary>
-    public static long Long(DbDataReader reader, int i) => Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture);
 }
