@@ -88,5 +88,24 @@ public sealed class ColumnCheckTests : IAsyncDisposable
             """), "key: column 'customr_id' is not in input 'events'");
     }
 
+    [Fact]
+    public void Validate_describes_a_query_without_executing_it()
+    {
+        // Executed, 'loud' would fail (and a cross join of 10^12 rows would never end); described, its columns are
+        // known, so the step after it is checked against them.
+        var error = DefinitionAssert.Single(Check("""
+              - id: loud
+                type: sql
+                input: events
+                sql: SELECT customer_id, error('executed at validate time')::BIGINT AS total FROM events, range(1000000) a, range(1000000) b
+              - id: after
+                type: sql
+                input: loud
+                sql: SELECT customer_id, totl FROM loud
+            """), "the query does not fit its inputs' columns");
+        Assert.Equal("after", error.StepId);
+        Assert.Contains("totl", error.Message, StringComparison.Ordinal);
+    }
+
     public ValueTask DisposeAsync() => _project.DisposeAsync();
 }
