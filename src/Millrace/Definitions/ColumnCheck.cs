@@ -113,12 +113,14 @@ sealed class ColumnCheck(DuckDBConnection connection)
                 var table = SqlText.Identifier(DatasetReference.Parse(name).Name);
                 DuckDb.Execute(connection, $"CREATE OR REPLACE TEMP TABLE {table} ({string.Join(", ", columns!.Select(c => $"{SqlText.Identifier(c.Name)} {c.Type}"))})");
             }
-            DuckDb.Execute(connection, $"CREATE OR REPLACE TEMP TABLE __millrace_output AS {expanded.Trim().TrimEnd(';')}");
+            // A view is bound, never run: a query over a huge range() or a file costs nothing here.
+            DuckDb.Execute(connection, $"CREATE OR REPLACE TEMP VIEW __millrace_output AS {expanded.Trim().TrimEnd(';')}");
             return DuckDb.Describe(connection, "__millrace_output");
         }
         catch (DuckDBException e) when (e.Message.StartsWith("Binder Error", StringComparison.Ordinal))
         {
-            reader.Error(node, $"the query does not fit its inputs' columns ({string.Join("; ", inputs.Select(i => $"{i.Name}: {string.Join(", ", i.Columns!.Select(c => c.Name))}"))}): {e.Message.Split('\n')[0].Trim()}");
+            var known = inputs.Count == 0 ? "no inputs" : string.Join("; ", inputs.Select(i => $"{i.Name}: {string.Join(", ", i.Columns!.Select(c => c.Name))}"));
+            reader.Error(node, $"the query does not fit its inputs' columns ({known}): {e.Message.Split('\n')[0].Trim()}");
             return null;
         }
         catch (Exception e) when (e is DuckDBException or ParameterException)
@@ -127,8 +129,8 @@ sealed class ColumnCheck(DuckDBConnection connection)
         }
         finally
         {
+            DuckDb.Execute(connection, "DROP VIEW IF EXISTS __millrace_output");
             foreach (var (name, _) in inputs) DuckDb.Execute(connection, $"DROP TABLE IF EXISTS {SqlText.Identifier(DatasetReference.Parse(name).Name)}");
-            DuckDb.Execute(connection, "DROP TABLE IF EXISTS __millrace_output");
         }
     }
 }

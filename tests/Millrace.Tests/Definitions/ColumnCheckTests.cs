@@ -107,5 +107,20 @@ public sealed class ColumnCheckTests : IAsyncDisposable
         Assert.Contains("totl", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Validating_binds_a_query_without_running_it()
+    {
+        // error() raises only when the query runs; a huge range() would take hours: validate does neither.
+        DefinitionAssert.None(Check("""
+              - id: big
+                type: sql
+                sql: SELECT count(*) AS n, error('ran at validate time') AS e FROM range(10000000000) a, range(10000000000) b
+              - id: per_customer
+                type: sql
+                input: events
+                sql: SELECT customer_id, error('ran at validate time') AS e FROM events
+            """));
+    }
+
     public ValueTask DisposeAsync() => _project.DisposeAsync();
 }

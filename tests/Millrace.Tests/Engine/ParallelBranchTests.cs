@@ -75,7 +75,7 @@ public sealed class ParallelBranchTests : IAsyncLifetime
               - id: broken
                 type: sql
                 input: source
-                sql: SELECT no_such_column FROM source
+                sql: SELECT error('broken on purpose') AS x FROM source
               - id: after_broken
                 type: sql
                 input: broken
@@ -110,7 +110,7 @@ public sealed class ParallelBranchTests : IAsyncLifetime
                 sql: SELECT count(*) AS n FROM range(100000000) a, range(100) b WHERE a.range + b.range > 5
               - id: broken
                 type: sql
-                sql: SELECT no_such_column FROM range(3)
+                sql: SELECT error('broken on purpose') AS x FROM range(3)
             """);
 
         var started = DateTimeOffset.UtcNow;
