@@ -38,7 +38,14 @@ public static class CliApp
         using var context = new CliContext(output, error, variables, catalog)
         {
             Clock = clock ?? TimeProvider.System,
-            Faults = faults ?? Engine.FaultInjector.FromEnvironment(),
+            // The process's host reads its environment here, once: the library takes these as instances.
+            Node = Environment.GetEnvironmentVariable("MILLRACE_NODE_NAME") is { Length: > 0 } nodeName ? Engine.NodeIdentity.Named(nodeName) : Engine.NodeIdentity.Process,
+            Faults = faults ?? Engine.FaultInjector.Parse(Environment.GetEnvironmentVariable(Engine.FaultInjector.EnvironmentVariable), point =>
+            {
+                error.WriteLine($"{Engine.FaultInjector.EnvironmentVariable}: killing the process at {point}");
+                error.Flush();
+                Engine.FaultInjector.KillProcess(point);
+            }),
         };
         var root = new RootCommand("Millrace: continuous machine learning for .NET. Keeps models and reports current as data lands in the lake.");
         root.Options.Add(CliContext.ProjectOption);

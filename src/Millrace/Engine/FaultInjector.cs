@@ -6,13 +6,13 @@ namespace Millrace.Engine;
 /// Crash points for the exactly-once tests. The engine calls <see cref="Hit"/> at named points
 /// (<c>run.created</c>, <c>ingest.read_events.before</c>, <c>ingest.store.mid-write</c>, <c>ingest.commit.before</c>,
 /// <c>ingest.commit.after</c>, …); an injector armed at a point acts there. <see cref="None"/> (the default
-/// everywhere) is armed nowhere and costs one count per check. The CLI and server hosts build theirs with
-/// <see cref="FromEnvironment"/>, so the kill-campaign tests arm a child process through <c>MILLRACE_FAULT</c>;
+/// everywhere) is armed nowhere and costs one count per check. The CLI host arms its injector with the points
+/// <c>MILLRACE_FAULT</c> names (<see cref="Parse"/>), so the kill-campaign tests arm a child process through it;
 /// tests in process pass one with their own action.
 /// </summary>
 public sealed class FaultInjector
 {
-    /// <summary>The environment variable <see cref="FromEnvironment"/> reads: comma-separated point names.</summary>
+    /// <summary>The environment variable the CLI host reads the armed points from: comma-separated point names.</summary>
     public const string EnvironmentVariable = "MILLRACE_FAULT";
 
     readonly HashSet<string> _points;
@@ -32,12 +32,12 @@ public sealed class FaultInjector
     public static FaultInjector None { get; } = new([]);
 
     /// <summary>
-    /// The points <c>MILLRACE_FAULT</c> names, each killing the process; <see cref="None"/> when it is unset (always,
-    /// outside tests).
+    /// An injector armed at the comma-separated <paramref name="points"/> (the value of <c>MILLRACE_FAULT</c>), each
+    /// calling <paramref name="act"/>; <see cref="None"/> when there are none (always, outside tests).
     /// </summary>
-    public static FaultInjector FromEnvironment() =>
-        Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } points
-            ? new FaultInjector(points.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    public static FaultInjector Parse(string? points, Action<string>? act = null) =>
+        points?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } armed
+            ? new FaultInjector(armed, act)
             : None;
 
     /// <summary>True when any crash point is armed.</summary>
@@ -55,8 +55,7 @@ public sealed class FaultInjector
     /// </summary>
     public static void KillProcess(string point)
     {
-        Console.Error.WriteLine($"{EnvironmentVariable}: killing the process at {point}");
-        Console.Error.Flush();
+        _ = point;
         Process.GetCurrentProcess().Kill();
         // The signal is on its way: nothing after the point may run in the meantime.
         new ManualResetEventSlim(false).Wait();

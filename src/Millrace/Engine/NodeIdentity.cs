@@ -6,12 +6,13 @@ namespace Millrace.Engine;
 /// <summary>
 /// Who runs a run: the owner string <c>host|pid|start-ticks</c> a node records with the runs it executes, so a later
 /// process can tell that a run still marked running lost its process (killed, crashed) and mark it interrupted. The
-/// start time guards against a reused pid. A host (the CLI, the server) creates one and passes it down; tests that
-/// host several servers in one process give each its own host name, so each is a node of its own.
+/// start time guards against a reused pid. A host (the CLI, the server) creates one and passes it down (the CLI names it
+/// after <c>MILLRACE_NODE_NAME</c> when set); tests that host several servers in one process give each its own host
+/// name, so each is a node of its own.
 /// </summary>
 public sealed class NodeIdentity
 {
-    static readonly Lazy<NodeIdentity> ThisProcess = new(() => Named(NameFromEnvironment()));
+    static readonly Lazy<NodeIdentity> ThisProcess = new(() => Named(Environment.MachineName));
 
     NodeIdentity(string hostName, int processId, long startTicks)
     {
@@ -20,13 +21,13 @@ public sealed class NodeIdentity
         Owner = $"{HostName}|{processId}|{startTicks}";
     }
 
-    /// <summary>
-    /// This process under its usual name: <c>MILLRACE_NODE_NAME</c> when set (a name per machine or container, for
-    /// clusters whose machine names are not unique or not stable), else the machine name.
-    /// </summary>
+    /// <summary>This process under the machine's name: the default of hosts that were not given a node name.</summary>
     public static NodeIdentity Process => ThisProcess.Value;
 
-    /// <summary>This process under the host name <paramref name="hostName"/> (a '|' in it becomes '-').</summary>
+    /// <summary>
+    /// This process under the host name <paramref name="hostName"/> (a '|' in it becomes '-'): a name per machine or
+    /// container, for clusters whose machine names are not unique or not stable.
+    /// </summary>
     public static NodeIdentity Named(string hostName)
     {
         using var process = System.Diagnostics.Process.GetCurrentProcess();
@@ -71,6 +72,4 @@ public sealed class NodeIdentity
     /// <inheritdoc/>
     public override string ToString() => Owner;
 
-    static string NameFromEnvironment() =>
-        Environment.GetEnvironmentVariable("MILLRACE_NODE_NAME") is { Length: > 0 } name ? name : Environment.MachineName;
 }

@@ -279,7 +279,7 @@ public sealed partial class FailoverTests(ITestOutputHelper output)
             _pump = Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
         }
 
-        /// <summary>The node id it writes in the store (<c>host|pid|start-ticks</c>, as <c>RunOwner</c> makes it), read from its log.</summary>
+        /// <summary>The node id it writes in the store (<c>host|pid|start-ticks</c>, as <c>NodeIdentity</c> makes it), read from its log.</summary>
         public string Id => Executes().Match(Output) is { Success: true } m && m.Groups[1].Value.Contains($"|{_process.Id}|", StringComparison.Ordinal)
             ? m.Groups[1].Value : $"{Environment.MachineName}|{_process.Id}|?";
 

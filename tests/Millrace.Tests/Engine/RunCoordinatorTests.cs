@@ -37,7 +37,7 @@ public sealed class RunCoordinatorTests : IAsyncLifetime
     async Task<Run> RunningElsewhereAsync(InProcessRunCoordinator coordinator, IMetadataStore store)
     {
         var running = coordinator.Runner.Prepare(new RunRequest("daily", [], TriggerKind.Api), RunStatus.Running);
-        return await store.CreateRunAsync(running, RunOwner.Self, CancellationToken.None);
+        return await store.CreateRunAsync(running, NodeIdentity.Process.Owner, CancellationToken.None);
     }
 
     [Fact]
