@@ -15,13 +15,21 @@ namespace Millrace.Definitions;
 /// (the query is bound by DuckDB over empty tables of the inputs' columns) and <c>check</c> steps (their input's
 /// columns). Where an input's columns are known, a query that names a missing column, a rule, key, label or feature
 /// that is not a column is a located definition error. Where they are not known (a dataset, files never seen, a
-/// Parquet read), nothing is said. The in-memory DuckDB connection is the <see cref="SqlReferenceCheck"/>'s.
+/// Parquet read), nothing is said. The in-memory DuckDB connection is the <see cref="SqlReferenceCheck"/>'s. At most
+/// <see cref="MaxQueries"/> queries per workflow are bound, so validating a generated workflow of thousands of steps
+/// stays fast; the steps past that are checked when they run.
 /// </summary>
 sealed class ColumnCheck(DuckDBConnection connection)
 {
+    /// <summary>How many sql steps of one workflow are bound at validate time.</summary>
+    public const int MaxQueries = 200;
+
+    int _bound;
+
     /// <summary>Checks the steps of <paramref name="workflow"/> (parsed as <paramref name="steps"/>, by id) against their inputs' known columns.</summary>
     public void Check(WorkflowDefinition workflow, IReadOnlyDictionary<string, IStep> steps, IReadOnlyDictionary<string, ParameterType> parameters, List<DefinitionError> errors)
     {
+        _bound = 0;
         var definitions = workflow.Steps.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var known = new Dictionary<string, IReadOnlyList<ColumnSchema>?>(StringComparer.Ordinal);
 
@@ -47,7 +55,7 @@ sealed class ColumnCheck(DuckDBConnection connection)
         {
             case ReadStep read:
                 return ReadColumns(read);
-            case SqlStep sql when inputs.All(i => i.Columns is not null):
+            case SqlStep sql when inputs.All(i => i.Columns is not null) && _bound++ < MaxQueries:
                 return Bind(sql.Sql, inputs, parameters, reader, at("sql"));
             case CheckStep check when single is not null:
                 foreach (var rule in check.Rules.Where(r => r.Column is not null))
