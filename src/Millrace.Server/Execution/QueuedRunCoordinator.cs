@@ -54,10 +54,8 @@ public sealed class QueuedRunCoordinator(ProjectHost host, RunQueue queue, strin
         // Stopped outside the queue's lock: cancellation callbacks run inline.
         if (running is not null && (running.Control.Stop(RunStatus.Cancelled, $"cancelled by {by}", FailureKind.Cancelled) || running.Control.StopStatus is not null))
             return CancelOutcome.Stopping;
-        if (await Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct)) return CancelOutcome.CancelledQueued;
         // Running on another node sharing the store: it picks the request up within a second and stops the run.
-        return Store.Shared && await Store.RequestCancelAsync(runId, $"cancelled by {by} (through node {nodeId})", ct)
-            ? CancelOutcome.Stopping : CancelOutcome.NotActive;
+        return await CancelElsewhereAsync(runId, by, $" (through node {nodeId})", ct);
     }
 }
 

@@ -105,17 +105,7 @@ public sealed class TestProject : IAsyncDisposable
     {
         using var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
+        return Millrace.Internal.DuckDb.Rows(connection, sql);
     }
 
     /// <summary>Runs DuckDB statements (e.g. a COPY that makes a Parquet file) in a fresh in-memory database.</summary>

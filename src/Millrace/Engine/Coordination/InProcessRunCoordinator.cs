@@ -49,9 +49,9 @@ public sealed class InProcessRunCoordinator(Runner runner, ProjectDefinition pro
             if (recorded is not null) break;
             if (!options.Wait)
             {
-                var busy = await SkippedWhenBusyAsync(run, policy, "and the request was not to wait (--no-wait)", ct);
-                return await RecordSkippedAsync(busy ?? run with { Status = RunStatus.Skipped, StartedAt = null, EndedAt = Clock.GetUtcNow(),
-                    Error = policy.SkipReason(run.Target, policy.MaxActive, "and the request was not to wait (--no-wait)") }, info, ct);
+                // The create found max_active runs; one may have ended since, and the count says at least that many.
+                var busy = Math.Max(await Store.CountActiveRunsAsync(Project.Id, run.Target, ct), policy.MaxActive);
+                return await RecordSkippedAsync(Skipped(run, policy, busy, "and the request was not to wait (--no-wait)"), info, ct);
             }
             if (!waited)
             {
@@ -91,8 +91,7 @@ public sealed class InProcessRunCoordinator(Runner runner, ProjectDefinition pro
     {
         if (_active.TryGetValue(runId, out var control))
             return control.Stop(RunStatus.Cancelled, $"cancelled by {by}", FailureKind.Cancelled) || control.StopStatus is not null ? CancelOutcome.Stopping : CancelOutcome.NotActive;
-        if (await Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct)) return CancelOutcome.CancelledQueued;
-        return Store.Shared && await Store.RequestCancelAsync(runId, $"cancelled by {by}", ct) ? CancelOutcome.Stopping : CancelOutcome.NotActive;
+        return await CancelElsewhereAsync(runId, by, "", ct);
     }
 
     /// <summary>

@@ -91,8 +91,21 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
     {
         if (!policy.Limited) return null;
         var busy = await Store.CountActiveRunsAsync(Project.Id, run.Target, ct);
-        return busy < policy.MaxActive ? null
-            : run with { Status = RunStatus.Skipped, StartedAt = null, EndedAt = Clock.GetUtcNow(), Error = policy.SkipReason(run.Target, busy, why) };
+        return busy < policy.MaxActive ? null : Skipped(run, policy, busy, why);
+    }
+
+    /// <summary><paramref name="run"/> recorded Skipped because its target had <paramref name="busy"/> runs active.</summary>
+    protected Run Skipped(Run run, RunPolicy policy, int busy, string why) =>
+        run with { Status = RunStatus.Skipped, StartedAt = null, EndedAt = Clock.GetUtcNow(), Error = policy.SkipReason(run.Target, busy, why) };
+
+    /// <summary>
+    /// Cancels <paramref name="runId"/> when it does not run in this process: a queued run never starts, and a run on
+    /// another node sharing the store is asked to stop (<paramref name="via"/> says through whom, in its reason).
+    /// </summary>
+    protected async Task<CancelOutcome> CancelElsewhereAsync(string runId, string by, string via, CancellationToken ct)
+    {
+        if (await Store.CancelQueuedRunAsync(runId, $"cancelled by {by} before it started", ct)) return CancelOutcome.CancelledQueued;
+        return Store.Shared && await Store.RequestCancelAsync(runId, $"cancelled by {by}{via}", ct) ? CancelOutcome.Stopping : CancelOutcome.NotActive;
     }
 
     /// <summary>Records a Skipped run (with its reason in its log) as the request's answer.</summary>
