@@ -114,6 +114,7 @@ public static class MillraceServer
         var api = app.MapGroup("/api/v1");
         ProjectEndpoints.Map(api);
         RunEndpoints.Map(api);
+        DateEndpoints.Map(api);
         ScheduleEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);

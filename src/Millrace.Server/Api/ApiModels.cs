@@ -24,7 +24,8 @@ public sealed record StartRunBody(IReadOnlyDictionary<string, string>? Parameter
 /// <param name="To">Last run date, yyyy-MM-dd (inclusive).</param>
 /// <param name="Parameters">Other parameter values for every run.</param>
 /// <param name="RerunSucceeded">Also queue dates that already have a succeeded run.</param>
-public sealed record BackfillBody(string From, string To, IReadOnlyDictionary<string, string>? Parameters, bool RerunSucceeded);
+/// <param name="Only">Queue only the dates whose status (GET …/pipelines/{name}/dates) is in this comma-separated list, e.g. "missing,failed,stale".</param>
+public sealed record BackfillBody(string From, string To, IReadOnlyDictionary<string, string>? Parameters, bool RerunSucceeded, string? Only);
 
 /// <summary>A run request was accepted: the run and where to follow it.</summary>
 /// <param name="RunId">The run's id.</param>
@@ -106,6 +107,31 @@ public sealed record LogLineView(long Seq, DateTimeOffset At, string Level, stri
 
 public sealed record CancelView(string RunId, string Outcome);
 
+/// <summary>One run date of a pipeline (<c>GET …/pipelines/{pipeline}/dates</c>, <c>millrace status --json</c>).</summary>
+/// <param name="Date">The run date, yyyy-MM-dd.</param>
+/// <param name="Status">missing, waiting, queued, running, succeeded, failed, cancelled, skipped, stale, up_to_date or deadline_missed.</param>
+/// <param name="LatestRun">The run that speaks for the date (the newest not skipped), or null without runs.</param>
+/// <param name="Runs">How many runs the date has.</param>
+/// <param name="RunsByStatus">Those runs by status (statuses without runs left out).</param>
+/// <param name="MissingFeeds">Feeds of the date that have not landed (a waiting date).</param>
+/// <param name="StaleReason">Why what the date published is stale, or null.</param>
+/// <param name="DeadlineMissedAt">When the date's deadline passed unmet, or null; kept when a run succeeded later.</param>
+/// <param name="Note">Anything else to know about the date.</param>
+public sealed record DateView(string Date, string Status, RunView? LatestRun, int Runs, IReadOnlyDictionary<string, int> RunsByStatus,
+    IReadOnlyList<string> MissingFeeds, string? StaleReason, DateTimeOffset? DeadlineMissedAt, string? Note);
+
+/// <summary>A page of a pipeline's dates, oldest first.</summary>
+/// <param name="Pipeline">The pipeline.</param>
+/// <param name="From">The first date of this page.</param>
+/// <param name="To">The last date of this page.</param>
+/// <param name="Items">One entry per date from <paramref name="From"/> to <paramref name="To"/>.</param>
+/// <param name="Limit">The most dates a page holds.</param>
+/// <param name="NextFrom">Pass it as 'from' (with the same 'to') for the next page; null on the last page.</param>
+public sealed record DatePage(string Pipeline, string From, string To, IReadOnlyList<DateView> Items, int Limit, string? NextFrom);
+
+/// <summary>What a backfill queued.</summary>
+/// <param name="Runs">One run per date queued.</param>
+/// <param name="SkippedDates">The dates not queued: already succeeded, or (with 'only') with a status not listed.</param>
 public sealed record BackfillView(IReadOnlyList<RunAccepted> Runs, IReadOnlyList<string> SkippedDates);
 
 public sealed record ScheduleStateView(string Pipeline, string Cron, string Timezone, int CatchUp, bool Paused, string? ChangedBy, DateTimeOffset? ChangedAt,

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Millrace.Engine;
+using Millrace.Engine.Dates;
 using Millrace.Parameters;
 using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
@@ -41,7 +42,7 @@ public static class RunEndpoints
 
         api.MapPost("/projects/{projectId}/pipelines/{name}/backfill", BackfillAsync)
             .RequireRole(TokenRole.Runner).WithTags("Runs")
-            .WithSummary("Queue one run per date (run.date) from 'from' to 'to', skipping dates that already succeeded")
+            .WithSummary("Queue one run per date (run.date) from 'from' to 'to', skipping dates that already succeeded (or, with 'only', every date whose status is not listed)")
             .Accepts<BackfillBody>(isOptional: true, "application/json", RequestBody.AnyContentType).Produces<BackfillView>(202).ProducesProblem(400).ProducesProblem(404);
     }
 
@@ -131,17 +132,26 @@ public static class RunEndpoints
         if (problem is not null) return problem;
         var rerunSucceeded = body.Bool("rerunSucceeded", out problem);
         if (problem is not null) return problem;
+        var onlyText = body.String("only", out problem);
+        if (problem is not null) return problem;
+        IReadOnlySet<DateStatus>? only = null;
+        if (onlyText is not null)
+        {
+            try { only = DateStatusNames.ParseList(onlyText, DateStatusNames.Backfillable); }
+            catch (FormatException e) { return Problems.BadRequest("Bad backfill", $"'only': {e.Message}"); }
+            if (rerunSucceeded) return Problems.BadRequest("Bad backfill", "'only' and 'rerunSucceeded' do not combine; add succeeded to 'only' instead");
+        }
         if (!TryDate(fromText, out var from) || !TryDate(toText, out var to))
             return Problems.BadRequest("Bad backfill", "'from' and 'to' are required dates yyyy-MM-dd");
         if (to < from) return Problems.BadRequest("Bad backfill", "'to' is before 'from'");
         if (to.DayNumber - from.DayNumber >= RunCoordinator.MaxBackfillDates) return Problems.BadRequest("Bad backfill", $"a backfill covers at most {RunCoordinator.MaxBackfillDates} dates");
         if (parameters.Any(p => p.Key == BuiltInParameters.RunDate)) return Problems.BadRequest("Bad backfill", "backfill sets run.date itself; leave it out of 'parameters'");
-        Access.Audit(http, $"pipeline {name}", new { from = fromText, to = toText, rerunSucceeded });
+        Access.Audit(http, $"pipeline {name}", new { from = fromText, to = toText, rerunSucceeded, only = onlyText });
 
         // Planned as the CLI plans it; each date is queued and waits for the pipeline's max_active like any request.
-        var plan = await executor.For(host).PlanBackfillAsync(name, from, to, parameters, rerunSucceeded, http.RequestAborted);
+        var plan = await executor.For(host).PlanBackfillAsync(name, from, to, parameters, rerunSucceeded, http.RequestAborted, only);
         var accepted = new List<RunAccepted>();
-        var skipped = plan.Succeeded.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToList();
+        var skipped = plan.Succeeded.Concat(plan.LeftOut).Order().Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToList();
         foreach (var date in plan.Dates)
         {
             SubmitResult result;

@@ -26,6 +26,13 @@ public interface IRunStore
     Task<IReadOnlyList<Run>> FindRunsAsync(RunFilter filter, Page page, CancellationToken ct);
 
     /// <summary>
+    /// The runs of <paramref name="target"/> in <paramref name="projectId"/> whose run date is from <paramref name="from"/>
+    /// to <paramref name="to"/> (inclusive), one summary per date that has runs, oldest date first: counts by status
+    /// and the run that speaks for the date. One query, whatever the length of the range.
+    /// </summary>
+    Task<IReadOnlyList<RunDateSummary>> ListRunDatesAsync(string projectId, string target, DateOnly from, DateOnly to, CancellationToken ct);
+
+    /// <summary>
     /// Records a run's end (status, end time, error) only if the run is still Running: false, with nothing written,
     /// when another node took it over meanwhile (the takeover's record stands).
     /// </summary>

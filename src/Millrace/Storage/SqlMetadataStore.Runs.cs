@@ -112,39 +112,41 @@ public abstract partial class SqlMetadataStore
         ("started", Time(run.StartedAt)), ("ended", Time(run.EndedAt)), ("error", run.Error),
     ];
 
+    /// <summary>The columns <see cref="ReadRun"/> reads, in its order.</summary>
+    const string RunColumns = """
+        id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date, definitions_hash,
+        run_key, parent_run_id, created_at, started_at, ended_at, error
+        """;
+
     async Task<IReadOnlyList<Run>> QueryRunsAsync(DbConnection connection, string where, Page page, CancellationToken ct, params (string, object?)[] parameters)
     {
-        var sql = $"""
-            SELECT id, project_id, target, target_kind, trigger_kind, status, parameters_json, run_date, definitions_hash,
-                   run_key, parent_run_id, created_at, started_at, ended_at, error
-            FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT {page.Limit} OFFSET {page.Offset}
-            """;
+        var sql = $"SELECT {RunColumns} FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT {page.Limit} OFFSET {page.Offset}";
         await using var command = Command(connection, null, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var runs = new List<Run>();
-        while (await reader.ReadAsync(ct))
-        {
-            runs.Add(new Run
-            {
-                Id = reader.GetString(0),
-                ProjectId = reader.GetString(1),
-                Target = reader.GetString(2),
-                TargetKind = reader.GetString(3),
-                Trigger = Enum.Parse<TriggerKind>(reader.GetString(4)),
-                Status = Enum.Parse<RunStatus>(reader.GetString(5)),
-                Parameters = JsonSerializer.Deserialize<string[][]>(reader.GetString(6), Json)!.Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList(),
-                RunDate = DateOnly.ParseExact(reader.GetString(7), "yyyy-MM-dd", CultureInfo.InvariantCulture),
-                DefinitionsHash = reader.GetString(8),
-                RunKey = NullableString(reader, 9),
-                ParentRunId = NullableString(reader, 10),
-                CreatedAt = ParseTime(reader.GetString(11)),
-                StartedAt = NullableTime(reader, 12),
-                EndedAt = NullableTime(reader, 13),
-                Error = NullableString(reader, 14),
-            });
-        }
+        while (await reader.ReadAsync(ct)) runs.Add(ReadRun(reader));
         return runs;
     }
+
+    /// <summary>A run from the first 15 columns of <paramref name="reader"/>'s row, in <see cref="RunColumns"/> order.</summary>
+    static Run ReadRun(DbDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        ProjectId = reader.GetString(1),
+        Target = reader.GetString(2),
+        TargetKind = reader.GetString(3),
+        Trigger = Enum.Parse<TriggerKind>(reader.GetString(4)),
+        Status = Enum.Parse<RunStatus>(reader.GetString(5)),
+        Parameters = JsonSerializer.Deserialize<string[][]>(reader.GetString(6), Json)!.Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList(),
+        RunDate = DateOnly.ParseExact(reader.GetString(7), "yyyy-MM-dd", CultureInfo.InvariantCulture),
+        DefinitionsHash = reader.GetString(8),
+        RunKey = NullableString(reader, 9),
+        ParentRunId = NullableString(reader, 10),
+        CreatedAt = ParseTime(reader.GetString(11)),
+        StartedAt = NullableTime(reader, 12),
+        EndedAt = NullableTime(reader, 13),
+        Error = NullableString(reader, 14),
+    };
 
     public async Task<bool> FinishRunAsync(Run run, CancellationToken ct)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Millrace.Definitions;
+using Millrace.Engine.Dates;
 using Millrace.Parameters;
 using Millrace.Storage;
 
@@ -58,23 +59,31 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
     /// <summary>
     /// Plans a backfill of <paramref name="target"/> from <paramref name="from"/> to <paramref name="to"/> (inclusive):
     /// one run per date, leaving out dates that already have a succeeded run unless <paramref name="rerunSucceeded"/>.
+    /// With <paramref name="only"/>, it plans exactly the dates whose <see cref="PipelineDates"/> status is in the set
+    /// (and <paramref name="rerunSucceeded"/> is not used); the others are <see cref="BackfillPlan.LeftOut"/>.
     /// Throws <see cref="RunRequestException"/> for an unknown target, a range out of order or longer than
-    /// <see cref="MaxBackfillDates"/>, or variables that set <c>run.date</c>.
+    /// <see cref="MaxBackfillDates"/>, variables that set <c>run.date</c>, or an <paramref name="only"/> status a
+    /// backfill cannot take (queued, running).
     /// </summary>
-    public async Task<BackfillPlan> PlanBackfillAsync(string target, DateOnly from, DateOnly to, IReadOnlyList<KeyValuePair<string, string>> variables, bool rerunSucceeded, CancellationToken ct)
+    public async Task<BackfillPlan> PlanBackfillAsync(string target, DateOnly from, DateOnly to, IReadOnlyList<KeyValuePair<string, string>> variables, bool rerunSucceeded,
+        CancellationToken ct, IReadOnlySet<DateStatus>? only = null)
     {
         Runner.DeclaredParameters(target);
         if (to < from) throw new RunRequestException("the last date is before the first");
         if (to.DayNumber - from.DayNumber >= MaxBackfillDates) throw new RunRequestException(string.Create(CultureInfo.InvariantCulture, $"a backfill covers at most {MaxBackfillDates} dates"));
         if (variables.Any(v => v.Key == BuiltInParameters.RunDate)) throw new RunRequestException("backfill sets run.date itself; leave it out of the parameters");
-        var dates = new List<DateOnly>();
-        var succeeded = new List<DateOnly>();
-        for (var date = from; date <= to; date = date.AddDays(1))
-        {
-            var done = !rerunSucceeded && (await Store.FindRunsAsync(new RunFilter(Project.Id, target, RunStatus.Succeeded, date), new Page(0, 1), ct)).Count > 0;
-            (done ? succeeded : dates).Add(date);
-        }
-        return new BackfillPlan(target, dates, succeeded, variables);
+        if (only?.Where(s => !DateStatusNames.Backfillable.Contains(s)).ToList() is [var refused, ..])
+            throw new RunRequestException($"a backfill cannot plan '{DateStatusNames.Name(refused)}' dates; choose from {string.Join(", ", DateStatusNames.Backfillable.Select(DateStatusNames.Name))}");
+        // One listing of the range (PipelineDates), not a query per date.
+        var listed = await new PipelineDates(Store, Project.Id).ListAsync(target, from, to, ct);
+        if (only is not null)
+            return new BackfillPlan(target, [.. listed.Where(d => only.Contains(d.Status)).Select(d => d.Date)], [], variables)
+            {
+                LeftOut = [.. listed.Where(d => !only.Contains(d.Status)).Select(d => d.Date)],
+                Only = only,
+            };
+        var done = listed.Where(d => !rerunSucceeded && d.RunCounts.GetValueOrDefault(RunStatus.Succeeded) > 0).Select(d => d.Date).ToHashSet();
+        return new BackfillPlan(target, [.. listed.Select(d => d.Date).Where(d => !done.Contains(d))], [.. done.Order()], variables);
     }
 
     /// <summary>The longest backfill, in dates (ten years).</summary>
@@ -137,9 +146,18 @@ public sealed record SubmitOptions(
 /// <summary>What cancelling a run did.</summary>
 public enum CancelOutcome { CancelledQueued, Stopping, NotActive }
 
-/// <summary>The dates a backfill runs (one run each, <c>run.date</c> = the date) and the dates it leaves because they already succeeded.</summary>
+/// <summary>
+/// The dates a backfill runs (one run each, <c>run.date</c> = the date) and the dates it leaves because they already
+/// succeeded, or, planned with <c>--only</c>, because their status is not in <see cref="Only"/> (<see cref="LeftOut"/>).
+/// </summary>
 public sealed record BackfillPlan(string Target, IReadOnlyList<DateOnly> Dates, IReadOnlyList<DateOnly> Succeeded, IReadOnlyList<KeyValuePair<string, string>> Variables)
 {
+    /// <summary>The dates left out because their status is not in <see cref="Only"/> (empty without it).</summary>
+    public IReadOnlyList<DateOnly> LeftOut { get; init; } = [];
+
+    /// <summary>The statuses the plan was limited to (<c>--only</c>), or null.</summary>
+    public IReadOnlySet<DateStatus>? Only { get; init; }
+
     /// <summary>The request of one date of the plan (trigger Backfill).</summary>
     public RunRequest RequestFor(DateOnly date) =>
         new(Target, [.. Variables, new(BuiltInParameters.RunDate, date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))], TriggerKind.Backfill);

@@ -1,0 +1,106 @@
+using System.Globalization;
+using Millrace.Storage;
+
+namespace Millrace.Engine.Dates;
+
+/// <summary>One run date of a pipeline: its status and the facts behind it (<see cref="PipelineDates.ListAsync"/>).</summary>
+/// <param name="Date">The run date (<c>run.date</c>).</param>
+/// <param name="Status">The status the <see cref="DateStatusRules"/> give the facts below.</param>
+/// <param name="LatestRun">The run that speaks for the date (newest not skipped), or null without runs.</param>
+/// <param name="RunCounts">The date's runs by status (statuses without runs absent).</param>
+/// <param name="MissingFeeds">Feeds of the date not landed yet.</param>
+/// <param name="StaleReason">Why the date's outputs are stale, or null.</param>
+/// <param name="DeadlineMissedAt">When the date's deadline passed unmet, or null (also set when a run succeeded later).</param>
+/// <param name="Note">Anything else to show beside the date.</param>
+public sealed record PipelineDate(DateOnly Date, DateStatus Status, Run? LatestRun, IReadOnlyDictionary<RunStatus, int> RunCounts,
+    IReadOnlyList<string> MissingFeeds, string? StaleReason, DateTimeOffset? DeadlineMissedAt, string? Note)
+{
+    /// <summary>All runs of the date.</summary>
+    public int RunCount => RunCounts.Values.Sum();
+
+    /// <summary>The date with the status its facts give.</summary>
+    public static PipelineDate From(DateOnly date, DateFacts facts) => new(date, DateStatusRules.StatusOf(facts), facts.Runs?.Latest,
+        facts.Runs?.Counts ?? new Dictionary<RunStatus, int>(), facts.MissingFeeds, facts.StaleReason, facts.DeadlineMissedAt, facts.Note);
+}
+
+/// <summary>Which dates of which target a listing covers.</summary>
+public sealed record DateQuery(string ProjectId, string Target, DateOnly From, DateOnly To);
+
+/// <summary>The facts of every date of a <see cref="DateQuery"/>, filled in by the <see cref="PipelineDates.Sources"/>.</summary>
+public sealed class DateFactTable
+{
+    readonly SortedDictionary<DateOnly, DateFacts> _facts = [];
+
+    public DateFactTable(DateQuery query)
+    {
+        Query = query;
+        for (var date = query.From; date <= query.To; date = date.AddDays(1)) _facts[date] = DateFacts.None;
+    }
+
+    public DateQuery Query { get; }
+
+    /// <summary>Changes the facts of <paramref name="date"/>; a date outside the query is ignored.</summary>
+    public void Update(DateOnly date, Func<DateFacts, DateFacts> change)
+    {
+        if (_facts.TryGetValue(date, out var facts)) _facts[date] = change(facts);
+    }
+
+    /// <summary>The dates, oldest first, with their status.</summary>
+    public IReadOnlyList<PipelineDate> Dates() => [.. _facts.Select(f => PipelineDate.From(f.Key, f.Value))];
+}
+
+/// <summary>
+/// Per-date status: for a pipeline (or workflow) and a range of run dates, one <see cref="PipelineDate"/> per date.
+/// <c>millrace status</c>, <c>GET …/pipelines/{pipeline}/dates</c>, the pipeline page and <c>backfill --only</c> all
+/// come here, so they agree.
+/// </summary>
+public sealed class PipelineDates(IMetadataStore store, string projectId)
+{
+    /// <summary>The longest range, in dates (ten years, as a backfill).</summary>
+    public const int MaxDates = RunCoordinator.MaxBackfillDates;
+
+    /// <summary>The dates a listing without a range covers: the last 14 up to today.</summary>
+    public const int DefaultDates = 14;
+
+    /// <summary>Adds one concern's facts to the table: one query for the whole range.</summary>
+    public delegate Task FactSource(IMetadataStore store, DateFactTable facts, CancellationToken ct);
+
+    /// <summary>
+    /// Where the facts come from, in order. A concern that knows something about dates (landing: missing feeds; memo:
+    /// staleness; deadlines: missed deadlines) adds its source here.
+    /// </summary>
+    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync];
+
+    /// <summary>The date's runs, from the run store.</summary>
+    static async Task RunFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
+    {
+        var q = facts.Query;
+        foreach (var summary in await store.ListRunDatesAsync(q.ProjectId, q.Target, q.From, q.To, ct))
+            facts.Update(summary.Date, f => f with { Runs = summary });
+    }
+
+    /// <summary>Why a range cannot be listed (reversed, or longer than <see cref="MaxDates"/>), or null when it can.</summary>
+    public static string? RangeProblem(DateOnly from, DateOnly to) =>
+        to < from ? string.Create(CultureInfo.InvariantCulture, $"the range ends ({to:yyyy-MM-dd}) before it starts ({from:yyyy-MM-dd})")
+        : to.DayNumber - from.DayNumber >= MaxDates ? string.Create(CultureInfo.InvariantCulture, $"a range covers at most {MaxDates} dates; {from:yyyy-MM-dd} to {to:yyyy-MM-dd} is {to.DayNumber - from.DayNumber + 1}")
+        : null;
+
+    /// <summary>Today by <paramref name="clock"/> (UTC, as a run's default <c>run.date</c>).</summary>
+    public static DateOnly Today(TimeProvider clock) => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+    /// <summary>The range of a listing that gives neither end: the <see cref="DefaultDates"/> dates up to today.</summary>
+    public static (DateOnly From, DateOnly To) DefaultRange(TimeProvider clock) => (Today(clock).AddDays(1 - DefaultDates), Today(clock));
+
+    /// <summary>
+    /// The dates from <paramref name="from"/> to <paramref name="to"/> (inclusive) of <paramref name="target"/>, oldest
+    /// first, every date present (a date without runs or facts is <see cref="DateStatus.Missing"/>). Throws
+    /// <see cref="ArgumentException"/> for a range <see cref="RangeProblem"/> refuses.
+    /// </summary>
+    public async Task<IReadOnlyList<PipelineDate>> ListAsync(string target, DateOnly from, DateOnly to, CancellationToken ct)
+    {
+        if (RangeProblem(from, to) is { } problem) throw new ArgumentException(problem, nameof(to));
+        var facts = new DateFactTable(new DateQuery(projectId, target, from, to));
+        foreach (var source in Sources) await source(store, facts, ct);
+        return facts.Dates();
+    }
+}
