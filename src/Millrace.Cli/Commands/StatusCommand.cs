@@ -48,7 +48,7 @@ public static class StatusCommand
                 var run = date.LatestRun;
                 table.AddRow(Text(date.Date), StatusMarkup(date.Status), run?.Id ?? "", run is null ? "" : run.Trigger.ToString().ToLowerInvariant(),
                     run?.StartedAt is { } started ? started.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "", Terminal.Duration(run?.Duration),
-                    date.RunCount == 0 ? "" : date.RunCount.ToString(CultureInfo.InvariantCulture), Markup.Escape(Note(date)));
+                    date.RunCount == 0 ? "" : date.RunCount.ToString(CultureInfo.InvariantCulture), Markup.Escape(Truncate(date.Details, 100)));
             }
             console.Write(table);
             console.MarkupLine(Markup.Escape($"{name}: {Summary(dates)}"));
@@ -69,18 +69,6 @@ public static class StatusCommand
     /// <summary>"14 dates: 10 succeeded, 1 failed, 3 missing", in the statuses' order.</summary>
     internal static string Summary(IReadOnlyList<PipelineDate> dates) =>
         $"{dates.Count} date{(dates.Count == 1 ? "" : "s")}: " + string.Join(", ", dates.GroupBy(d => d.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {DateStatusNames.Name(g.Key).Replace('_', ' ')}"));
-
-    /// <summary>What the date waits for or why it stands where it does: missing feeds, stale reason, deadline, the run's error, the note.</summary>
-    static string Note(PipelineDate date)
-    {
-        var parts = new List<string>();
-        if (date.MissingFeeds.Count > 0) parts.Add($"missing: {string.Join(", ", date.MissingFeeds)}");
-        if (date.StaleReason is not null) parts.Add($"stale: {date.StaleReason}");
-        if (date.DeadlineMissedAt is { } missed) parts.Add($"deadline missed at {missed.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC");
-        if (date.Status is DateStatus.Failed or DateStatus.Cancelled or DateStatus.Skipped && date.LatestRun?.Error is { } error) parts.Add(Truncate(error, 80));
-        if (date.Note is not null) parts.Add(date.Note);
-        return string.Join("; ", parts);
-    }
 
     public static string StatusMarkup(DateStatus status)
     {

@@ -107,7 +107,7 @@ public sealed record LogLineView(long Seq, DateTimeOffset At, string Level, stri
 
 public sealed record CancelView(string RunId, string Outcome);
 
-/// <summary>One run date of a pipeline (<c>GET …/pipelines/{pipeline}/dates</c>, <c>millrace status --json</c>).</summary>
+/// <summary>One run date of a pipeline (<c>GET …/pipelines/{name}/dates</c>, <c>millrace status --json</c>).</summary>
 /// <param name="Date">The run date, yyyy-MM-dd.</param>
 /// <param name="Status">missing, waiting, queued, running, succeeded, failed, cancelled, skipped, stale, up_to_date or deadline_missed.</param>
 /// <param name="LatestRun">The run that speaks for the date (the newest not skipped), or null without runs.</param>

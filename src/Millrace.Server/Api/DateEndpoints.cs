@@ -17,16 +17,16 @@ public static class DateEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId}/pipelines/{pipeline}/dates", ListAsync)
+        api.MapGet("/projects/{projectId}/pipelines/{name}/dates", ListAsync)
             .RequireRole(TokenRole.Viewer).WithTags("Pipelines")
             .WithSummary($"One status per run date from 'from' to 'to' (default: the last {PipelineDates.DefaultDates} dates up to today), oldest first; at most 'limit' (≤ {MaxPageDates}) dates a page, the rest from 'nextFrom'")
             .Produces<DatePage>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    static async Task<IResult> ListAsync(HttpContext http, string pipeline, string? from, string? to, string? limit, TimeProvider clock)
+    static async Task<IResult> ListAsync(HttpContext http, string name, string? from, string? to, string? limit, TimeProvider clock)
     {
         var host = Access.CallerOf(http).Host;
-        if (!host.Definition.Pipelines.ContainsKey(pipeline)) return ProjectEndpoints.NoPipeline(host, pipeline);
+        if (!host.Definition.Pipelines.ContainsKey(name)) return ProjectEndpoints.NoPipeline(host, name);
         var (defaultFrom, defaultTo) = PipelineDates.DefaultRange(clock);
         if (!TryDate(from, "from", defaultFrom, out var first, out var problem) || !TryDate(to, "to", defaultTo, out var last, out problem)) return problem!;
         if (from is null && to is not null) first = last.AddDays(1 - PipelineDates.DefaultDates);
@@ -36,8 +36,8 @@ public static class DateEndpoints
             return Problems.BadRequest("Bad limit", $"limit must be a whole number from 1 to {MaxPageDates}, got '{limit}'");
 
         var pageLast = last.DayNumber - first.DayNumber >= pageSize ? first.AddDays(pageSize - 1) : last;
-        var dates = await new PipelineDates(host.Store, host.Id).ListAsync(pipeline, first, pageLast, http.RequestAborted);
-        return TypedResults.Ok(new DatePage(pipeline, Text(first), Text(pageLast), [.. dates.Select(View)], pageSize,
+        var dates = await new PipelineDates(host.Store, host.Id).ListAsync(name, first, pageLast, http.RequestAborted);
+        return TypedResults.Ok(new DatePage(name, Text(first), Text(pageLast), [.. dates.Select(View)], pageSize,
             pageLast < last ? Text(pageLast.AddDays(1)) : null));
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Millrace.Definitions;
 using Millrace.Engine;
+using Millrace.Engine.Dates;
 using Millrace.Parameters;
 using Millrace.Server.Execution;
 using Millrace.Server.Scheduling;
@@ -43,6 +44,8 @@ static class PipelinePages
         var ct = request.Aborted;
         var schedule = (await request.Service<PipelineScheduler>().ListAsync(host, ct)).FirstOrDefault(s => s.Pipeline == name);
         var runs = await host.Store.FindRunsAsync(new RunFilter(host.Id, name), new Page(0, 10), ct);
+        var (from, to) = PipelineDates.DefaultRange(host.Clock);
+        var dates = await new PipelineDates(host.Store, host.Id).ListAsync(name, from, to, ct);
         var declared = host.Runner.DeclaredParameters(name).Values.OrderBy(p => p.Name, StringComparer.Ordinal)
             .Select(p => Html.Of($"<tr><td><code>{p.Name}</code></td><td>{p.Type.ToString().ToLowerInvariant()}</td><td>{(p.Default is null ? Html.Of($"<span class=\"badge failed\">required</span>") : Html.Of($"<code>{p.Default}</code>"))}</td><td>{p.Description ?? ""}</td></tr>"))
             .ToList();
@@ -87,11 +90,29 @@ static class PipelinePages
             {UiLayout.Table(["Name", "Type", "Default", "Description"], declared, "No parameters besides the built-ins (run.date, run.id, …).")}
             <h2>Workflows</h2>
             {Html.Join(diagrams)}
+            <h2>Dates <span class="muted">(the last {PipelineDates.DefaultDates}, newest first)</span></h2>
+            {DatesTable(host.Id, dates)}
             <h2>Recent runs <a class="more" href="{UiUrls.Runs(host.Id)}{UiUrls.Query(("pipeline", name))}">all</a></h2>
             {RunPages.Table(host.Id, runs)}
             <details><summary>Definition ({pipeline.Location.File})</summary><pre>{source}</pre></details>
             """);
         return new UiPage($"Pipeline {name}", body, RefreshSeconds: runs.Any(r => r.Status is RunStatus.Queued or RunStatus.Running) ? 5 : null, Section: "pipelines");
+    }
+
+    /// <summary>One row per run date: its status (<see cref="PipelineDates"/>), latest run and details, newest date first.</summary>
+    static Html DatesTable(string projectId, IReadOnlyList<PipelineDate> dates)
+    {
+        var rows = dates.Reverse().Select(d => d.LatestRun is { } run
+            ? Html.Of($"""
+                <tr><td class="nowrap">{d.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td><td>{UiLayout.Badge(DateStatusNames.Name(d.Status).Replace('_', ' '))}</td>
+                <td><a class="mono" href="{UiUrls.Run(projectId, run.Id)}">{run.Id}</a></td><td>{run.Trigger.ToString().ToLowerInvariant()}</td><td>{UiLayout.Time(run.StartedAt)}</td>
+                <td class="num">{UiLayout.Duration(run.Duration)}</td><td class="num">{d.RunCount}</td><td>{d.Details}</td></tr>
+                """)
+            : Html.Of($"""
+                <tr><td class="nowrap">{d.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td><td>{UiLayout.Badge(DateStatusNames.Name(d.Status).Replace('_', ' '))}</td>
+                <td colspan="5" class="muted">no run</td><td>{d.Details}</td></tr>
+                """)).ToList();
+        return UiLayout.Table(["Date", "Status", "Latest run", "Trigger", "Started (UTC)", "Duration", "Runs", "Details"], rows, "No dates.", "dates");
     }
 
     /// <summary>Queues a run of the pipeline with the form's <c>--var</c> parameters, as executePipeline does.</summary>

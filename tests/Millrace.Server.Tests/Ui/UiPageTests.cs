@@ -45,6 +45,25 @@ public sealed class UiPageTests(UiServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_pipeline_page_shows_the_last_14_dates_with_status_badges_and_run_links()
+    {
+        var host = fixture.Server.Host(UiProject.Id);
+        var today = Millrace.Engine.Dates.PipelineDates.Today(host.Clock);
+        var run = await host.Runner.RunAsync(new RunRequest(UiProject.Tricky, [new("region", "north"), new("run.date", today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))]));
+        using var client = await fixture.SignedInAsync(fixture.Viewer);
+
+        var (response, page) = await client.GetAsync($"/ui/projects/uishop/pipelines/{UiProject.Tricky}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var dates = page[page.IndexOf("<h2>Dates", StringComparison.Ordinal)..page.IndexOf("<h2>Recent runs", StringComparison.Ordinal)];
+        Assert.Equal(14, dates.Split("<tr><td class=\"nowrap\">").Length - 1);
+        Assert.Contains($"<a class=\"mono\" href=\"/ui/projects/uishop/runs/{run.Id}\">{run.Id}</a>", dates, StringComparison.Ordinal);
+        Assert.Contains($"<span class=\"badge {run.Status.ToString().ToLowerInvariant()}\">", dates, StringComparison.Ordinal);
+        // Newest first: today's row comes before yesterday's, which has no run.
+        Assert.True(dates.IndexOf(today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            < dates.IndexOf(today.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task What_pages_show_is_html_encoded()
     {
         var host = fixture.Server.Host(UiProject.Id);

@@ -18,6 +18,24 @@ public sealed record PipelineDate(DateOnly Date, DateStatus Status, Run? LatestR
     /// <summary>All runs of the date.</summary>
     public int RunCount => RunCounts.Values.Sum();
 
+    /// <summary>
+    /// One line for people on what the date waits for or why it stands where it does: the missing feeds, the stale
+    /// reason, the missed deadline, the latest run's error (for a failed, cancelled or skipped date) and the note.
+    /// </summary>
+    public string Details
+    {
+        get
+        {
+            var parts = new List<string>();
+            if (MissingFeeds.Count > 0) parts.Add($"missing: {string.Join(", ", MissingFeeds)}");
+            if (StaleReason is not null) parts.Add($"stale: {StaleReason}");
+            if (DeadlineMissedAt is { } missed) parts.Add($"deadline missed at {missed.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC");
+            if (Status is DateStatus.Failed or DateStatus.Cancelled or DateStatus.Skipped && LatestRun?.Error is { } error) parts.Add(error);
+            if (Note is not null) parts.Add(Note);
+            return string.Join("; ", parts);
+        }
+    }
+
     /// <summary>The date with the status its facts give.</summary>
     public static PipelineDate From(DateOnly date, DateFacts facts) => new(date, DateStatusRules.StatusOf(facts), facts.Runs?.Latest,
         facts.Runs?.Counts ?? new Dictionary<RunStatus, int>(), facts.MissingFeeds, facts.StaleReason, facts.DeadlineMissedAt, facts.Note);
@@ -51,7 +69,7 @@ public sealed class DateFactTable
 
 /// <summary>
 /// Per-date status: for a pipeline (or workflow) and a range of run dates, one <see cref="PipelineDate"/> per date.
-/// <c>millrace status</c>, <c>GET …/pipelines/{pipeline}/dates</c>, the pipeline page and <c>backfill --only</c> all
+/// <c>millrace status</c>, <c>GET …/pipelines/{name}/dates</c>, the pipeline page and <c>backfill --only</c> all
 /// come here, so they agree.
 /// </summary>
 public sealed class PipelineDates(IMetadataStore store, string projectId)
