@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace Millrace.Cli.Commands;
 
 /// <summary>
-/// <c>millrace backfill &lt;pipeline&gt; --from D --to D [--max-active N] [--rerun-succeeded | --only S,S]</c>: one run
+/// <c>millrace backfill &lt;pipeline&gt; --from D --to D [--max-active N] [--rerun-succeeded | --only S,S] [--dry-run]</c>: one run
 /// per date (as <c>run.date</c>), skipping dates that already succeeded (with <c>--only</c>: exactly the dates whose
 /// <c>millrace status</c> is listed), planned and run by the in-process coordinator (the
 /// API's backfill plans the same way). At most the pipeline's <c>max_active</c> dates run at once; a date that loses
@@ -26,13 +26,14 @@ public static class BackfillCommand
         var to = new Option<string>("--to") { Description = "Last date, yyyy-MM-dd (inclusive).", Required = true };
         var maxActive = new Option<int>("--max-active") { Description = "Dates run at once (default 1; at most the pipeline's concurrency.max_active).", DefaultValueFactory = _ => 1 };
         var rerunSucceeded = new Option<bool>("--rerun-succeeded") { Description = "Also run dates that already have a succeeded run." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the dates the backfill would run, with their status, and run nothing." };
         var only = new Option<string?>("--only")
         {
             Description = $"Run only the dates whose status ('millrace status') is in this comma-separated list: {string.Join(", ", DateStatusNames.Backfillable.Select(DateStatusNames.Name))}.",
         };
         var command = new Command("backfill", "Run a pipeline once per date in a range (run.date = each date), skipping dates already succeeded.");
         command.Arguments.Add(target);
-        foreach (var option in new Option[] { from, to, maxActive, rerunSucceeded, only }) command.Options.Add(option);
+        foreach (var option in new Option[] { from, to, maxActive, rerunSucceeded, only, dryRun }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             var first = StatusCommand.ParseDate(parse.GetValue(from)!, "--from");
@@ -65,6 +66,14 @@ public static class BackfillCommand
             var leftOut = plan.Only is null ? $"{plan.Succeeded.Count} already succeeded (skipped)"
                 : $"{plan.LeftOut.Count} left out (--only {string.Join(",", plan.Only.Order().Select(DateStatusNames.Name))})";
             console.MarkupLine(Markup.Escape($"backfill of '{name}': {plan.Dates.Count} date(s) to run, {leftOut}, {effective} at a time{capped}"));
+
+            if (parse.GetValue(dryRun))
+            {
+                foreach (var date in plan.Dates)
+                    console.MarkupLine(Markup.Escape($"  {date:yyyy-MM-dd}  {DateStatusNames.Name(plan.Statuses.GetValueOrDefault(date))}"));
+                console.MarkupLine("dry run: nothing was run");
+                return CliApp.Success;
+            }
 
             var skipped = plan.Succeeded.Count + plan.LeftOut.Count;
             IReadOnlyList<RunResult> finished = [];

@@ -121,6 +121,11 @@ public sealed class StatusCommandTests
         WriteSales(project, 5);
         var before = await Committed.RunsAsync(project.Path);
 
+        var dry = await Shell.RunAsync("backfill", "daily", "--from", "2026-01-01", "--to", "2026-01-05", "--only", "failed,missing", "--dry-run", "-p", project.Path);
+        Assert.True(dry.ExitCode == 0, dry.ToString());
+        Assert.Contains("  2026-01-03  failed\n  2026-01-04  missing\n  2026-01-05  missing\ndry run: nothing was run", dry.Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Equal(before.Count, (await Committed.RunsAsync(project.Path)).Count);
+
         var result = await Shell.RunAsync("backfill", "daily", "--from", "2026-01-01", "--to", "2026-01-05", "--only", "failed,missing", "-p", project.Path);
 
         Assert.True(result.ExitCode == 0, result.ToString());

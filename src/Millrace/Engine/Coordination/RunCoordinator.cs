@@ -81,9 +81,13 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
             {
                 LeftOut = [.. listed.Where(d => !only.Contains(d.Status)).Select(d => d.Date)],
                 Only = only,
+                Statuses = listed.ToDictionary(d => d.Date, d => d.Status),
             };
         var done = listed.Where(d => !rerunSucceeded && d.RunCounts.GetValueOrDefault(RunStatus.Succeeded) > 0).Select(d => d.Date).ToHashSet();
-        return new BackfillPlan(target, [.. listed.Select(d => d.Date).Where(d => !done.Contains(d))], [.. done.Order()], variables);
+        return new BackfillPlan(target, [.. listed.Select(d => d.Date).Where(d => !done.Contains(d))], [.. done.Order()], variables)
+        {
+            Statuses = listed.ToDictionary(d => d.Date, d => d.Status),
+        };
     }
 
     /// <summary>The longest backfill, in dates (ten years).</summary>
@@ -157,6 +161,9 @@ public sealed record BackfillPlan(string Target, IReadOnlyList<DateOnly> Dates, 
 
     /// <summary>The statuses the plan was limited to (<c>--only</c>), or null.</summary>
     public IReadOnlySet<DateStatus>? Only { get; init; }
+
+    /// <summary>Every date of the range with its status when planned (<see cref="PipelineDates"/>).</summary>
+    public IReadOnlyDictionary<DateOnly, DateStatus> Statuses { get; init; } = new Dictionary<DateOnly, DateStatus>();
 
     /// <summary>The request of one date of the plan (trigger Backfill).</summary>
     public RunRequest RequestFor(DateOnly date) =>
