@@ -8,22 +8,21 @@ public abstract partial class SqlMetadataStore
     // ---- runs by run date ----
 
     /// <summary>
-    /// The per-status counts are columns built from <see cref="RunStatus"/>'s names (never from input), so a status
-    /// added to the enum is counted without a change here. The runs_target_date index (migration 0015) serves the range.
+    /// One pass over the range's runs: window functions over the run date give each row its date's counts by status and
+    /// its rank (newest not skipped first), and the first-ranked row of each date is kept, so no join multiplies the
+    /// rows (a join of the runs with per-date aggregates scanned 36,600 runs x 3,660 dates on SQLite). The count
+    /// columns are built from <see cref="RunStatus"/>'s names (never from input), so a status added to the enum is
+    /// counted without a change here. The runs_target_date index (migration 0015) serves the range.
     /// </summary>
     static readonly string RunDatesSql = $"""
-        WITH ranged AS (
-            SELECT {RunColumns} FROM runs
-            WHERE project_id = @project AND target = @target AND run_date >= @from AND run_date <= @to),
-        counted AS (
-            SELECT run_date AS counted_date, {string.Join(", ", Enum.GetNames<RunStatus>().Select(n => $"SUM(CASE WHEN status = '{n}' THEN 1 ELSE 0 END) AS n_{n.ToLowerInvariant()}"))}
-            FROM ranged GROUP BY run_date),
-        ranked AS (
-            SELECT id AS ranked_id,
+        WITH ranked AS (
+            SELECT {RunColumns},
+                   {string.Join(",\n               ", Enum.GetNames<RunStatus>().Select(n => $"SUM(CASE WHEN status = '{n}' THEN 1 ELSE 0 END) OVER (PARTITION BY run_date) AS n_{n.ToLowerInvariant()}"))},
                    ROW_NUMBER() OVER (PARTITION BY run_date ORDER BY CASE WHEN status = 'Skipped' THEN 1 ELSE 0 END, created_at DESC, id DESC) AS recency
-            FROM ranged)
+            FROM runs
+            WHERE project_id = @project AND target = @target AND run_date >= @from AND run_date <= @to)
         SELECT {RunColumns}, {string.Join(", ", Enum.GetNames<RunStatus>().Select(n => $"n_{n.ToLowerInvariant()}"))}
-        FROM ranged JOIN ranked ON ranked_id = id AND recency = 1 JOIN counted ON counted_date = run_date
+        FROM ranked WHERE recency = 1
         ORDER BY run_date
         """;
 
