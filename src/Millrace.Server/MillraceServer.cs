@@ -86,6 +86,7 @@ public static class MillraceServer
         services.AddSingleton<WebhookNotifier>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<PipelineScheduler>();
+        services.AddSingleton<Triggers.LandingWatcher>();
         // Membership starts before the executor (dead nodes' runs are taken over first) and stops after its drain.
         services.AddSingleton<ClusterMembership>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterMembership>());
@@ -140,9 +141,9 @@ public static class MillraceServer
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    /// <summary>Starts and stops the executor, the scheduler and the webhook loop in the right order.</summary>
-    sealed class MillraceService(RunExecutor executor, PipelineScheduler scheduler, WebhookNotifier notifier, ServerOptions options, EngineLogging engineLogging,
-        StoreLock storeLock) : IHostedService
+    /// <summary>Starts and stops the executor, the scheduler, the landing triggers and the webhook loop in the right order.</summary>
+    sealed class MillraceService(RunExecutor executor, PipelineScheduler scheduler, Triggers.LandingWatcher landing, WebhookNotifier notifier, ServerOptions options,
+        EngineLogging engineLogging, StoreLock storeLock) : IHostedService
     {
         // Taken so the container creates them, and disposes them with the application.
         readonly EngineLogging _engineLogging = engineLogging;
@@ -156,6 +157,7 @@ public static class MillraceServer
             if (options.EnableScheduler)
             {
                 await scheduler.StartAsync(ct);
+                landing.Start();
                 _schedulerStarted = true;
             }
         }
@@ -163,7 +165,11 @@ public static class MillraceServer
         public async Task StopAsync(CancellationToken ct)
         {
             // No new fires, then let running runs finish (or interrupt them), then flush what notifications can go.
-            if (_schedulerStarted) await scheduler.StopAsync(CancellationToken.None);
+            if (_schedulerStarted)
+            {
+                await landing.StopAsync();
+                await scheduler.StopAsync(CancellationToken.None);
+            }
             await executor.StopAsync();
             await notifier.StopAsync();
         }
