@@ -107,15 +107,17 @@ public static class MillraceServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor, NodeIdentity self) =>
+        app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor, NodeIdentity self, Triggers.LandingWatcher landing) =>
                 TypedResults.Ok(new HealthView("ok", projects.All.Select(p => p.Id).ToList(), executor.QueuedCount, executor.RunningCount,
-                    self.Owner, projects.All.Any(p => p.Store.Shared))))
+                    self.Owner, projects.All.Any(p => p.Store.Shared),
+                    landing.AllStatuses().Where(s => s.LastError is not null).Select(s => $"{s.ProjectId}/{s.Pipeline}").ToList())))
             .WithTags("Health").WithSummary("Liveness: the hosted projects, the executor's queue, this node's id and whether it shares its store with other nodes").Produces<HealthView>();
         SparkflowsEndpoints.Map(app);
         var api = app.MapGroup("/api/v1");
         ProjectEndpoints.Map(api);
         RunEndpoints.Map(api);
         ScheduleEndpoints.Map(api);
+        TriggerEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
         SchemaEndpoints.Map(api);
