@@ -149,14 +149,13 @@ public static class LandingScenario
         for (var i = 0; i < Polls; i++) await trigger.PollAsync(project.Pipelines[Pipeline], CancellationToken.None);
         watch.Stop();
         var perPoll = ((storage.ListRequests - requests) / (double)Polls, (storage.EntriesListed - entries) / (double)Polls, watch.Elapsed.TotalMilliseconds / Polls);
-        var (fullRequests, fullEntries) = (storage.ListRequests, storage.EntriesListed);
-        await storage.ListAsync("raw/events/", CancellationToken.None);
-        await storage.ListAsync("raw/customers/", CancellationToken.None);
-        var full = (storage.ListRequests - fullRequests, storage.EntriesListed - fullEntries);
+        // What listing both feeds in full would cost: S3 returns at most 1,000 keys a page. (Computed, not sent: s3rver
+        // answers a paged listing of 10,000 keys with an internal error.)
+        var full = (2 * (long)Math.Ceiling(history / 1000.0), 2L * history);
         if (history == 100)
         {
             log.WriteLine();
-            log.WriteLine("| dated prefixes in history | objects in the bucket | list requests per poll | entries listed per poll | poll (ms) | a full listing of both feeds: requests / objects |");
+            log.WriteLine("| dated prefixes in history | objects in the bucket | list requests per poll | entries listed per poll | poll (ms) | a full listing of both feeds (1,000 keys a page): requests / objects |");
             log.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,

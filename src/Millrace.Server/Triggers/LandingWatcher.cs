@@ -112,7 +112,8 @@ public sealed class LandingWatcher(ProjectRegistry projects, RunExecutor executo
             first = false;
             foreach (var pipeline in host.Definition.Pipelines.Values.Where(p => p.Trigger is not null))
             {
-                if (!wokenNow && due.TryGetValue(pipeline.Name, out var next) && now < next) continue;
+                // Half a tick of slack: a tick that comes a hair before the due time polls, rather than a whole tick later.
+                if (!wokenNow && due.TryGetValue(pipeline.Name, out var next) && now + Tick / 2 < next) continue;
                 due[pipeline.Name] = now + pipeline.Trigger!.Poll;
                 await PollAsync(host, pipeline, ct);
                 if (ct.IsCancellationRequested) return;
