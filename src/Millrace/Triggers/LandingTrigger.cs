@@ -112,12 +112,13 @@ public sealed class LandingTrigger(RunCoordinator coordinator, LakeRoot lake, IL
     /// </summary>
     async Task<LandingDate> OnLateAsync(PipelineDefinition pipeline, TriggerDefinition trigger, LandingDate date, List<LandingStart> started, CancellationToken ct)
     {
+        // stale marking: wired at merge (IStaleStore.MarkStaleAsync) — for rerun and mark_stale (not ignore): what run
+        // date.RunId published for date.Date is stale, reason date.Note (the late files), until a rerun succeeds.
         switch (trigger.OnLate)
         {
             case LatePolicy.Rerun:
                 return await StartAsync(pipeline, date, LateKey(date.Date, date.FilesetHash!), late: true, started, ct);
             case LatePolicy.MarkStale:
-                // stale marking: wired at merge (IStaleStore.MarkStaleAsync)
                 _logger.LogWarning("{Project}/{Pipeline} {Date}: late files after run {RunId}; recorded, not rerun (on_late: mark_stale)", coordinator.Project.Id, pipeline.Name, Text(date.Date), date.RunId);
                 return date with { State = LandingState.LateRecorded, RunHash = date.FilesetHash, UnsettledSince = null, Note = $"late files after run {date.RunId}: recorded, not rerun (on_late: mark_stale)" };
             default:
