@@ -75,6 +75,10 @@ public static class BenchProgram
             case "predict":
                 await PredictScenario.RunAsync(calls: Int("calls", 500), output, Console.Out);
                 break;
+            case "landing":
+                await LandingScenario.RunAsync(history: Int("history", 1000), samples: Int("samples", 50),
+                    options.GetValueOrDefault("s3") ?? Environment.GetEnvironmentVariable("MILLRACE_TEST_S3"), output, Console.Out);
+                break;
             case "scheduler":
                 await SchedulerScenario.RunAsync(pipelines: Int("pipelines", 1000), seconds: Int("seconds", 60), cron: options.GetValueOrDefault("cron") ?? "*/10 * * * * *", output, Console.Out);
                 break;
@@ -111,6 +115,10 @@ public static class BenchProgram
                           Online scoring latency (p50/p99) over loopback HTTP, 1 and 100 rows per call.
                       scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"]
                           Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
+                      landing [--history 1000] [--samples 50] [--s3 URL]
+                          Landing-trigger latency (last feed file landed to run request recorded, p50/p99) on a folder
+                          lake and, with an S3 endpoint (--s3 or MILLRACE_TEST_S3), on S3; then the S3 listing cost per
+                          poll (requests, entries) against 100 / 1,000 / 10,000 dated prefixes of history.
                     Every scenario takes --out DIR (default artifacts/bench) for its CSV files and summary.md.
                     """);
                 return scenario == "help" ? 0 : 2;

@@ -86,6 +86,7 @@ public static class MillraceServer
         services.AddSingleton<WebhookNotifier>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<PipelineScheduler>();
+        services.AddSingleton<Triggers.LandingWatcher>();
         // Membership starts before the executor (dead nodes' runs are taken over first) and stops after its drain.
         services.AddSingleton<ClusterMembership>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterMembership>());
@@ -106,9 +107,10 @@ public static class MillraceServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor, NodeIdentity self) =>
+        app.MapGet("/healthz", (ProjectRegistry projects, RunExecutor executor, NodeIdentity self, Triggers.LandingWatcher landing) =>
                 TypedResults.Ok(new HealthView("ok", projects.All.Select(p => p.Id).ToList(), executor.QueuedCount, executor.RunningCount,
-                    self.Owner, projects.All.Any(p => p.Store.Shared))))
+                    self.Owner, projects.All.Any(p => p.Store.Shared),
+                    landing.AllStatuses().Where(s => s.LastError is not null).Select(s => $"{s.ProjectId}/{s.Pipeline}").ToList())))
             .WithTags("Health").WithSummary("Liveness: the hosted projects, the executor's queue, this node's id and whether it shares its store with other nodes").Produces<HealthView>();
         SparkflowsEndpoints.Map(app);
         var api = app.MapGroup("/api/v1");
@@ -116,6 +118,7 @@ public static class MillraceServer
         RunEndpoints.Map(api);
         DateEndpoints.Map(api);
         ScheduleEndpoints.Map(api);
+        TriggerEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
         SchemaEndpoints.Map(api);
@@ -141,9 +144,9 @@ public static class MillraceServer
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    /// <summary>Starts and stops the executor, the scheduler and the webhook loop in the right order.</summary>
-    sealed class MillraceService(RunExecutor executor, PipelineScheduler scheduler, WebhookNotifier notifier, ServerOptions options, EngineLogging engineLogging,
-        StoreLock storeLock) : IHostedService
+    /// <summary>Starts and stops the executor, the scheduler, the landing triggers and the webhook loop in the right order.</summary>
+    sealed class MillraceService(RunExecutor executor, PipelineScheduler scheduler, Triggers.LandingWatcher landing, WebhookNotifier notifier, ServerOptions options,
+        EngineLogging engineLogging, StoreLock storeLock) : IHostedService
     {
         // Taken so the container creates them, and disposes them with the application.
         readonly EngineLogging _engineLogging = engineLogging;
@@ -157,6 +160,7 @@ public static class MillraceServer
             if (options.EnableScheduler)
             {
                 await scheduler.StartAsync(ct);
+                landing.Start();
                 _schedulerStarted = true;
             }
         }
@@ -164,7 +168,11 @@ public static class MillraceServer
         public async Task StopAsync(CancellationToken ct)
         {
             // No new fires, then let running runs finish (or interrupt them), then flush what notifications can go.
-            if (_schedulerStarted) await scheduler.StopAsync(CancellationToken.None);
+            if (_schedulerStarted)
+            {
+                await landing.StopAsync();
+                await scheduler.StopAsync(CancellationToken.None);
+            }
             await executor.StopAsync();
             await notifier.StopAsync();
         }

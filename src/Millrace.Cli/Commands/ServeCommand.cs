@@ -24,7 +24,7 @@ public static class ServeCommand
         var maxRuns = new Option<int?>("--max-runs") { Description = "Runs executing at once across projects; more wait in the queue (default: half the cores, at least 1)." };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "How long running runs get to finish on Ctrl-C before they are recorded interrupted (default 20s).", DefaultValueFactory = _ => "20s" };
         var publicUrl = new Option<string?>("--public-url") { Description = "The address clients reach this server at (e.g. https://millrace.example.com behind a proxy), used in the URLs answers carry (statusUrl); default: the address it listens on." };
-        var noScheduler = new Option<bool>("--no-scheduler") { Description = "Do not fire schedules (runs start only through the API)." };
+        var noScheduler = new Option<bool>("--no-scheduler") { Description = "Do not fire schedules or poll landing triggers (runs start only through the API)." };
         var heartbeat = new Option<string>("--heartbeat") { Description = "How often this node records in the store that it is alive (default 5s).", DefaultValueFactory = _ => "5s" };
         var nodeTimeout = new Option<string>("--node-timeout") { Description = "A node silent for this long is dead and another node resumes its runs (default 30s).", DefaultValueFactory = _ => "30s" };
         var command = new Command("serve", "Serve projects: REST API (/api/v1), Sparkflows-compatible POST /executePipeline, schedules and the run queue.");
@@ -121,6 +121,9 @@ public static class ServeCommand
                 var schedules = host.Definition.Pipelines.Values.Where(p => p.Schedule is not null).OrderBy(p => p.Name, StringComparer.Ordinal)
                     .Select(p => $"{p.Name} ({p.Schedule!.Cron} {p.Schedule.Timezone})").ToList();
                 await context.Output.WriteLineAsync($"  {host.Id}: {host.Definition.Pipelines.Count} pipeline(s); schedules {(options.EnableScheduler ? "active" : "off")}: {(schedules.Count == 0 ? "none" : string.Join(", ", schedules))}");
+                var triggers = host.Definition.Pipelines.Values.Where(p => p.Trigger is not null).Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
+                if (triggers.Count > 0)
+                    await context.Output.WriteLineAsync($"  {host.Id}: landing triggers {(options.EnableScheduler ? "polling" : "off")}: {string.Join(", ", triggers)}");
             }
             await context.Output.WriteLineAsync($"  API {address}/api/v1, OpenAPI {address}/openapi/v1.json, health {address}/healthz");
             if (banner is not null) await banner(app, address);

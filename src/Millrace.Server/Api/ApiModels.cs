@@ -156,7 +156,9 @@ public sealed record DeliveryView(string Id, string? RunId, string Event, string
 /// </summary>
 public sealed record NodeView(string Node, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, double HeartbeatAgeSeconds, bool Alive, IReadOnlyList<string> Running);
 
-public sealed record HealthView(string Status, IReadOnlyList<string> Projects, int QueuedRuns, int RunningRuns, string Node, bool Clustered);
+/// <summary>Liveness; <c>TriggerErrors</c> names each landing trigger whose last poll failed on this node
+/// (<c>project/pipeline</c>; the error itself is for viewers, in <c>GET …/pipelines/{name}/trigger</c>: <c>/healthz</c> is anonymous).</summary>
+public sealed record HealthView(string Status, IReadOnlyList<string> Projects, int QueuedRuns, int RunningRuns, string Node, bool Clustered, IReadOnlyList<string> TriggerErrors);
 
 /// <summary>Maps the library's records to what the API returns.</summary>
 static class Views

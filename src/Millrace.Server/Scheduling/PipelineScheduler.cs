@@ -7,6 +7,7 @@ using Millrace.Server.Execution;
 using Millrace.Server.Hosting;
 using Millrace.Storage;
 using Millrace.Storage.Sql;
+using Millrace.Triggers;
 using Quartz;
 using Quartz.Extensibility;
 
@@ -19,7 +20,8 @@ public sealed record ScheduleInfo(string Pipeline, string Cron, string Timezone,
 /// <summary>
 /// Fires pipeline schedules with Quartz (in-memory job store, one node). A fire only records a run request with the
 /// run key <c>schedule:&lt;fire time&gt;</c> (so one fire time never queues two runs) and <c>run.date</c> set to the
-/// fire time's date in the schedule's time zone; the <see cref="RunExecutor"/> runs it. What must survive a restart
+/// fire time's date in the schedule's time zone (<c>date:&lt;run date&gt;</c> when the pipeline also has a landing trigger,
+/// so the schedule and the trigger start one run per date between them); the <see cref="RunExecutor"/> runs it. What must survive a restart
 /// is in the store: whether a schedule is paused, and up to when fire times were handled. On start, fire times missed
 /// while the server was down are skipped (<c>misfire: skip</c>, the default) or the most recent N are run
 /// (<c>catch_up: N</c>). Fire times missed while paused are never run. Quartz and these decisions read the server's
@@ -180,8 +182,12 @@ public sealed class PipelineScheduler(ProjectRegistry projects, RunExecutor exec
         if (!host.Definition.Pipelines.TryGetValue(pipelineName, out var pipeline) || pipeline.Schedule is not { } schedule) return;
         var zone = TimeZoneInfo.FindSystemTimeZoneById(schedule.Timezone);
         var runDate = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(fireTime, zone).DateTime);
+        // A pipeline with a landing trigger keys its schedule's run by date, like the trigger: whichever comes first
+        // starts the date's run and the other is a duplicate.
+        var runKey = pipeline.Trigger is not null ? LandingTrigger.DateKey(runDate)
+            : RunKeyPrefix + fireTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var request = new RunRequest(pipelineName, [new(BuiltInParameters.RunDate, runDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))],
-            TriggerKind.Schedule, RunKey: RunKeyPrefix + fireTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+            TriggerKind.Schedule, RunKey: runKey);
         try
         {
             var result = await executor.SubmitAsync(host, request, new RunRequestInfo(RequestedBy: catchUp ? CatchUpRequester : "schedule"), ct: ct);

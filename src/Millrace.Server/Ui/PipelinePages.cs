@@ -74,6 +74,7 @@ static class PipelinePages
                 """)
             : UiLayout.RoleNote(request, TokenRole.Runner, "Starting a run");
         var source = ReadSource(host.Directory, pipeline.Location.File);
+        var landing = await TriggerPages.SectionAsync(request, pipeline);
         var body = Html.Of($"""
             <h1>Pipeline {name}</h1>
             {(pipeline.Description is null ? Html.Empty : Html.Of($"<p>{pipeline.Description}</p>"))}
@@ -84,6 +85,7 @@ static class PipelinePages
                 ("Retries", Html.Text(pipeline.Retries.Attempts == 0 ? "none" : $"{pipeline.Retries.Attempts} after {UiLayout.Duration(pipeline.Retries.Backoff)}")),
                 ("Timeout", Html.Text(pipeline.Timeout is { } t ? UiLayout.Duration(t) : "none")),
                 ("File", Html.Of($"<code>{pipeline.Location.File}</code>")))}</div>
+            {landing}
             <h2>Run it</h2>
             {runForm}
             <h2>Parameters</h2>

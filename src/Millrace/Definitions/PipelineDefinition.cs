@@ -17,6 +17,8 @@ public sealed class PipelineDefinition
     public RetrainDefinition? RetrainWhen { get; init; }
     /// <summary>Webhooks for this pipeline's runs, in addition to the project's.</summary>
     public IReadOnlyList<NotifyDefinition> Notify { get; init; } = [];
+    /// <summary>The landing trigger (<c>trigger:</c>): start once per date when the date's feeds have landed. Null: none.</summary>
+    public TriggerDefinition? Trigger { get; init; }
     public required SourceLocation Location { get; init; }
 }
 

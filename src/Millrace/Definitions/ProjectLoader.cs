@@ -283,6 +283,7 @@ public static partial class ProjectLoader
             Timeout = reader.Duration(root, "timeout", Durations.PipelineTimeout),
             RetrainWhen = ReadRetrainWhen(reader, root),
             Notify = ReadNotify(reader, root),
+            Trigger = ReadTrigger(reader, root),
             Location = reader.At(root),
         };
     }

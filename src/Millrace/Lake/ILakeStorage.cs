@@ -22,6 +22,14 @@ public interface ILakeStorage
     Task<IReadOnlyList<LakeFile>> ListAsync(string prefix, CancellationToken ct);
 
     /// <summary>
+    /// One level of a delimiter listing: the entries whose lake-relative path starts with <paramref name="prefix"/>, each
+    /// cut after the next <c>/</c> past the prefix (a folder, ending in <c>/</c>) or whole (a file), distinct and sorted,
+    /// only those after <paramref name="startAfter"/> when given. On S3 one ListObjectsV2 with Delimiter, Prefix and
+    /// StartAfter per thousand entries, so the cost follows the entries returned, not what lies below them.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListChildrenAsync(string prefix, string? startAfter, CancellationToken ct);
+
+    /// <summary>
     /// Makes listed files (from <see cref="ListAsync"/>, which may change in place, like landing-zone files) present in the
     /// local root as listed: downloads each one the cache lacks or holds at another size or time.
     /// </summary>
@@ -57,6 +65,20 @@ public sealed class LocalLakeStorage(string root) : ILakeStorage
             .OrderBy(f => f.Path, StringComparer.Ordinal)
             .ToList();
         return Task.FromResult(files);
+    }
+
+    public Task<IReadOnlyList<string>> ListChildrenAsync(string prefix, string? startAfter, CancellationToken ct)
+    {
+        var cut = prefix.LastIndexOf('/') + 1;
+        var directory = Path.Combine(root, prefix[..cut]);
+        var namePrefix = prefix[cut..];
+        IReadOnlyList<string> entries = !Directory.Exists(directory) ? [] : new DirectoryInfo(directory)
+            .EnumerateFileSystemInfos(namePrefix + "*", new EnumerationOptions { IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseSensitive })
+            .Select(e => prefix[..cut] + e.Name + (e is DirectoryInfo ? "/" : ""))
+            .Where(e => e.StartsWith(prefix, StringComparison.Ordinal) && (startAfter is null || string.CompareOrdinal(e, startAfter) > 0))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult(entries);
     }
 
     public Task FetchAsync(IReadOnlyCollection<LakeFile> files, CancellationToken ct) => Task.CompletedTask;

@@ -64,6 +64,8 @@ public sealed class S3LakeStorage : ILakeStorage
         do
         {
             var response = await CallAsync(() => _client.ListObjectsV2Async(request, ct), $"list {Uri(prefix)}");
+            Interlocked.Increment(ref _listRequests);
+            Interlocked.Add(ref _entriesListed, response.S3Objects?.Count ?? 0);
             foreach (var item in response.S3Objects ?? [])
             {
                 if (item.Key.EndsWith('/')) continue; // a "folder" marker some tools create, not a file
@@ -76,6 +78,34 @@ public sealed class S3LakeStorage : ILakeStorage
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return files;
     }
+
+    public async Task<IReadOnlyList<string>> ListChildrenAsync(string prefix, string? startAfter, CancellationToken ct)
+    {
+        var entries = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = Key(prefix), Delimiter = "/", StartAfter = startAfter is null ? null : Key(startAfter) };
+        var skip = _prefix.Length == 0 ? 0 : _prefix.Length + 1;
+        do
+        {
+            var response = await CallAsync(() => _client.ListObjectsV2Async(request, ct), $"list {Uri(prefix)} (one level)");
+            Interlocked.Increment(ref _listRequests);
+            var page = (response.CommonPrefixes ?? []).Concat((response.S3Objects ?? []).Select(o => o.Key)).ToList();
+            Interlocked.Add(ref _entriesListed, page.Count);
+            entries.AddRange(page.Select(k => k[skip..]).Where(p => IsSafe(p.TrimEnd('/'))));
+            request.ContinuationToken = response.IsTruncated == true ? response.NextContinuationToken : null;
+        }
+        while (request.ContinuationToken is not null);
+        entries.Sort(StringComparer.Ordinal);
+        return entries;
+    }
+
+    long _listRequests;
+    long _entriesListed;
+
+    /// <summary>How many ListObjectsV2 requests this storage sent (both kinds of listing), for the listing-cost benchmark.</summary>
+    public long ListRequests => Interlocked.Read(ref _listRequests);
+
+    /// <summary>How many keys and common prefixes those requests returned.</summary>
+    public long EntriesListed => Interlocked.Read(ref _entriesListed);
 
     public Task FetchAsync(IReadOnlyCollection<LakeFile> files, CancellationToken ct) =>
         Parallel.ForEachAsync(files.Where(f => !IsCached(f)), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },

@@ -4,7 +4,7 @@ namespace Millrace.Storage;
 public enum RunStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped }
 
 /// <summary>What started a run.</summary>
-public enum TriggerKind { Cli, Api, Schedule, Backfill, Retry, Rerun, Drift }
+public enum TriggerKind { Cli, Api, Schedule, Backfill, Retry, Rerun, Drift, Landing }
 
 /// <summary>
 /// One execution of a pipeline or a single workflow: the audit record. <see cref="Parameters"/> holds the values

@@ -27,6 +27,7 @@ public sealed class UnsettledFileTests : IAsyncLifetime
         public string Location => inner.Location;
         public bool IsRemote => inner.IsRemote;
         public Task<IReadOnlyList<LakeFile>> ListAsync(string prefix, CancellationToken ct) => inner.ListAsync(prefix, ct);
+        public Task<IReadOnlyList<string>> ListChildrenAsync(string prefix, string? startAfter, CancellationToken ct) => inner.ListChildrenAsync(prefix, startAfter, ct);
         public Task FetchAsync(IReadOnlyCollection<LakeFile> files, CancellationToken ct)
         {
             if (files.Any(f => f.Path == File) && Interlocked.Increment(ref _changes) == 1) change(path);

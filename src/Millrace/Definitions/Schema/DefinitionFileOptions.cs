@@ -135,6 +135,9 @@ public sealed record PipelineFileOptions
     [Option("retrain_when", "Request a retraining run when a drift step of this pipeline measures at least this PSI.")]
     public RetrainOptions? RetrainWhen { get; init; }
 
+    [Option("trigger", "A landing trigger: `millrace serve` starts the pipeline once per date when every feed of that date has landed and settled (docs/triggers.md).")]
+    public TriggerOptions? Trigger { get; init; }
+
     /// <summary>The schema of the parameters (shared by the three files).</summary>
     public static JsonObject ParametersSchema() => DefinitionSchemas.ParametersSchema();
 }
@@ -176,6 +179,32 @@ public sealed record RetryOptions
 
     [Option("backoff", "The wait between attempts: a duration from `0s` to `1d`.", Pattern = OptionAttribute.DurationPattern, Default = "`0s`")]
     public string? Backoff { get; init; }
+}
+
+/// <summary>What a landing trigger does with files that land for a date already run.</summary>
+public enum LateChoice { Rerun, Ignore, MarkStale }
+
+/// <summary><c>trigger:</c> of a pipeline (a landing trigger).</summary>
+public sealed record TriggerOptions
+{
+    [Option("when_landed", "The feeds a date needs: lake-relative globs with a `{date}` placeholder (`yyyy-MM-dd`, or `{date:yyyyMMdd}`), such as `raw/events/dt={date}/*.csv`. No wildcard before `{date}`.", Required = true,
+        Missing = "a trigger needs 'when_landed: [ ... ]' with at least one pattern holding {date}")]
+    public IReadOnlyList<string> WhenLanded { get; init; } = [];
+
+    [Option("settle", "How long a date's files must stay unchanged (no new, changed or removed file) before they count as landed: a duration from `0s` to `1d`.", Pattern = OptionAttribute.DurationPattern, Default = "`2m`")]
+    public string? Settle { get; init; }
+
+    [Option("from", "The earliest date to consider (`yyyy-MM-dd`); dates before it are never run.", Required = true)]
+    public string From { get; init; } = "";
+
+    [Option("on_late", "What files that land for a date already run do: start it again (`rerun`), or only record them (`ignore`, `mark_stale`).")]
+    public LateChoice OnLate { get; init; } = LateChoice.Rerun;
+
+    [Option("late_window", "How far back (from the newest date seen) dates already run are listed again for late files, and new dates are discovered: a duration from `1d` to `366d`.", Pattern = OptionAttribute.DurationPattern, Default = "`7d`")]
+    public string? LateWindow { get; init; }
+
+    [Option("poll", "How often `millrace serve` lists the feeds (a local lake's file-system notifications also wake it): a duration from `1s` to `1d`.", Pattern = OptionAttribute.DurationPattern, Default = "`30s`")]
+    public string? Poll { get; init; }
 }
 
 /// <summary><c>retrain_when:</c> of a pipeline.</summary>
