@@ -18,6 +18,9 @@ public sealed record DateFacts
     /// <summary>The feeds (landing patterns with the date filled in) that have not landed and settled for the date.</summary>
     public IReadOnlyList<string> MissingFeeds { get; init; } = [];
 
+    /// <summary>Every feed has files but they have not settled yet (or never settle): the trigger still waits.</summary>
+    public bool Settling { get; init; }
+
     /// <summary>Why what the date published is stale (a late or rewritten file), or null when it is not.</summary>
     public string? StaleReason { get; init; }
 
@@ -56,7 +59,7 @@ public static class DateStatusRules
         (DateStatus.Cancelled, f => f.LatestStatus == RunStatus.Cancelled),
         // Nothing finished: a missed deadline outranks waiting for feeds (which stay listed) and skipped runs.
         (DateStatus.DeadlineMissed, f => f.DeadlineMissedAt is not null),
-        (DateStatus.Waiting, f => f.MissingFeeds.Count > 0),
+        (DateStatus.Waiting, f => f.MissingFeeds.Count > 0 || f.Settling),
         (DateStatus.Skipped, f => f.LatestStatus == RunStatus.Skipped),
     ];
 

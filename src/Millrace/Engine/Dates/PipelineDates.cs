@@ -87,7 +87,7 @@ public sealed class PipelineDates(IMetadataStore store, string projectId)
     /// Where the facts come from, in order. A concern that knows something about dates (landing: missing feeds; memo:
     /// staleness; deadlines: missed deadlines) adds its source here.
     /// </summary>
-    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync];
+    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync, LandingFactsAsync];
 
     /// <summary>The date's runs, from the run store.</summary>
     static async Task RunFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
@@ -95,6 +95,19 @@ public sealed class PipelineDates(IMetadataStore store, string projectId)
         var q = facts.Query;
         foreach (var summary in await store.ListRunDatesAsync(q.ProjectId, q.Target, q.From, q.To, ct))
             facts.Update(summary.Date, f => f with { Runs = summary });
+    }
+
+    /// <summary>The feeds a landing trigger still waits for (waiting and settling dates), and what it noted.</summary>
+    static async Task LandingFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
+    {
+        var q = facts.Query;
+        foreach (var date in await store.ListLandingDatesAsync(q.ProjectId, q.Target, q.From, q.To, ct))
+        {
+            var missing = date.State == LandingState.Waiting
+                ? date.Missing.Select(feed => feed.Replace("{date}", date.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), StringComparison.Ordinal)).ToList()
+                : [];
+            facts.Update(date.Date, f => f with { MissingFeeds = missing, Settling = date.State is LandingState.Settling or LandingState.NeverSettling, Note = f.Note ?? (date.State is LandingState.NeverSettling or LandingState.Late ? date.Note : null) });
+        }
     }
 
     /// <summary>Why a range cannot be listed (reversed, or longer than <see cref="MaxDates"/>), or null when it can.</summary>
