@@ -17,6 +17,10 @@ public sealed class PipelineDefinition
     public RetrainDefinition? RetrainWhen { get; init; }
     /// <summary>Webhooks for this pipeline's runs, in addition to the project's.</summary>
     public IReadOnlyList<NotifyDefinition> Notify { get; init; } = [];
+    /// <summary><c>deadline:</c>: a run for each date must have succeeded by a time of day. Null: none.</summary>
+    public DeadlineDefinition? Deadline { get; init; }
+    /// <summary><c>freshness:</c>: feeds whose files for each date must be in the lake by a time of day.</summary>
+    public IReadOnlyList<FreshnessDefinition> Freshness { get; init; } = [];
     public required SourceLocation Location { get; init; }
 }
 

@@ -283,6 +283,8 @@ public static partial class ProjectLoader
             Timeout = reader.Duration(root, "timeout", Durations.PipelineTimeout),
             RetrainWhen = ReadRetrainWhen(reader, root),
             Notify = ReadNotify(reader, root),
+            Deadline = ReadDeadline(reader, root),
+            Freshness = ReadFreshness(reader, root),
             Location = reader.At(root),
         };
     }

@@ -207,13 +207,16 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     public async Task AddAnomalyAsync(Anomaly anomaly, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await ExecuteAsync(connection, null, """
+        await InsertAnomalyAsync(connection, null, anomaly, ct);
+    }
+
+    static Task InsertAnomalyAsync(DbConnection connection, DbTransaction? transaction, Anomaly anomaly, CancellationToken ct) =>
+        ExecuteAsync(connection, transaction, """
             INSERT INTO anomalies (id, run_id, workflow, step_id, kind, severity, policy, message, details_json, created_at)
             VALUES (@id, @run, @workflow, @step, @kind, @severity, @policy, @message, @details, @created)
             """, ct, ("id", anomaly.Id), ("run", anomaly.RunId), ("workflow", anomaly.Workflow), ("step", anomaly.StepId), ("kind", anomaly.Kind),
             ("severity", anomaly.Severity.ToString()), ("policy", anomaly.Policy), ("message", anomaly.Message), ("details", anomaly.DetailsJson),
             ("created", Time(anomaly.CreatedAt)));
-    }
 
     public async Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct)
     {

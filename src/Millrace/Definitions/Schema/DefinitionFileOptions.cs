@@ -135,8 +135,17 @@ public sealed record PipelineFileOptions
     [Option("retrain_when", "Request a retraining run when a drift step of this pipeline measures at least this PSI.")]
     public RetrainOptions? RetrainWhen { get; init; }
 
+    [Option("deadline", "Raise an alert (anomaly `deadline_missed`, webhook `deadline.missed`) when no run of this pipeline for a date has succeeded by a time of day.")]
+    public DeadlineOptions? Deadline { get; init; }
+
+    [Option("freshness", "Raise an alert (anomaly `freshness_missed`, webhook `freshness.missed`) when a feed's files for a date are not in the lake by a time of day: one entry or a list.", Schema = nameof(FreshnessSchema))]
+    public YamlDotNet.RepresentationModel.YamlNode? Freshness { get; init; }
+
     /// <summary>The schema of the parameters (shared by the three files).</summary>
     public static JsonObject ParametersSchema() => DefinitionSchemas.ParametersSchema();
+
+    /// <summary>The schema of <c>freshness</c>: one entry or a list.</summary>
+    public static JsonObject FreshnessSchema() => FreshnessOptions.OneOrListSchema();
 }
 
 /// <summary><c>schedule:</c> of a pipeline.</summary>
