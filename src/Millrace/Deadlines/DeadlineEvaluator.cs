@@ -27,8 +27,7 @@ public sealed record DeadlineEvaluation(DateTimeOffset At, IReadOnlyList<Deadlin
 
 /// <summary>
 /// Evaluates the <c>deadline:</c> and <c>freshness:</c> of a project's pipelines at the clock's now, without any run
-/// happening. For each run date whose due time passed within the last <see cref="LookbackDays"/> days (in the check's
-/// time zone): a deadline is missed unless a run of the pipeline for that date ended <c>Succeeded</c> by the due time
+/// happening. For each run date whose due time passed within the last <see cref="Lookback"/>: a deadline is missed unless a run of the pipeline for that date ended <c>Succeeded</c> by the due time
 /// (queued, running or failed runs do not count); a freshness check is missed when no file matches the feed's glob for
 /// the date when it is evaluated. Each miss is recorded once (<see cref="IDeadlineStore.TryRecordDeadlineMissAsync"/>),
 /// with a <c>deadline_missed</c> or <c>freshness_missed</c> anomaly, however many evaluators share the store. A date
@@ -38,11 +37,14 @@ public sealed class DeadlineEvaluator(ProjectDefinition project, IMetadataStore 
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>How many days before today (in each check's zone) due dates are still evaluated: 1, today's and yesterday's.</summary>
-    public const int DefaultLookbackDays = 1;
+    /// <summary>How far back due times are still evaluated by default: a day.</summary>
+    public static readonly TimeSpan DefaultLookback = TimeSpan.FromDays(1);
 
-    /// <summary>How many days before today due dates are still evaluated (a server down longer records no older misses).</summary>
-    public int LookbackDays { get; init; } = DefaultLookbackDays;
+    /// <summary>
+    /// How far back from now due times are evaluated: a date whose due time is older is not evaluated (a server down
+    /// longer records no older misses). Keep it longer than the time between two evaluations.
+    /// </summary>
+    public TimeSpan Lookback { get; init; } = DefaultLookback;
 
     /// <summary>Evaluates every pipeline with a deadline or freshness checks once.</summary>
     public async Task<DeadlineEvaluation> EvaluateAsync(CancellationToken ct)
@@ -54,8 +56,8 @@ public sealed class DeadlineEvaluator(ProjectDefinition project, IMetadataStore 
         foreach (var pipeline in project.Pipelines.Values.Where(p => p.Deadline is not null || p.Freshness.Count > 0).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             var dates = new List<(DeadlineKind Kind, FreshnessDefinition? Feed, DueTime Due, DateOnly Date)>();
-            if (pipeline.Deadline is { } deadline) dates.AddRange(deadline.Due.PassedDates(now, LookbackDays).Select(d => (DeadlineKind.Deadline, (FreshnessDefinition?)null, deadline.Due, d)));
-            foreach (var feed in pipeline.Freshness) dates.AddRange(feed.Due.PassedDates(now, LookbackDays).Select(d => (DeadlineKind.Freshness, (FreshnessDefinition?)feed, feed.Due, d)));
+            if (pipeline.Deadline is { } deadline) dates.AddRange(deadline.Due.PassedDates(now, Lookback).Select(d => (DeadlineKind.Deadline, (FreshnessDefinition?)null, deadline.Due, d)));
+            foreach (var feed in pipeline.Freshness) dates.AddRange(feed.Due.PassedDates(now, Lookback).Select(d => (DeadlineKind.Freshness, (FreshnessDefinition?)feed, feed.Due, d)));
             if (dates.Count == 0) continue;
             var known = (await store.ListDeadlineMissesAsync(project.Id, pipeline.Name, dates.Min(d => d.Date), dates.Max(d => d.Date), ct))
                 .ToDictionary(m => (m.Kind, m.RunDate, m.Feed));

@@ -16,16 +16,19 @@ public sealed record DueTime(TimeOnly By, string Timezone, int DateLag)
     public DateTimeOffset DueAt(DateOnly runDate) => At(runDate.AddDays(DateLag), By, Zone);
 
     /// <summary>
-    /// The run dates whose due instant has passed at <paramref name="now"/>, for the calendar days (in the zone) from
-    /// <paramref name="days"/> days before today to today, oldest first.
+    /// The run dates whose due instant is in the window from <paramref name="now"/> minus <paramref name="lookback"/>
+    /// to <paramref name="now"/> (both included), oldest first.
     /// </summary>
-    public IReadOnlyList<DateOnly> PassedDates(DateTimeOffset now, int days)
+    public IReadOnlyList<DateOnly> PassedDates(DateTimeOffset now, TimeSpan lookback)
     {
         var zone = Zone;
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var since = now - lookback;
         var result = new List<DateOnly>();
-        for (var day = today.AddDays(-days); day <= today; day = day.AddDays(1))
-            if (At(day, By, zone) <= now) result.Add(day.AddDays(-DateLag));
+        // Calendar days in the zone from the window's start (one more before it: a day's time may fall after midnight UTC) to today.
+        var first = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(since, zone).DateTime).AddDays(-1);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        for (var day = first; day <= today; day = day.AddDays(1))
+            if (At(day, By, zone) is var due && due >= since && due <= now) result.Add(day.AddDays(-DateLag));
         return result;
     }
 

@@ -40,16 +40,19 @@ public sealed class DueTimeTests
         var next = new DueTime(new TimeOnly(7, 0), "Europe/Berlin", 1);
 
         Assert.Equal(Utc(2026, 1, 16, 6), next.DueAt(new DateOnly(2026, 1, 15)));
-        Assert.Equal([new DateOnly(2026, 1, 14), new DateOnly(2026, 1, 15)], next.PassedDates(Utc(2026, 1, 16, 6), 1));
+        Assert.Equal([new DateOnly(2026, 1, 14), new DateOnly(2026, 1, 15)], next.PassedDates(Utc(2026, 1, 16, 6), TimeSpan.FromDays(1)));
     }
 
     [Fact]
-    public void The_passed_dates_are_those_whose_due_time_is_not_after_now_in_the_zone()
+    public void The_passed_dates_are_those_whose_due_time_is_in_the_lookback_window()
     {
+        var day = TimeSpan.FromDays(1);
         // 05:59 UTC on 15 January is 06:59 in Berlin: the 15th is not due yet; at 06:00 UTC it is.
-        Assert.Equal([new DateOnly(2026, 1, 14)], Berlin7.PassedDates(Utc(2026, 1, 15, 5, 59), 1));
-        Assert.Equal([new DateOnly(2026, 1, 14), new DateOnly(2026, 1, 15)], Berlin7.PassedDates(Utc(2026, 1, 15, 6), 1));
-        // 23:30 UTC on 15 January is already the 16th in Berlin.
-        Assert.Equal([new DateOnly(2026, 1, 15)], Berlin7.PassedDates(Utc(2026, 1, 15, 23, 30), 1));
+        Assert.Equal([new DateOnly(2026, 1, 14)], Berlin7.PassedDates(Utc(2026, 1, 15, 5, 59), day));
+        Assert.Equal([new DateOnly(2026, 1, 14), new DateOnly(2026, 1, 15)], Berlin7.PassedDates(Utc(2026, 1, 15, 6), day));
+        Assert.Equal([new DateOnly(2026, 1, 15)], Berlin7.PassedDates(Utc(2026, 1, 15, 6), TimeSpan.FromHours(1)));
+        Assert.Empty(Berlin7.PassedDates(Utc(2026, 1, 15, 5, 59), TimeSpan.FromHours(1)));
+        // 23:30 UTC on 15 January is already the 16th in Berlin; the 16th is not due until 06:00 UTC.
+        Assert.Equal([new DateOnly(2026, 1, 15)], Berlin7.PassedDates(Utc(2026, 1, 15, 23, 30), day));
     }
 }
