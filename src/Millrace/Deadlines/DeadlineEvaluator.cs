@@ -126,7 +126,8 @@ public sealed class DeadlineEvaluator(ProjectDefinition project, IMetadataStore 
         return new Anomaly
         {
             Id = miss.AnomalyId,
-            RunId = runId ?? "",
+            // Not the date's run: the miss is no finding of that run (its run.* webhooks must not carry it); the run is in the details.
+            RunId = "",
             Kind = miss.AnomalyKind,
             Severity = AnomalySeverity.Warning,
             Policy = "alert",
@@ -134,7 +135,7 @@ public sealed class DeadlineEvaluator(ProjectDefinition project, IMetadataStore 
             DetailsJson = JsonSerializer.Serialize(new
             {
                 pipeline = miss.Pipeline, runDate = Text(miss.RunDate), dueAt = miss.DueAt, due = miss.DueText,
-                feed = feed?.Feed, pattern = feed?.PatternFor(miss.RunDate), missing = miss.Missing, node = miss.Node,
+                feed = feed?.Feed, pattern = feed?.PatternFor(miss.RunDate), missing = miss.Missing, runId, node = miss.Node,
             }, Json),
             CreatedAt = miss.RecordedAt,
         };

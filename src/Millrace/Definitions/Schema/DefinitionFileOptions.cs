@@ -62,7 +62,7 @@ public sealed record NotifyOptions
     [Option("url", "An absolute http or https URL.", Required = true)]
     public string Url { get; init; } = "";
 
-    [Option("on", "The events sent: `run.failed`, `run.succeeded`, `anomaly`.", Default = "`[run.failed, anomaly]`", Schema = nameof(EventsSchema))]
+    [Option("on", "The events sent: `run.failed`, `run.succeeded`, `anomaly`, `deadline.missed`, `freshness.missed`.", Default = "`[run.failed, anomaly, deadline.missed, freshness.missed]`", Schema = nameof(EventsSchema))]
     public YamlDotNet.RepresentationModel.YamlNode? On { get; init; }
 
     [Option("secret", "Signs each delivery; write `${env:NAME}` so it stays out of the definitions.", Required = true)]
