@@ -133,6 +133,42 @@ public sealed class DeadlineAlertTests : IAsyncLifetime
         var anomalies = (await client.GetJsonAsync("/api/v1/projects/shop/anomalies")).EnumerateArray().Select(a => a.GetProperty("kind").GetString()).Order(StringComparer.Ordinal);
         Assert.Equal(["deadline_missed", "freshness_missed"], anomalies);
         Assert.Equal(2, deliveries.Count);
+        var onlyDeadlines = (await client.GetJsonAsync("/api/v1/projects/shop/anomalies?kind=deadline_missed")).EnumerateArray().ToList();
+        Assert.Equal(JsonValueKind.Null, Assert.Single(onlyDeadlines).GetProperty("runId").ValueKind);
+
+        // The UI: the pipeline page shows the date missed, the anomalies page filters by kind.
+        using var ui = new Ui.UiClient(server.BaseAddress);
+        Assert.Equal(303, (int)(await ui.SignInAsync(await server.TokenAsync("shop", TokenRole.Viewer))).StatusCode);
+        var (_, pipelinePage) = await ui.GetAsync(Millrace.Server.Ui.UiUrls.Pipeline("shop", "daily"));
+        Assert.Contains("<h2>Deadlines", pipelinePage);
+        Assert.Matches("data-kind=\"deadline\" data-date=\"2030-01-15\">.*\\n.*badge missed.*no run for 2030-01-15", pipelinePage);
+        Assert.Matches("data-kind=\"freshness\" data-date=\"2030-01-15\">.*\\n.*badge missed.*no file matches raw/events/dt=2030-01-15/\\*\\.csv", pipelinePage);
+        var (_, anomalyPage) = await ui.GetAsync(Millrace.Server.Ui.UiUrls.Anomalies("shop") + "?kind=freshness_missed");
+        Assert.Contains("freshness_missed", anomalyPage);
+        Assert.DoesNotContain("<td>deadline_missed</td>", anomalyPage);
+    }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task A_hostile_anomaly_kind_filter_is_a_value_never_sql_or_markup()
+    {
+        Project("id: shop\n");
+        var server = await StartAsync("node-a");
+        var client = server.Client(await server.TokenAsync("shop", TokenRole.Viewer));
+        await PassedAsync([server], [0]);
+        var before = Watch(server).Passes;
+        _clock.Advance(Poll);
+        await PassedAsync([server], [before]);
+        const string Hostile = "x' OR '1'='1";
+
+        var listed = await client.GetJsonAsync("/api/v1/projects/shop/anomalies?kind=" + Uri.EscapeDataString(Hostile));
+
+        Assert.Empty(listed.EnumerateArray());
+        Assert.Equal(2, (await client.GetJsonAsync("/api/v1/projects/shop/anomalies")).GetArrayLength());
+        using var ui = new Ui.UiClient(server.BaseAddress);
+        await ui.SignInAsync(await server.TokenAsync("shop", TokenRole.Viewer));
+        var (_, page) = await ui.GetAsync(Millrace.Server.Ui.UiUrls.Anomalies("shop") + "?kind=" + Uri.EscapeDataString("\"><script>alert(1)</script>"));
+        Assert.DoesNotContain("<script>alert(1)</script>", page);
     }
 
     [SkippableFact]

@@ -116,7 +116,7 @@ public sealed record ColumnView(string Name, string Type);
 public sealed record DatasetVersionView(string Dataset, int Version, string RunId, string Workflow, string StepId, DateTimeOffset CreatedAt, long Rows,
     string Operation, IReadOnlyList<string> Files, IReadOnlyList<ColumnView> Schema);
 
-public sealed record AnomalyView(string Id, string RunId, string? Workflow, string? StepId, string Kind, string Severity, string Policy, string Message,
+public sealed record AnomalyView(string Id, string? RunId, string? Workflow, string? StepId, string Kind, string Severity, string Policy, string Message,
     JsonElement? Details, DateTimeOffset CreatedAt);
 
 public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string? UserName, string Action, string? Target, int Outcome, JsonElement? Details, string? RemoteAddress);
@@ -178,7 +178,7 @@ static class Views
     public static DatasetVersionView Dataset(DatasetVersion v) => new(v.Dataset, v.Version, v.RunId, v.Workflow, v.StepId, v.CreatedAt, v.Rows, v.Operation, v.Files,
         v.Schema.Select(c => new ColumnView(c.Name, c.Type)).ToList());
 
-    public static AnomalyView Anomaly(Anomaly a) => new(a.Id, a.RunId, a.Workflow, a.StepId, a.Kind, Lower(a.Severity), a.Policy, a.Message, JsonOrNull(a.DetailsJson), a.CreatedAt);
+    public static AnomalyView Anomaly(Anomaly a) => new(a.Id, a.RunId.Length == 0 ? null : a.RunId, a.Workflow, a.StepId, a.Kind, Lower(a.Severity), a.Policy, a.Message, JsonOrNull(a.DetailsJson), a.CreatedAt);
 
     public static AuditView Audit(AuditEntry a) => new(a.Id, a.At, a.Actor, a.UserName, a.Action, a.Target, a.Outcome, JsonOrNull(a.DetailsJson), a.RemoteAddress);
 
