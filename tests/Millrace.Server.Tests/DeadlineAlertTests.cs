@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Millrace.Engine;
 using Millrace.Server.Notifications;
@@ -31,26 +28,20 @@ public sealed class DeadlineAlertTests : IAsyncLifetime
     readonly ConcurrentQueue<(string Event, string Body, string Timestamp, string Signature)> _received = new();
     readonly string _variable = "MILLRACE_TEST_DEADLINE_HOOK_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
     readonly List<TestServer> _servers = [];
-    WebApplication _receiver = null!;
+    WebhookReceiver _receiver = null!;
     string _url = "";
     ProjectFolder? _project;
     PostgresTestDatabase? _database;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _receiver = builder.Build();
-        _receiver.MapPost("/hooks/millrace", async (HttpContext http) =>
+        _receiver = await WebhookReceiver.StartAsync((request, body) =>
         {
-            using var reader = new StreamReader(http.Request.Body);
-            _received.Enqueue((http.Request.Headers[WebhookSignature.EventHeader].ToString(), await reader.ReadToEndAsync(),
-                http.Request.Headers[WebhookSignature.TimestampHeader].ToString(), http.Request.Headers[WebhookSignature.SignatureHeader].ToString()));
+            _received.Enqueue((request.Headers[WebhookSignature.EventHeader].ToString(), body,
+                request.Headers[WebhookSignature.TimestampHeader].ToString(), request.Headers[WebhookSignature.SignatureHeader].ToString()));
             return Results.Ok();
         });
-        await _receiver.StartAsync();
-        _url = MillraceServer.Addresses(_receiver).First() + "/hooks/millrace";
+        _url = _receiver.Url;
         Environment.SetEnvironmentVariable(_variable, Secret);
     }
 
