@@ -124,6 +124,10 @@ public sealed class DeadlineAlertTests : IAsyncLifetime
         var anomalies = (await client.GetJsonAsync("/api/v1/projects/shop/anomalies")).EnumerateArray().Select(a => a.GetProperty("kind").GetString()).Order(StringComparer.Ordinal);
         Assert.Equal(["deadline_missed", "freshness_missed"], anomalies);
         Assert.Equal(2, deliveries.Count);
+        var view = (await client.GetJsonAsync("/api/v1/projects/shop/pipelines")).EnumerateArray().Single(p => p.GetProperty("name").GetString() == "daily");
+        Assert.Equal(("07:00", "Europe/Berlin", "today"), (view.GetProperty("deadline").GetProperty("by").GetString(), view.GetProperty("deadline").GetProperty("timezone").GetString(),
+            view.GetProperty("deadline").GetProperty("date").GetString()));
+        Assert.Equal("raw/events/dt={date}/*.csv", Assert.Single(view.GetProperty("freshness").EnumerateArray()).GetProperty("feed").GetString());
         var onlyDeadlines = (await client.GetJsonAsync("/api/v1/projects/shop/anomalies?kind=deadline_missed")).EnumerateArray().ToList();
         Assert.Equal(JsonValueKind.Null, Assert.Single(onlyDeadlines).GetProperty("runId").ValueKind);
 
