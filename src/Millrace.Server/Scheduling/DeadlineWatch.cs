@@ -45,17 +45,21 @@ public sealed class DeadlineWatch(ProjectRegistry projects, WebhookNotifier noti
     {
         while (!_stopping.IsCancellationRequested)
         {
-            try
+            foreach (var host in projects.All)
             {
-                foreach (var host in projects.All) await PassAsync(host, _stopping.Token);
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "deadlines: could not evaluate; trying again in {Interval}", options.DeadlinePollInterval);
+                // One project's store or lake failing leaves the others evaluated; it is tried again next pass.
+                try
+                {
+                    await PassAsync(host, _stopping.Token);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "project {Project}: deadlines could not be evaluated or sent; trying again in {Interval}", host.Id, options.DeadlinePollInterval);
+                }
             }
             var wait = Task.Delay(options.DeadlinePollInterval, clock, _stopping.Token);
             Interlocked.Increment(ref _passes);
@@ -69,16 +73,7 @@ public sealed class DeadlineWatch(ProjectRegistry projects, WebhookNotifier noti
         var definition = host.Definition;
         if (!definition.Pipelines.Values.Any(p => p.Deadline is not null || p.Freshness.Count > 0)) return;
         var lookback = TimeSpan.FromTicks(Math.Max(options.DeadlineLookback.Ticks, 2 * options.DeadlinePollInterval.Ticks));
-        DeadlineEvaluation evaluation;
-        try
-        {
-            evaluation = await new DeadlineEvaluator(definition, host.Store, host.OpenLake(), clock, self) { Lookback = lookback }.EvaluateAsync(ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogError(e, "project {Project}: deadlines could not be evaluated: {Message}", host.Id, e.Message);
-            return;
-        }
+        var evaluation = await new DeadlineEvaluator(definition, host.Store, host.OpenLake(), clock, self) { Lookback = lookback }.EvaluateAsync(ct);
         foreach (var problem in evaluation.Problems) logger.LogWarning("project {Project}: {Problem}", host.Id, problem);
         foreach (var miss in evaluation.Recorded)
             logger.LogWarning("project {Project}: {Kind} missed: pipeline {Pipeline}, {RunDate}, due {Due}: {Missing}", host.Id, miss.AnomalyKind, miss.Pipeline, miss.RunDate, miss.DueText, miss.Missing);

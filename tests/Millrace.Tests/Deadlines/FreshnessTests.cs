@@ -106,4 +106,26 @@ public sealed class FreshnessTests : IAsyncLifetime
         var listed = Assert.Single(await (await _project!.StoreAsync()).ListDeadlineMissesAsync("shop", "daily", Day, Day, CancellationToken.None));
         Assert.Equal(_clock.GetUtcNow(), listed.MetAt);
     }
+
+    [SkippableFact]
+    public async Task A_lake_that_cannot_be_listed_is_a_problem_of_the_check_not_a_miss_and_the_deadline_is_still_evaluated()
+    {
+        // Credentials and endpoint of the test server, and a bucket that does not exist.
+        using var bucket = await S3TestBucket.CreateAsync();
+        _project = new TestProject("shop", $"id: shop\nlake: s3://no-such-bucket-{Guid.NewGuid():N}/lake\nlake_options: {{ endpoint: \"{S3TestBucket.Endpoint}\" }}\n")
+            .Workflow("one", "name: one\nsteps:\n  - id: a\n    type: sql\n    sql: SELECT 1 AS n\n")
+            .Pipeline("daily", """
+                name: daily
+                workflows: [one]
+                deadline: { by: "05:00", timezone: Europe/Berlin }
+                freshness: { feed: "raw/events/dt={date}/*.csv", by: "05:00", timezone: Europe/Berlin }
+                """);
+
+        var evaluation = await EvaluateAsync();
+
+        var problem = Assert.Single(evaluation.Problems);
+        Assert.Contains("freshness of raw/events/dt={date}/*.csv for 2026-07-15 could not be checked", problem);
+        Assert.Contains("does not exist", problem);
+        Assert.Equal(DeadlineKind.Deadline, Assert.Single(evaluation.Recorded).Kind);
+    }
 }
