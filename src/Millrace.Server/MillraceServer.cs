@@ -35,6 +35,7 @@ public static class MillraceServer
     {
         if (options.ProjectDirectories.Count == 0) throw new ServerStartException("no project to serve: pass --project DIR (or run in a project folder)");
         if (options.MaxConcurrentRuns < 0) throw new ServerStartException("the run limit cannot be negative");
+        if (options.DeadlinePollInterval <= TimeSpan.Zero) throw new ServerStartException("the deadline poll interval must be positive");
         if (options.PublicUrl is { } publicUrl && !ServerOptions.IsPublicUrl(publicUrl))
             throw new ServerStartException($"the public URL {ServerOptions.PublicUrlRule}, got '{publicUrl.OriginalString}'");
 
@@ -91,6 +92,9 @@ public static class MillraceServer
         services.AddSingleton<ClusterMembership>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterMembership>());
         services.AddHostedService<MillraceService>();
+        // After the service that starts the webhook loop (and so stopped before it): a miss's deliveries go out.
+        services.AddSingleton<DeadlineWatch>();
+        services.AddHostedService(provider => provider.GetRequiredService<DeadlineWatch>());
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(45));
         if (!options.UseConsoleLifetime) services.AddSingleton<IHostLifetime, QuietLifetime>();
         services.AddProblemDetails();

@@ -54,6 +54,15 @@ public sealed record ServerOptions
     /// </summary>
     public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the server evaluates the pipelines' <c>deadline:</c> and <c>freshness:</c> (without any run happening).</summary>
+    public TimeSpan DeadlinePollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How far back due times are still evaluated (a server down longer records no older misses); at least two poll
+    /// intervals are used whatever is set.
+    /// </summary>
+    public TimeSpan DeadlineLookback { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>With a shared (PostgreSQL) store: how often the executor looks for runs other nodes queued.</summary>
     public TimeSpan QueuePollInterval { get; init; } = TimeSpan.FromSeconds(1);
 

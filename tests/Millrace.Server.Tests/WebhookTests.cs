@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Millrace.Server.Notifications;
 using Millrace.Server.Storage;
@@ -24,28 +21,21 @@ public sealed class WebhookTests : IAsyncLifetime
     static readonly TimeSpan Backoff = TimeSpan.FromMinutes(1);
     readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
     int _calls;
-    WebApplication _receiver = null!;
+    WebhookReceiver _receiver = null!;
     TestServer _server = null!;
     HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
         // A receiver on loopback that refuses the first call (500) and accepts the next ones.
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _receiver = builder.Build();
-        _receiver.MapPost("/hooks/millrace", async (HttpContext http) =>
+        _receiver = await WebhookReceiver.StartAsync((request, body) =>
         {
-            using var reader = new StreamReader(http.Request.Body);
-            var body = await reader.ReadToEndAsync();
             if (Interlocked.Increment(ref _calls) == 1) return Results.StatusCode(500);
-            _received.Enqueue((http.Request.Headers[WebhookSignature.EventHeader].ToString(), body, http.Request.Headers[WebhookSignature.TimestampHeader].ToString(),
-                http.Request.Headers[WebhookSignature.SignatureHeader].ToString(), http.Request.Headers[WebhookSignature.DeliveryHeader].ToString()));
+            _received.Enqueue((request.Headers[WebhookSignature.EventHeader].ToString(), body, request.Headers[WebhookSignature.TimestampHeader].ToString(),
+                request.Headers[WebhookSignature.SignatureHeader].ToString(), request.Headers[WebhookSignature.DeliveryHeader].ToString()));
             return Results.Ok();
         });
-        await _receiver.StartAsync();
-        var url = MillraceServer.Addresses(_receiver).First() + "/hooks/millrace";
+        var url = _receiver.Url;
         Environment.SetEnvironmentVariable(_variable, Secret);
 
         _project.File("millrace.yaml", $$"""

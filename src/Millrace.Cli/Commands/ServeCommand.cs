@@ -27,14 +27,16 @@ public static class ServeCommand
         var noScheduler = new Option<bool>("--no-scheduler") { Description = "Do not fire schedules or poll landing triggers (runs start only through the API)." };
         var heartbeat = new Option<string>("--heartbeat") { Description = "How often this node records in the store that it is alive (default 5s).", DefaultValueFactory = _ => "5s" };
         var nodeTimeout = new Option<string>("--node-timeout") { Description = "A node silent for this long is dead and another node resumes its runs (default 30s).", DefaultValueFactory = _ => "30s" };
+        var deadlinePoll = new Option<string>("--deadline-poll") { Description = "How often the pipelines' deadline: and freshness: are evaluated (default 30s).", DefaultValueFactory = _ => "30s" };
         var command = new Command("serve", "Serve projects: REST API (/api/v1), Sparkflows-compatible POST /executePipeline, schedules and the run queue.");
         command.Arguments.Add(projects);
-        foreach (var option in new Option[] { projectFolders, urls, publicUrl, maxRuns, shutdown, noScheduler, heartbeat, nodeTimeout }) command.Options.Add(option);
+        foreach (var option in new Option[] { projectFolders, urls, publicUrl, maxRuns, shutdown, noScheduler, heartbeat, nodeTimeout, deadlinePoll }) command.Options.Add(option);
         command.SetAction(context.Guard(async (parse, ct) =>
         {
             var shutdownTimeout = Duration(parse, shutdown, Durations.ShutdownTimeout);
             var heartbeatInterval = Duration(parse, heartbeat, Durations.Heartbeat);
             var lease = Duration(parse, nodeTimeout, Durations.NodeTimeout);
+            var deadlineInterval = Duration(parse, deadlinePoll, Durations.DeadlinePoll);
             if (heartbeatInterval <= TimeSpan.Zero || lease < heartbeatInterval * 2)
                 throw new CliException($"--node-timeout ({lease.TotalSeconds:0.###}s) must be at least twice --heartbeat ({heartbeatInterval.TotalSeconds:0.###}s), and the heartbeat above zero", CliApp.UsageError);
             var directories = new List<string>();
@@ -55,6 +57,7 @@ public static class ServeCommand
                 ShutdownTimeout = shutdownTimeout,
                 HeartbeatInterval = heartbeatInterval,
                 NodeTimeout = lease,
+                DeadlinePollInterval = deadlineInterval,
                 EnableScheduler = !parse.GetValue(noScheduler),
                 UseConsoleLifetime = false,
                 CreateStore = parse.GetValue(CliContext.CreateStoreOption),

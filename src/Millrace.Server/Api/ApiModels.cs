@@ -74,9 +74,12 @@ public sealed record ScheduleView(string Cron, string Timezone, int CatchUp);
 
 public sealed record NotifyView(string Url, IReadOnlyList<string> On);
 
+/// <summary>A <c>deadline:</c> or one <c>freshness:</c> entry: <c>by</c> (HH:mm), its zone, <c>today</c> or <c>yesterday</c>, and for freshness the feed.</summary>
+public sealed record DueView(string By, string Timezone, string Date, string? Feed = null);
+
 public sealed record PipelineView(string Name, string? Description, IReadOnlyList<string> Workflows, IReadOnlyList<ParameterView> Parameters,
     ScheduleView? Schedule, int MaxActive, string OnOverlap, int RetryAttempts, double RetryBackoffSeconds, double? TimeoutSeconds,
-    IReadOnlyList<NotifyView> Notify, string File);
+    IReadOnlyList<NotifyView> Notify, DueView? Deadline, IReadOnlyList<DueView> Freshness, string File);
 
 public sealed record PipelineDefinitionView(PipelineView Pipeline, string Source);
 
@@ -142,7 +145,7 @@ public sealed record ColumnView(string Name, string Type);
 public sealed record DatasetVersionView(string Dataset, int Version, string RunId, string Workflow, string StepId, DateTimeOffset CreatedAt, long Rows,
     string Operation, IReadOnlyList<string> Files, IReadOnlyList<ColumnView> Schema);
 
-public sealed record AnomalyView(string Id, string RunId, string? Workflow, string? StepId, string Kind, string Severity, string Policy, string Message,
+public sealed record AnomalyView(string Id, string? RunId, string? Workflow, string? StepId, string Kind, string Severity, string Policy, string Message,
     JsonElement? Details, DateTimeOffset CreatedAt);
 
 public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string? UserName, string Action, string? Target, int Outcome, JsonElement? Details, string? RemoteAddress);
@@ -193,7 +196,9 @@ static class Views
         Parameters(project, p.Workflows.Select(w => project.Workflows.GetValueOrDefault(w)).OfType<WorkflowDefinition>(), p),
         p.Schedule is { } s ? new ScheduleView(s.Cron, s.Timezone, s.CatchUp) : null, p.Concurrency.MaxActive, Lower(p.Concurrency.OnOverlap),
         p.Retries.Attempts, p.Retries.Backoff.TotalSeconds, p.Timeout?.TotalSeconds, p.Notify.Select(n => new NotifyView(n.Url, n.Events)).ToList(),
-        p.Location.File);
+        p.Deadline is { } d ? Due(d.Due, null) : null, p.Freshness.Select(f => Due(f.Due, f.Feed)).ToList(), p.Location.File);
+
+    static DueView Due(DueTime due, string? feed) => new(due.ByText, due.Timezone, due.DateLag == 0 ? "today" : "yesterday", feed);
 
     public static WorkflowView Workflow(ProjectDefinition project, WorkflowDefinition w) => new(w.Name, w.Description, w.MaxParallel, Parameters(project, [w], null),
         w.Steps.Select(s => new StepView(s.Id, s.Type, s.Inputs, Millrace.Definitions.YamlNodeReader.Find(s.Options, "description") is YamlDotNet.RepresentationModel.YamlScalarNode d ? d.Value : null)).ToList(),
@@ -206,7 +211,7 @@ static class Views
     public static DatasetVersionView Dataset(DatasetVersion v) => new(v.Dataset, v.Version, v.RunId, v.Workflow, v.StepId, v.CreatedAt, v.Rows, v.Operation, v.Files,
         v.Schema.Select(c => new ColumnView(c.Name, c.Type)).ToList());
 
-    public static AnomalyView Anomaly(Anomaly a) => new(a.Id, a.RunId, a.Workflow, a.StepId, a.Kind, Lower(a.Severity), a.Policy, a.Message, JsonOrNull(a.DetailsJson), a.CreatedAt);
+    public static AnomalyView Anomaly(Anomaly a) => new(a.Id, a.RunId.Length == 0 ? null : a.RunId, a.Workflow, a.StepId, a.Kind, Lower(a.Severity), a.Policy, a.Message, JsonOrNull(a.DetailsJson), a.CreatedAt);
 
     public static AuditView Audit(AuditEntry a) => new(a.Id, a.At, a.Actor, a.UserName, a.Action, a.Target, a.Outcome, JsonOrNull(a.DetailsJson), a.RemoteAddress);
 

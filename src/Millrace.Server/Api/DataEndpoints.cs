@@ -27,9 +27,10 @@ public static class DataEndpoints
                     ? TypedResults.Ok(Views.Dataset(found))
                     : Problems.NotFound($"dataset '{name}' has no version v{version}"))
             .RequireRole(TokenRole.Viewer).WithTags("Datasets").WithSummary("One version of a dataset: its files and schema").Produces<DatasetVersionView>().ProducesProblem(404);
-        project.MapGet("/anomalies", async (HttpContext http, string? runId, int? offset, int? limit) =>
-                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAnomaliesAsync(runId, Page(offset, limit), http.RequestAborted)).Select(Views.Anomaly).ToList()))
-            .RequireRole(TokenRole.Viewer).WithTags("Anomalies").WithSummary("Anomalies, newest first (of one run with runId)").Produces<List<AnomalyView>>();
+        project.MapGet("/anomalies", async (HttpContext http, string? runId, string? kind, int? offset, int? limit) =>
+                TypedResults.Ok((await Access.CallerOf(http).Host.Store.FindAnomaliesAsync(runId, kind, Page(offset, limit), http.RequestAborted)).Select(Views.Anomaly).ToList()))
+            .RequireRole(TokenRole.Viewer).WithTags("Anomalies")
+            .WithSummary("Anomalies, newest first (of one run with runId, of one kind with kind, such as deadline_missed)").Produces<List<AnomalyView>>();
         project.MapGet("/nodes", async (HttpContext http, ServerOptions options, TimeProvider clock) =>
             {
                 var store = Access.CallerOf(http).Host.Store;

@@ -12,7 +12,7 @@ using Millrace.Storage;
 namespace Millrace.Server.Notifications;
 
 /// <summary>
-/// Webhooks (<c>notify:</c>): when a run ends, one delivery per subscribed webhook and event is recorded in the store
+/// Webhooks (<c>notify:</c>): when a run ends or a deadline is missed, one delivery per subscribed webhook and event is recorded in the store
 /// (an outbox), and a loop POSTs them, signed (<see cref="WebhookSignature"/>), retrying failures with exponential
 /// backoff. Every attempt's outcome is kept with the delivery; deliveries still pending at shutdown go out after the
 /// next start.
@@ -47,35 +47,65 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
         if (run.Status == RunStatus.Failed) events.Add(NotifyEvents.RunFailed);
         var anomalies = await host.Store.FindAnomaliesAsync(run.Id, new Page(0, 100), ct);
         if (anomalies.Count > 0) events.Add(NotifyEvents.Anomaly);
-        var added = 0;
         foreach (var eventName in events)
-            foreach (var hook in hooks.Where(h => h.Wants(eventName)).DistinctBy(h => (h.Url, h.Secret)))
+            await EnqueueAsync(host, hooks, eventName, run.Id, id => JsonSerializer.Serialize(new
             {
-                var id = "dlv-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-                var payload = JsonSerializer.Serialize(new
+                @event = eventName,
+                deliveryId = id,
+                at = clock.GetUtcNow(),
+                project = new { id = definition.Id, name = definition.Name },
+                run = new
                 {
-                    @event = eventName,
-                    deliveryId = id,
-                    at = clock.GetUtcNow(),
-                    project = new { id = definition.Id, name = definition.Name },
-                    run = new
-                    {
-                        id = run.Id, target = run.Target, targetKind = run.TargetKind, trigger = run.Trigger.ToString().ToLowerInvariant(),
-                        status = run.Status.ToString().ToLowerInvariant(), runDate = run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                        startedAt = run.StartedAt, endedAt = run.EndedAt, error = run.Error, attempt, parentRunId = run.ParentRunId,
-                        url = $"/api/v1/projects/{definition.Id}/runs/{run.Id}",
-                    },
-                    anomalies = eventName == NotifyEvents.Anomaly
-                        ? anomalies.Select(a => new { a.Id, a.Kind, severity = a.Severity.ToString().ToLowerInvariant(), a.Policy, a.Message, a.Workflow, a.StepId }).ToArray()
-                        : null,
-                }, Json);
-                await host.ServerStore.AddNotificationAsync(new NotificationDelivery
-                {
-                    Id = id, ProjectId = definition.Id, RunId = run.Id, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payload,
-                    Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = clock.GetUtcNow(), CreatedAt = clock.GetUtcNow(),
-                }, ct);
-                added++;
-            }
+                    id = run.Id, target = run.Target, targetKind = run.TargetKind, trigger = run.Trigger.ToString().ToLowerInvariant(),
+                    status = run.Status.ToString().ToLowerInvariant(), runDate = run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    startedAt = run.StartedAt, endedAt = run.EndedAt, error = run.Error, attempt, parentRunId = run.ParentRunId,
+                    url = $"/api/v1/projects/{definition.Id}/runs/{run.Id}",
+                },
+                anomalies = eventName == NotifyEvents.Anomaly
+                    ? anomalies.Select(a => new { a.Id, a.Kind, severity = a.Severity.ToString().ToLowerInvariant(), a.Policy, a.Message, a.Workflow, a.StepId }).ToArray()
+                    : null,
+            }, Json), ct);
+    }
+
+    /// <summary>
+    /// Records the deliveries of a deadline or freshness miss (<c>deadline.missed</c>, <c>freshness.missed</c>) to the
+    /// project's and the pipeline's webhooks that subscribe to it. Called once per miss, by the node that claimed it.
+    /// </summary>
+    public async Task DeadlineMissedAsync(ProjectHost host, DeadlineMiss miss, CancellationToken ct)
+    {
+        var definition = host.Definition;
+        var hooks = definition.Notify.Concat(definition.Pipelines.TryGetValue(miss.Pipeline, out var pipeline) ? pipeline.Notify : []).ToList();
+        var eventName = miss.Kind == DeadlineKind.Deadline ? NotifyEvents.DeadlineMissed : NotifyEvents.FreshnessMissed;
+        await EnqueueAsync(host, hooks, eventName, null, id => JsonSerializer.Serialize(new
+        {
+            @event = eventName,
+            deliveryId = id,
+            at = clock.GetUtcNow(),
+            project = new { id = definition.Id, name = definition.Name },
+            miss = new
+            {
+                pipeline = miss.Pipeline, kind = miss.Kind.ToString().ToLowerInvariant(), runDate = miss.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                dueAt = miss.DueAt, due = miss.DueText, feed = miss.Kind == DeadlineKind.Freshness ? miss.Feed : null, missing = miss.Missing,
+                recordedAt = miss.RecordedAt, node = miss.Node, metAt = miss.MetAt, anomalyId = miss.AnomalyId,
+                url = $"/api/v1/projects/{definition.Id}/anomalies",
+            },
+        }, Json), ct);
+    }
+
+    /// <summary>Records one pending delivery of <paramref name="eventName"/> per subscribed webhook (one per URL and secret) and wakes the loop.</summary>
+    async Task EnqueueAsync(ProjectHost host, IReadOnlyList<NotifyDefinition> hooks, string eventName, string? runId, Func<string, string> payloadOf, CancellationToken ct)
+    {
+        var added = 0;
+        foreach (var hook in hooks.Where(h => h.Wants(eventName)).DistinctBy(h => (h.Url, h.Secret)))
+        {
+            var id = "dlv-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+            await host.ServerStore.AddNotificationAsync(new NotificationDelivery
+            {
+                Id = id, ProjectId = host.Definition.Id, RunId = runId, Event = eventName, Url = hook.Url, SecretRef = hook.Secret, PayloadJson = payloadOf(id),
+                Status = DeliveryStatus.Pending, Attempts = 0, NextAttemptAt = clock.GetUtcNow(), CreatedAt = clock.GetUtcNow(),
+            }, ct);
+            added++;
+        }
         if (added > 0 && _wake.CurrentCount == 0) _wake.Release();
     }
 

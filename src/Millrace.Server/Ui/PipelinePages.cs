@@ -75,6 +75,7 @@ static class PipelinePages
             : UiLayout.RoleNote(request, TokenRole.Runner, "Starting a run");
         var source = ReadSource(host.Directory, pipeline.Location.File);
         var landing = await TriggerPages.SectionAsync(request, pipeline);
+        var deadlines = await DeadlineSection.RenderAsync(host, pipeline, ct);
         var body = Html.Of($"""
             <h1>Pipeline {name}</h1>
             {(pipeline.Description is null ? Html.Empty : Html.Of($"<p>{pipeline.Description}</p>"))}
@@ -88,6 +89,7 @@ static class PipelinePages
             {landing}
             <h2>Run it</h2>
             {runForm}
+            {deadlines}
             <h2>Parameters</h2>
             {UiLayout.Table(["Name", "Type", "Default", "Description"], declared, "No parameters besides the built-ins (run.date, run.id, …).")}
             <h2>Workflows</h2>

@@ -167,8 +167,8 @@ static class UiLayout
         dl.facts dt { color: var(--muted); }
         dl.facts dd { margin: 0; }
         .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: #eceff2; color: var(--muted); }
-        .badge.succeeded, .badge.uptodate, .badge.champion, .badge.active, .badge.info { background: var(--ok-bg); color: var(--ok); }
-        .badge.failed, .badge.deadlinemissed, .badge.error { background: var(--bad-bg); color: var(--bad); }
+        .badge.succeeded, .badge.uptodate, .badge.champion, .badge.active, .badge.info, .badge.met { background: var(--ok-bg); color: var(--ok); }
+        .badge.failed, .badge.deadlinemissed, .badge.error, .badge.missed { background: var(--bad-bg); color: var(--bad); }
         .badge.running, .badge.queued, .badge.challenger { background: var(--run-bg); color: var(--run); }
         .badge.cancelled, .badge.skipped, .badge.stale, .badge.waiting, .badge.paused, .badge.warning { background: var(--warn-bg); color: var(--warn); }
         .flash { padding: 8px 12px; border-radius: 6px; border: 1px solid; }

@@ -37,6 +37,9 @@ public static partial class Durations
     /// <summary><c>millrace serve --node-timeout</c>.</summary>
     public static readonly DurationBounds NodeTimeout = new(TimeSpan.FromDays(1));
 
+    /// <summary><c>millrace serve --deadline-poll</c>: how often deadlines and feeds are evaluated.</summary>
+    public static readonly DurationBounds DeadlinePoll = new(TimeSpan.FromHours(1));
+
     static readonly (char Unit, decimal Seconds)[] Units = [('s', 1m), ('m', 60m), ('h', 3600m), ('d', 86400m)];
 
     [GeneratedRegex(@"^[0-9]{1,28}(\.[0-9]{1,9})?[smhd]$", RegexOptions.CultureInvariant)]

@@ -21,9 +21,14 @@ public static class NotifyEvents
     /// <summary>A run recorded one or more anomalies.</summary>
     public const string Anomaly = "anomaly";
 
-    /// <summary>Every event name a <c>notify:</c> entry may list under <c>on:</c>.</summary>
-    public static readonly IReadOnlyList<string> Known = [RunSucceeded, RunFailed, Anomaly];
+    /// <summary>No run of a pipeline for a date succeeded by its <c>deadline:</c>.</summary>
+    public const string DeadlineMissed = "deadline.missed";
+    /// <summary>A <c>freshness:</c> feed of a pipeline had no file for a date by its time.</summary>
+    public const string FreshnessMissed = "freshness.missed";
 
-    /// <summary>What a <c>notify:</c> entry without <c>on:</c> subscribes to: failures and anomalies.</summary>
-    public static readonly IReadOnlyList<string> Default = [RunFailed, Anomaly];
+    /// <summary>Every event name a <c>notify:</c> entry may list under <c>on:</c>.</summary>
+    public static readonly IReadOnlyList<string> Known = [RunSucceeded, RunFailed, Anomaly, DeadlineMissed, FreshnessMissed];
+
+    /// <summary>What a <c>notify:</c> entry without <c>on:</c> subscribes to: failures, anomalies and missed deadlines and feeds.</summary>
+    public static readonly IReadOnlyList<string> Default = [RunFailed, Anomaly, DeadlineMissed, FreshnessMissed];
 }

@@ -19,6 +19,10 @@ public sealed class PipelineDefinition
     public IReadOnlyList<NotifyDefinition> Notify { get; init; } = [];
     /// <summary>The landing trigger (<c>trigger:</c>): start once per date when the date's feeds have landed. Null: none.</summary>
     public TriggerDefinition? Trigger { get; init; }
+    /// <summary><c>deadline:</c>: a run for each date must have succeeded by a time of day. Null: none.</summary>
+    public DeadlineDefinition? Deadline { get; init; }
+    /// <summary><c>freshness:</c>: feeds whose files for each date must be in the lake by a time of day.</summary>
+    public IReadOnlyList<FreshnessDefinition> Freshness { get; init; } = [];
     public required SourceLocation Location { get; init; }
 }
 

@@ -284,6 +284,8 @@ public static partial class ProjectLoader
             RetrainWhen = ReadRetrainWhen(reader, root),
             Notify = ReadNotify(reader, root),
             Trigger = ReadTrigger(reader, root),
+            Deadline = ReadDeadline(reader, root),
+            Freshness = ReadFreshness(reader, root),
             Location = reader.At(root),
         };
     }

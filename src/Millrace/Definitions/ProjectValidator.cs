@@ -180,7 +180,7 @@ public static class ProjectValidator
     /// <summary>How an unexpected exception during checking starts its error message.</summary>
     public const string InternalError = "internal error";
 
-    static bool TryFindTimeZone(string id)
+    internal static bool TryFindTimeZone(string id)
     {
         try { TimeZoneInfo.FindSystemTimeZoneById(id); return true; }
         catch (TimeZoneNotFoundException) { return false; }

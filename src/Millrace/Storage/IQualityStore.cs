@@ -10,6 +10,9 @@ public interface IQualityStore
     Task AddAnomalyAsync(Anomaly anomaly, CancellationToken ct);
     Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct);
 
+    /// <summary>Anomalies newest first, of one run (<paramref name="runId"/>) and of one kind (<paramref name="kind"/>, such as <c>deadline_missed</c>) when given.</summary>
+    Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, string? kind, Page page, CancellationToken ct);
+
     /// <summary>
     /// The recent history of a step: (run date, details JSON) of its succeeded executions in workflow runs that
     /// committed (a batch of a run that failed later is processed again by its rerun, and must not count twice),

@@ -207,21 +207,27 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     public async Task AddAnomalyAsync(Anomaly anomaly, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await ExecuteAsync(connection, null, """
+        await InsertAnomalyAsync(connection, null, anomaly, ct);
+    }
+
+    static Task InsertAnomalyAsync(DbConnection connection, DbTransaction? transaction, Anomaly anomaly, CancellationToken ct) =>
+        ExecuteAsync(connection, transaction, """
             INSERT INTO anomalies (id, run_id, workflow, step_id, kind, severity, policy, message, details_json, created_at)
             VALUES (@id, @run, @workflow, @step, @kind, @severity, @policy, @message, @details, @created)
             """, ct, ("id", anomaly.Id), ("run", anomaly.RunId), ("workflow", anomaly.Workflow), ("step", anomaly.StepId), ("kind", anomaly.Kind),
             ("severity", anomaly.Severity.ToString()), ("policy", anomaly.Policy), ("message", anomaly.Message), ("details", anomaly.DetailsJson),
             ("created", Time(anomaly.CreatedAt)));
-    }
 
-    public async Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct)
+    public Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, Page page, CancellationToken ct) => FindAnomaliesAsync(runId, null, page, ct);
+
+    public async Task<IReadOnlyList<Anomaly>> FindAnomaliesAsync(string? runId, string? kind, Page page, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
+        var where = string.Join(" AND ", new[] { runId is null ? null : "run_id = @run", kind is null ? null : "kind = @kind" }.OfType<string>());
         await using var command = Command(connection, null, $"""
             SELECT id, run_id, workflow, step_id, kind, severity, policy, message, details_json, created_at FROM anomalies
-            {(runId is null ? "" : "WHERE run_id = @run")} ORDER BY created_at DESC, id LIMIT {page.Limit} OFFSET {page.Offset}
-            """, ("run", runId));
+            {(where.Length == 0 ? "" : "WHERE " + where)} ORDER BY created_at DESC, id LIMIT {page.Limit} OFFSET {page.Offset}
+            """, ("run", runId), ("kind", kind));
         await using var reader = await command.ExecuteReaderAsync(ct);
         var result = new List<Anomaly>();
         while (await reader.ReadAsync(ct))

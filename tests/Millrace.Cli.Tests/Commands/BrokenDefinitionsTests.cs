@@ -130,6 +130,8 @@ public sealed partial class BrokenDefinitionsTests
     [InlineData("--heartbeat", "NaNs", "--heartbeat must be a duration")]
     [InlineData("--node-timeout", "99999999d", "--node-timeout must be at most 1d")]
     [InlineData("--shutdown-timeout", "2h", "--shutdown-timeout must be at most 30m")]
+    [InlineData("--deadline-poll", "2h", "--deadline-poll must be at most 1h")]
+    [InlineData("--deadline-poll", "0s", "--deadline-poll must be")]
     [InlineData("--shutdown-timeout", "-1s", "--shutdown-timeout must be a duration")]
     public async Task Serve_duration_flags_out_of_bounds_are_usage_errors_before_anything_starts(string flag, string value, string expected)
     {

@@ -62,7 +62,7 @@ public sealed record NotifyOptions
     [Option("url", "An absolute http or https URL.", Required = true)]
     public string Url { get; init; } = "";
 
-    [Option("on", "The events sent: `run.failed`, `run.succeeded`, `anomaly`.", Default = "`[run.failed, anomaly]`", Schema = nameof(EventsSchema))]
+    [Option("on", "The events sent: `run.failed`, `run.succeeded`, `anomaly`, `deadline.missed`, `freshness.missed`.", Default = "`[run.failed, anomaly, deadline.missed, freshness.missed]`", Schema = nameof(EventsSchema))]
     public YamlDotNet.RepresentationModel.YamlNode? On { get; init; }
 
     [Option("secret", "Signs each delivery; write `${env:NAME}` so it stays out of the definitions.", Required = true)]
@@ -137,9 +137,17 @@ public sealed record PipelineFileOptions
 
     [Option("trigger", "A landing trigger: `millrace serve` starts the pipeline once per date when every feed of that date has landed and settled (docs/triggers.md).")]
     public TriggerOptions? Trigger { get; init; }
+    [Option("deadline", "Raise an alert (anomaly `deadline_missed`, webhook `deadline.missed`) when no run of this pipeline for a date has succeeded by a time of day.")]
+    public DeadlineOptions? Deadline { get; init; }
+
+    [Option("freshness", "Raise an alert (anomaly `freshness_missed`, webhook `freshness.missed`) when a feed's files for a date are not in the lake by a time of day: one entry or a list.", Schema = nameof(FreshnessSchema))]
+    public YamlDotNet.RepresentationModel.YamlNode? Freshness { get; init; }
 
     /// <summary>The schema of the parameters (shared by the three files).</summary>
     public static JsonObject ParametersSchema() => DefinitionSchemas.ParametersSchema();
+
+    /// <summary>The schema of <c>freshness</c>: one entry or a list.</summary>
+    public static JsonObject FreshnessSchema() => FreshnessOptions.OneOrListSchema();
 }
 
 /// <summary><c>schedule:</c> of a pipeline.</summary>

@@ -87,7 +87,7 @@ public sealed class PipelineDates(IMetadataStore store, string projectId)
     /// Where the facts come from, in order. A concern that knows something about dates (landing: missing feeds; memo:
     /// staleness; deadlines: missed deadlines) adds its source here.
     /// </summary>
-    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync, LandingFactsAsync];
+    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync, LandingFactsAsync, DeadlineFactsAsync];
 
     /// <summary>The date's runs, from the run store.</summary>
     static async Task RunFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
@@ -96,6 +96,21 @@ public sealed class PipelineDates(IMetadataStore store, string projectId)
         foreach (var summary in await store.ListRunDatesAsync(q.ProjectId, q.Target, q.From, q.To, ct))
             facts.Update(summary.Date, f => f with { Runs = summary });
     }
+
+    /// <summary>Missed deadlines (the time it passed) and missed freshness checks (as a note naming the feed).</summary>
+    static async Task DeadlineFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
+    {
+        var q = facts.Query;
+        foreach (var miss in await store.ListDeadlineMissesAsync(q.ProjectId, q.Target, q.From, q.To, ct))
+        {
+            var late = miss.MetAt is { } met ? string.Create(CultureInfo.InvariantCulture, $", met late at {met:yyyy-MM-dd HH:mm}Z") : "";
+            facts.Update(miss.RunDate, f => miss.Kind == DeadlineKind.Deadline
+                ? f with { DeadlineMissedAt = miss.DueAt, Note = Join(f.Note, $"deadline {miss.DueText} missed{late}") }
+                : f with { Note = Join(f.Note, $"feed {miss.Feed} not landed by {miss.DueText}{late}") });
+        }
+    }
+
+    static string Join(string? note, string more) => note is null ? more : note + "; " + more;
 
     /// <summary>The feeds a landing trigger still waits for (waiting and settling dates), and what it noted.</summary>
     static async Task LandingFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
