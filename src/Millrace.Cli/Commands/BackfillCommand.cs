@@ -71,7 +71,7 @@ public static class BackfillCommand
             else await RunAllAsync(() => { });
 
             var results = finished.Select(r => r.Run).ToList();
-            var failed = results.Where(r => r.Status != RunStatus.Succeeded).OrderBy(r => r.RunDate).ToList();
+            var failed = results.Where(r => !r.Status.IsSuccess()).OrderBy(r => r.RunDate).ToList();
             console.MarkupLine(Markup.Escape($"backfill done: {results.Count - failed.Count} succeeded, {failed.Count} failed, {skipped} skipped"));
             foreach (var run in failed) console.MarkupLine(Markup.Escape($"  {run.RunDate:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()}: {run.Error}"));
             return failed.Count == 0 ? CliApp.Success : CliApp.Failure;

@@ -70,22 +70,22 @@ public static class QuickstartCommand
                     var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
                     var prediction = (await coordinator.SubmitAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
                     Run? training = null;
-                    if (prediction.Status == RunStatus.Succeeded && d >= TrainingStartDay)
+                    if (prediction.Status.IsSuccess() && d >= TrainingStartDay)
                         training = (await coordinator.SubmitAsync(new RunRequest("training", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
                     var result = await DayResult.ReadAsync(store, day, prediction, training, ct);
                     results.Add(result);
                     if (!context.Interactive) await context.Output.WriteLineAsync(result.Line());
                     advance();
-                    if (prediction.Status != RunStatus.Succeeded || training is { Status: not RunStatus.Succeeded }) break;
+                    if (!prediction.Status.IsSuccess() || training is { Status: not (RunStatus.Succeeded or RunStatus.UpToDate) }) break;
                 }
             });
 
             PrintSummary(console, results);
             await PrintModelsAsync(console, store, ct);
-            var failed = results.FirstOrDefault(r => r.Prediction.Status != RunStatus.Succeeded || r.Training is { Status: not RunStatus.Succeeded });
+            var failed = results.FirstOrDefault(r => !r.Prediction.Status.IsSuccess() || r.Training is { Status: not (RunStatus.Succeeded or RunStatus.UpToDate) });
             if (failed is not null)
             {
-                var run = failed.Prediction.Status != RunStatus.Succeeded ? failed.Prediction : failed.Training!;
+                var run = !failed.Prediction.Status.IsSuccess() ? failed.Prediction : failed.Training!;
                 throw new CliException($"the loop stopped on {failed.Day.Date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()}: {run.Error} (millrace run show {run.Id} -p {root})");
             }
 

@@ -84,7 +84,7 @@ public static class RunCommand
     /// <summary>The exit code of a run's status.</summary>
     internal static int ExitCode(Run run) => run.Status switch
     {
-        RunStatus.Succeeded => CliApp.Success,
+        RunStatus.Succeeded or RunStatus.UpToDate => CliApp.Success,
         RunStatus.Cancelled => CliApp.Cancelled,
         RunStatus.Skipped => CliApp.Skipped,
         _ => CliApp.Failure,

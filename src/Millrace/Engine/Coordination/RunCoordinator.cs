@@ -57,7 +57,7 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
 
     /// <summary>
     /// Plans a backfill of <paramref name="target"/> from <paramref name="from"/> to <paramref name="to"/> (inclusive):
-    /// one run per date, leaving out dates that already have a succeeded run unless <paramref name="rerunSucceeded"/>.
+    /// one run per date, leaving out dates that already have a succeeded (or up-to-date) run unless <paramref name="rerunSucceeded"/>.
     /// Throws <see cref="RunRequestException"/> for an unknown target, a range out of order or longer than
     /// <see cref="MaxBackfillDates"/>, or variables that set <c>run.date</c>.
     /// </summary>
@@ -71,7 +71,8 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
         var succeeded = new List<DateOnly>();
         for (var date = from; date <= to; date = date.AddDays(1))
         {
-            var done = !rerunSucceeded && (await Store.FindRunsAsync(new RunFilter(Project.Id, target, RunStatus.Succeeded, date), new Page(0, 1), ct)).Count > 0;
+            var done = !rerunSucceeded && ((await Store.FindRunsAsync(new RunFilter(Project.Id, target, RunStatus.Succeeded, date), new Page(0, 1), ct)).Count > 0
+                || (await Store.FindRunsAsync(new RunFilter(Project.Id, target, RunStatus.UpToDate, date), new Page(0, 1), ct)).Count > 0);
             (done ? succeeded : dates).Add(date);
         }
         return new BackfillPlan(target, dates, succeeded, variables);
