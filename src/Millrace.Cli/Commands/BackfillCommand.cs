@@ -57,7 +57,7 @@ public static class BackfillCommand
             {
                 var run = result.Run;
                 if (!context.Interactive)
-                    context.Output.WriteLine($"{date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + run.Error)}");
+                    context.Output.WriteLine($"{date:yyyy-MM-dd}: run {run.Id} {run.Status.Label()} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + run.Error)}");
                 advance();
             }, ct);
 

@@ -11,6 +11,9 @@ public static class RunStatuses
 {
     /// <summary>Succeeded or up to date: the run's target has current outputs for its run date.</summary>
     public static bool IsSuccess(this RunStatus status) => status is RunStatus.Succeeded or RunStatus.UpToDate;
+
+    /// <summary>The status as people read it: "succeeded", "up to date".</summary>
+    public static string Label(this RunStatus status) => status == RunStatus.UpToDate ? "up to date" : status.ToString().ToLowerInvariant();
 }
 
 /// <summary>What started a run.</summary>
