@@ -29,6 +29,7 @@ public sealed record MemoInputs(
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Hash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToJson())));
 
     public static MemoInputs? FromJson(string json)
@@ -155,7 +156,7 @@ public sealed class WorkflowMemo(RunContext run)
             }
             if (!run.Catalog.TryGet(step.Type, out var kind)) continue;
             var parsed = kind.Parse(step, new YamlNodeReader(step.Location.File, [], step.Id));
-            if (parsed is IDatasetProducer producer)
+            if (parsed is IDatasetProducer { Dataset.Length: > 0 } producer)
             {
                 var name = Template.Expand(producer.Dataset, run.Parameters);
                 datasets[name] = await run.Store.GetDatasetVersionAsync(name, null, ct) is { } v ? Version(v.Version) : "none";
