@@ -34,7 +34,7 @@ public sealed class WorkflowExecutor(RunContext run)
             run.Observer.WorkflowFinished(run.RunId, workflow.Name, RunStatus.UpToDate);
             return (RunStatus.UpToDate, null, null);
         }
-        if (workflow.Memo) await run.LogAsync("info", workflow.Name, null, $"workflow '{workflow.Name}' runs: {decision.Explanation}", CancellationToken.None);
+        if (decision.Compared) await run.LogAsync("info", workflow.Name, null, $"workflow '{workflow.Name}' runs: {decision.Explanation}", CancellationToken.None);
 
         var commit = new CommitBuilder();
         var tempDirectory = Path.Combine(run.Project.StateDirectory, "tmp", run.RunId, workflow.Name);

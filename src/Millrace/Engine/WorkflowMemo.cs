@@ -65,6 +65,9 @@ public sealed record MemoInputs(
 /// <summary>Whether a workflow runs: up to date (with the run whose outputs stand) or not, and why.</summary>
 public sealed record MemoDecision(bool UpToDate, string Explanation, MemoInputs? Inputs, string? SameAsRunId)
 {
+    /// <summary>True when an earlier run's fingerprint was compared (the run's log says what changed).</summary>
+    public bool Compared { get; init; }
+
     public static MemoDecision Run(string why, MemoInputs? inputs = null) => new(false, why, inputs, null);
 }
 
@@ -80,6 +83,8 @@ public sealed class WorkflowMemo(RunContext run)
     public async Task<MemoDecision> DecideAsync(WorkflowDefinition workflow, CancellationToken ct)
     {
         if (!workflow.Memo) return MemoDecision.Run("memo: false");
+        if (workflow.Steps.FirstOrDefault(s => !BuiltInKinds.Contains(s.Type)) is { } custom)
+            return MemoDecision.Run($"step '{custom.Id}' is of kind '{custom.Type}', whose inputs the memo does not know");
         MemoInputs inputs;
         try
         {
@@ -89,13 +94,15 @@ public sealed class WorkflowMemo(RunContext run)
         {
             return MemoDecision.Run($"its inputs could not be listed ({run.Lake.Relativize(e.Message)})");
         }
+        // Nothing to compare (a workflow of constants, or of SQL on the clock): it runs every time.
+        if (inputs.Datasets.Count == 0 && inputs.Files.Count == 0 && inputs.Models.Count == 0) return MemoDecision.Run("it reads no dataset, lake file or model");
         var last = await run.Store.GetLatestFingerprintAsync(run.Project.Id, workflow.Name, ct);
         if (last is null) return MemoDecision.Run("no earlier successful run recorded its inputs", inputs);
         var producer = last.SameAsRunId ?? last.RunId;
         if (last.Fingerprint != inputs.Hash)
-            return MemoDecision.Run($"inputs changed since run {producer}: " + (MemoInputs.FromJson(last.InputsJson) is { } before ? inputs.Differences(before) : "recorded differently"), inputs);
+            return MemoDecision.Run($"inputs changed since run {producer}: " + (MemoInputs.FromJson(last.InputsJson) is { } before ? inputs.Differences(before) : "recorded differently"), inputs) with { Compared = true };
         if ((await run.Store.GetOpenStaleMarksAsync([producer], ct)).TryGetValue(producer, out var stale))
-            return MemoDecision.Run($"same inputs as run {producer}, but its outputs are stale: {stale.Reason}", inputs);
+            return MemoDecision.Run($"same inputs as run {producer}, but its outputs are stale: {stale.Reason}", inputs) with { Compared = true };
         return new MemoDecision(true, $"same inputs as run {producer}", inputs, producer);
     }
 
@@ -141,6 +148,7 @@ public sealed class WorkflowMemo(RunContext run)
         var stepIds = workflow.Steps.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var step in workflow.Steps)
         {
+            if (ImplicitRunDate.Contains(step.Type)) parameters[BuiltInParameters.RunDate] = ValueOf(BuiltInParameters.RunDate);
             foreach (var text in Scalars(step.Options))
                 foreach (var reference in Template.FindReferences(text, run.Parameters.ContainsKey))
                     parameters[reference.Name] = ValueOf(reference.Name);
@@ -166,6 +174,15 @@ public sealed class WorkflowMemo(RunContext run)
         }
         return new MemoInputs(workflow.DefinitionHash, parameters, datasets, files, models);
     }
+
+    /// <summary>
+    /// Step kinds whose output depends on run.date without naming it: reports publish under <c>reports/&lt;name&gt;/&lt;run.date&gt;/</c>,
+    /// checks judge freshness and seasonal volume by it. A workflow with one of them counts run.date as a parameter.
+    /// </summary>
+    /// <summary>The built-in step kinds, whose inputs the memo knows (a host's own kinds may read anything).</summary>
+    static readonly HashSet<string> BuiltInKinds = StepCatalog.Default.Kinds.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+
+    static readonly HashSet<string> ImplicitRunDate = new(["report", "model_report", "check"], StringComparer.Ordinal);
 
     // An environment variable's value may be a secret: only its hash is kept with the run.
     string ValueOf(string name)
