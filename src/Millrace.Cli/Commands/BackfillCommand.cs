@@ -79,7 +79,7 @@ public static class BackfillCommand
         return command;
     }
 
-    static DateOnly ParseDate(string text, string option) =>
+    internal static DateOnly ParseDate(string text, string option) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
             ? date
             : throw new CliException($"{option} must be a date yyyy-MM-dd, got '{text}'", CliApp.UsageError);
