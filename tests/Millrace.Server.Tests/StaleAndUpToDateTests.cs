@@ -126,4 +126,23 @@ public sealed class StaleAndUpToDateTests : IAsyncLifetime
         Assert.Contains("data-up-to-date=\"ingest\"", page, StringComparison.Ordinal);
         Assert.Contains("<span class=\"badge uptodate\">up to date</span>", page, StringComparison.Ordinal);
     }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task A_stale_reason_with_markup_is_shown_as_text_on_every_page()
+    {
+        var runId = (await RunDailyAsync()).GetProperty("run").GetProperty("id").GetString();
+        const string Hostile = "late <script>alert('x')</script> & <b>bold</b>";
+        await _server.Host(Project).Store.MarkStaleAsync(Project, "daily", new DateOnly(2026, 1, 2), Hostile, CancellationToken.None);
+
+        foreach (var url in new[] { $"/ui/projects/{Project}/runs/{runId}", $"/ui/projects/{Project}/datasets/customers", $"/ui/projects/{Project}/reports/regions", $"/ui/projects/{Project}/reports/regions/2026-01-02/" })
+        {
+            var (response, page) = await _ui.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.DoesNotContain("<script>alert", page, StringComparison.Ordinal);
+            Assert.DoesNotContain("<b>bold</b>", page, StringComparison.Ordinal);
+            Assert.Contains("&lt;b&gt;bold&lt;/b&gt;", page, StringComparison.Ordinal);
+        }
+        Assert.Equal(Hostile, (await _runner.GetJsonAsync($"/api/v1/projects/{Project}/runs/{runId}")).GetProperty("run").GetProperty("staleReason").GetString());
+    }
 }

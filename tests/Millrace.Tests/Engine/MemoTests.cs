@@ -222,4 +222,41 @@ public sealed class MemoTests : IAsyncLifetime
         Assert.Contains($"same inputs as run {first.Id}, but its outputs are stale: the upstream system corrected its orders", await LogAsync(rerun.Run), StringComparison.Ordinal);
         Assert.Empty(await store.GetOpenStaleMarksAsync([first.Id], None));
     }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task A_producer_rewriting_a_file_to_the_same_size_is_noticed_by_its_time()
+    {
+        await RunAsync("ingest");
+        var path = _project.LakePath("raw/orders/a.csv");
+        var before = File.GetLastWriteTimeUtc(path);
+        _project.LakeFile("raw/orders/a.csv", "id,amount\n1,10\n2,99\n"); // same length, other content
+        File.SetLastWriteTimeUtc(path, before.AddSeconds(1));
+
+        Assert.Equal(RunStatus.Succeeded, (await RunAsync("ingest")).Status);
+        Assert.Equal([[99L]], await _project.QueryDatasetAsync("orders", "SELECT amount FROM {dataset} WHERE id = 2"));
+    }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task An_environment_value_a_workflow_uses_is_kept_only_as_a_hash()
+    {
+        const string Secret = "s3cr3t-memo-token-value";
+        Environment.SetEnvironmentVariable("MILLRACE_MEMO_TEST_SECRET", Secret);
+        try
+        {
+            _project.Workflow("ingest", Ingest.Replace("$region AS region", "$region AS region, length('${env:MILLRACE_MEMO_TEST_SECRET}') AS n", StringComparison.Ordinal));
+            var run = await RunAsync("ingest");
+            var fingerprint = Assert.Single(await (await _project.StoreAsync()).GetFingerprintsAsync(run.Id, None));
+            Assert.DoesNotContain(Secret, fingerprint.InputsJson, StringComparison.Ordinal);
+            Assert.Contains("\"env:MILLRACE_MEMO_TEST_SECRET\":\"sha256:", fingerprint.InputsJson, StringComparison.Ordinal);
+            Assert.Equal(RunStatus.UpToDate, (await RunAsync("ingest")).Status);
+            Environment.SetEnvironmentVariable("MILLRACE_MEMO_TEST_SECRET", Secret + "-rotated");
+            Assert.Equal(RunStatus.Succeeded, (await RunAsync("ingest")).Status);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MILLRACE_MEMO_TEST_SECRET", null);
+        }
+    }
 }
