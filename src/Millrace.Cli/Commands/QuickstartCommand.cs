@@ -191,7 +191,7 @@ public static class QuickstartCommand
             {
                 using var details = System.Text.Json.JsonDocument.Parse(json);
                 var root = details.RootElement;
-                model = root.TryGetProperty("up_to_date", out var upToDate) ? "up to date: " + upToDate.GetString()
+                model = root.TryGetProperty("up_to_date", out var upToDate) ? upToDate.GetString()
                     : root.TryGetProperty("registered", out var registered) && !registered.GetBoolean()
                     ? string.Create(CultureInfo.InvariantCulture, $"no new version: same training inputs as v{root.GetProperty("version").GetInt32()}")
                     : string.Create(CultureInfo.InvariantCulture,
