@@ -79,7 +79,10 @@ public sealed record MemoDecision(bool UpToDate, string Explanation, MemoInputs?
 /// </summary>
 public sealed class WorkflowMemo(RunContext run)
 {
-    /// <summary>Decides whether <paramref name="workflow"/> runs. Never throws for the lake or the store: a memo that cannot tell runs the workflow.</summary>
+    /// <summary>
+    /// Decides whether <paramref name="workflow"/> runs. A lake that cannot be listed is no reason to fail: the workflow
+    /// runs (and its read reports the cause); a store that cannot be read fails the run, as any store failure does.
+    /// </summary>
     public async Task<MemoDecision> DecideAsync(WorkflowDefinition workflow, CancellationToken ct)
     {
         if (!workflow.Memo) return MemoDecision.Run("memo: false");
