@@ -56,7 +56,7 @@ public static class CliApp
                      InitCommand.Create(context), ValidateCommand.Create(context), RunCommand.Create(context), RunsCommand.Create(context), StatusCommand.Create(context),
                      StepsCommand.Create(context), DatasetsCommand.Create(context), QuickstartCommand.Create(context),
                      RerunCommand.CreateRerun(context), RerunCommand.CreateRetry(context), BackfillCommand.Create(context), GcCommand.Create(context),
-                     AnomaliesCommand.Create(context), ModelsCommand.Create(context), PublishCommand.Create(context), ServeCommand.Create(context), TokenCommand.Create(context),
+                     AnomaliesCommand.Create(context), ModelsCommand.Create(context), PublishCommand.Create(context), StaleCommand.Create(context), ServeCommand.Create(context), TokenCommand.Create(context),
                      SchemaCommand.Create(context),
                  })
             root.Subcommands.Add(command);

@@ -81,7 +81,7 @@ public static class BackfillCommand
             {
                 var run = result.Run;
                 if (!context.Interactive)
-                    context.Output.WriteLine($"{date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + run.Error)}");
+                    context.Output.WriteLine($"{date:yyyy-MM-dd}: run {run.Id} {run.Status.Label()} in {Terminal.Duration(run.Duration)}{(run.Error is null ? "" : ": " + run.Error)}");
                 advance();
             }, ct);
 
@@ -95,7 +95,7 @@ public static class BackfillCommand
             else await RunAllAsync(() => { });
 
             var results = finished.Select(r => r.Run).ToList();
-            var failed = results.Where(r => r.Status != RunStatus.Succeeded).OrderBy(r => r.RunDate).ToList();
+            var failed = results.Where(r => !r.Status.IsSuccess()).OrderBy(r => r.RunDate).ToList();
             console.MarkupLine(Markup.Escape($"backfill done: {results.Count - failed.Count} succeeded, {failed.Count} failed, {skipped} skipped"));
             foreach (var run in failed) console.MarkupLine(Markup.Escape($"  {run.RunDate:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()}: {run.Error}"));
             return failed.Count == 0 ? CliApp.Success : CliApp.Failure;

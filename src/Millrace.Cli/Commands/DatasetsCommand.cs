@@ -25,10 +25,13 @@ public static class DatasetsCommand
                 console.MarkupLine(dataset is null ? "no datasets yet" : $"dataset '{Markup.Escape(dataset)}' has no committed version");
                 return dataset is null ? CliApp.Success : CliApp.Failure;
             }
-            var table = new Table().AddColumns("dataset", "version", "rows", "files", "columns", "operation", "run", "committed (UTC)");
+            // A version its run's stale mark covers: a late or corrected file landed for that run's date since.
+            var stale = await store.GetOpenStaleMarksAsync(versions.Select(v => v.RunId).ToList(), ct);
+            var table = new Table().AddColumns("dataset", "version", "rows", "files", "columns", "operation", "run", "committed (UTC)", "stale");
             foreach (var v in versions)
                 table.AddRow(Markup.Escape(v.Dataset), $"v{v.Version}", Terminal.Rows(v.Rows), v.Files.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    Markup.Escape(string.Join(", ", v.Schema.Select(c => $"{c.Name} {c.Type}"))), v.Operation, v.RunId, $"{v.CreatedAt:yyyy-MM-dd HH:mm:ss}");
+                    Markup.Escape(string.Join(", ", v.Schema.Select(c => $"{c.Name} {c.Type}"))), v.Operation, v.RunId, $"{v.CreatedAt:yyyy-MM-dd HH:mm:ss}",
+                    stale.TryGetValue(v.RunId, out var mark) ? "[yellow]stale[/]: " + Markup.Escape(mark.Reason) : "");
             console.Write(table);
             return CliApp.Success;
         }));

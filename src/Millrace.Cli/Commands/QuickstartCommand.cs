@@ -70,22 +70,22 @@ public static class QuickstartCommand
                     var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
                     var prediction = (await coordinator.SubmitAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
                     Run? training = null;
-                    if (prediction.Status == RunStatus.Succeeded && d >= TrainingStartDay)
+                    if (prediction.Status.IsSuccess() && d >= TrainingStartDay)
                         training = (await coordinator.SubmitAsync(new RunRequest("training", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
                     var result = await DayResult.ReadAsync(store, day, prediction, training, ct);
                     results.Add(result);
                     if (!context.Interactive) await context.Output.WriteLineAsync(result.Line());
                     advance();
-                    if (prediction.Status != RunStatus.Succeeded || training is { Status: not RunStatus.Succeeded }) break;
+                    if (!prediction.Status.IsSuccess() || training is { Status: not (RunStatus.Succeeded or RunStatus.UpToDate) }) break;
                 }
             });
 
             PrintSummary(console, results);
             await PrintModelsAsync(console, store, ct);
-            var failed = results.FirstOrDefault(r => r.Prediction.Status != RunStatus.Succeeded || r.Training is { Status: not RunStatus.Succeeded });
+            var failed = results.FirstOrDefault(r => !r.Prediction.Status.IsSuccess() || r.Training is { Status: not (RunStatus.Succeeded or RunStatus.UpToDate) });
             if (failed is not null)
             {
-                var run = failed.Prediction.Status != RunStatus.Succeeded ? failed.Prediction : failed.Training!;
+                var run = !failed.Prediction.Status.IsSuccess() ? failed.Prediction : failed.Training!;
                 throw new CliException($"the loop stopped on {failed.Day.Date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()}: {run.Error} (millrace run show {run.Id} -p {root})");
             }
 
@@ -107,7 +107,7 @@ public static class QuickstartCommand
         return command;
     }
 
-    static string Status(Run? run) => run?.Status.ToString().ToLowerInvariant() ?? "not run";
+    static string Status(Run? run) => run?.Status.Label() ?? "not run";
 
     /// <summary>On an S3 lake, uploads the landing files the generator wrote into the cache since the last call.</summary>
     sealed class Landing(Millrace.Lake.LakeRoot lake)
@@ -191,8 +191,11 @@ public static class QuickstartCommand
             {
                 using var details = System.Text.Json.JsonDocument.Parse(json);
                 var root = details.RootElement;
-                model = string.Create(CultureInfo.InvariantCulture,
-                    $"v{root.GetProperty("version").GetInt32()} auc {root.GetProperty("value").GetDouble():0.000} {(root.GetProperty("promoted").GetBoolean() ? "promoted" : "kept as challenger")}");
+                model = root.TryGetProperty("up_to_date", out var upToDate) ? upToDate.GetString()
+                    : root.TryGetProperty("registered", out var registered) && !registered.GetBoolean()
+                    ? string.Create(CultureInfo.InvariantCulture, $"no new version: same training inputs as v{root.GetProperty("version").GetInt32()}")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"v{root.GetProperty("version").GetInt32()} auc {root.GetProperty("value").GetDouble():0.000} {(root.GetProperty("promoted").GetBoolean() ? "promoted" : "kept as challenger")}");
             }
             var anomalies = (await store.FindAnomaliesAsync(prediction.Id, new Page(0, 100), ct)).ToList();
             if (training is not null) anomalies.AddRange(await store.FindAnomaliesAsync(training.Id, new Page(0, 100), ct));
@@ -200,9 +203,9 @@ public static class QuickstartCommand
         }
 
         public string Line() =>
-            $"day {Day.Date:yyyy-MM-dd}: {Day.Events:N0} events landed; prediction {Prediction.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Prediction.Duration)}" +
+            $"day {Day.Date:yyyy-MM-dd}: {Day.Events:N0} events landed; prediction {Prediction.Status.Label()} {Terminal.Duration(Prediction.Duration)}" +
             (Scored is { } s ? $", {s:N0} customers scored" : "") +
-            (Training is null ? "" : $"; training {Training.Status.ToString().ToLowerInvariant()} {Terminal.Duration(Training.Duration)}{(Model is null ? "" : ": " + Model)}") +
+            (Training is null ? "" : $"; training {Training.Status.Label()} {Terminal.Duration(Training.Duration)}{(Model is null ? "" : ": " + Model)}") +
             (Anomalies.Count == 0 ? "" : $"; anomalies: {Kinds}");
 
         public string Kinds => string.Join(", ", Anomalies.GroupBy(a => a.Kind).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} x{g.Count()}"));

@@ -84,7 +84,7 @@ public static class RunCommand
     /// <summary>The exit code of a run's status.</summary>
     internal static int ExitCode(Run run) => run.Status switch
     {
-        RunStatus.Succeeded => CliApp.Success,
+        RunStatus.Succeeded or RunStatus.UpToDate => CliApp.Success,
         RunStatus.Cancelled => CliApp.Cancelled,
         RunStatus.Skipped => CliApp.Skipped,
         _ => CliApp.Failure,
@@ -109,6 +109,12 @@ public static class RunCommand
             if (run.Parameters.Count > 0) console.MarkupLine("parameters: " + Markup.Escape(string.Join(" ", run.Parameters.Select(p => $"--var {p.Key}={p.Value}"))));
             if (run.RunKey is not null) console.MarkupLine($"run key: {Markup.Escape(run.RunKey)}");
             if (run.Error is not null) console.MarkupLine($"[red]error:[/] {Markup.Escape(run.Error)}");
+            foreach (var mark in (await store.ListStaleAsync(project.Id, run.Target, run.RunDate, run.RunDate, ct)).Where(m => m.RunId == run.Id))
+                console.MarkupLine(mark.Open
+                    ? $"[yellow]stale:[/] this run's outputs are stale since {mark.MarkedAt:yyyy-MM-dd HH:mm:ss}Z: {Markup.Escape(mark.Reason)}"
+                    : Markup.Escape($"was stale ({mark.Reason}) until run {mark.ClearedByRunId} replaced its outputs at {mark.ClearedAt:yyyy-MM-dd HH:mm:ss}Z"));
+            foreach (var memo in (await store.GetFingerprintsAsync(run.Id, ct)).Where(f => f.SameAsRunId is not null))
+                console.MarkupLine(Markup.Escape($"workflow '{memo.Workflow}' up to date: same inputs as run {memo.SameAsRunId}"));
             var table = new Table().AddColumns("workflow", "step", "kind", "status", "rows", "time", "details");
             foreach (var step in await store.GetStepRunsAsync(run.Id, ct))
                 table.AddRow(Markup.Escape(step.Workflow), Markup.Escape(step.StepId), step.Kind, Terminal.StatusMarkup(step.Status),

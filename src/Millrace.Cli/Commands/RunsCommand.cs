@@ -11,7 +11,7 @@ public static class RunsCommand
 {
     public static Command Create(CliContext context)
     {
-        var status = new Option<string?>("--status") { Description = "Only runs with this status: queued, running, succeeded, failed, cancelled." };
+        var status = new Option<string?>("--status") { Description = "Only runs with this status: queued, running, succeeded, up_to_date, failed, cancelled." };
         var pipeline = new Option<string?>("--pipeline") { Description = "Only runs of this pipeline or workflow." };
         var limit = new Option<int>("--limit", "-n") { Description = "How many runs to list (default 20).", DefaultValueFactory = _ => 20 };
         var command = new Command("runs", "List runs, newest first, with status, timings and row counts.");
@@ -22,7 +22,8 @@ public static class RunsCommand
         {
             RunStatus? wanted = null;
             if (parse.GetValue(status) is { } text)
-                wanted = Enum.TryParse<RunStatus>(text, ignoreCase: true, out var s) ? s : throw new CliException($"unknown status '{text}' (queued, running, succeeded, failed, cancelled)", CliApp.UsageError);
+                wanted = Enum.TryParse<RunStatus>(text.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var s) && !int.TryParse(text, out _)
+                    ? s : throw new CliException($"unknown status '{text}' (queued, running, succeeded, up_to_date, failed, cancelled)", CliApp.UsageError);
             var project = context.LoadProject(parse);
             await using var store = await CliContext.OpenStoreAsync(project, ct);
             var runs = await store.FindRunsAsync(new RunFilter(project.Id, parse.GetValue(pipeline), wanted), new Page(0, Math.Max(1, parse.GetValue(limit))), ct);

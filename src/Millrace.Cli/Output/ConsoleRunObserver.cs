@@ -53,7 +53,7 @@ public sealed class ConsoleRunObserver(TextWriter plain, ProgressContext? progre
     {
         if (_tasks.TryGetValue(workflow, out var task))
         {
-            if (status == RunStatus.Succeeded) { task.Value = task.MaxValue; task.Description = Markup.Escape(workflow); }
+            if (status.IsSuccess()) { task.Value = task.MaxValue; task.Description = Markup.Escape(workflow); }
             task.StopTask();
         }
     }

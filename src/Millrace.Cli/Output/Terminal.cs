@@ -35,6 +35,7 @@ public static class Terminal
         Storage.RunStatus.Cancelled => "[yellow]cancelled[/]",
         Storage.RunStatus.Running => "[blue]running[/]",
         Storage.RunStatus.Skipped => "[grey]skipped[/]",
+        Storage.RunStatus.UpToDate => "[green]up to date[/]",
         _ => status.ToString().ToLowerInvariant(),
     };
 }

@@ -95,7 +95,7 @@ public sealed record ValidationView(bool Valid, IReadOnlyList<DefinitionErrorVie
 
 public sealed record RunView(string Id, string ProjectId, string Target, string TargetKind, string Trigger, string Status,
     IReadOnlyDictionary<string, string> Parameters, string RunDate, string? RunKey, string? ParentRunId, DateTimeOffset CreatedAt,
-    DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, double? DurationSeconds, string? Error, string Url);
+    DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, double? DurationSeconds, string? Error, string Url, bool Stale = false, string? StaleReason = null);
 
 public sealed record RunPage(IReadOnlyList<RunView> Items, int Offset, int Limit, int? NextOffset);
 
@@ -143,7 +143,7 @@ public sealed record ScheduleStateView(string Pipeline, string Cron, string Time
 public sealed record ColumnView(string Name, string Type);
 
 public sealed record DatasetVersionView(string Dataset, int Version, string RunId, string Workflow, string StepId, DateTimeOffset CreatedAt, long Rows,
-    string Operation, IReadOnlyList<string> Files, IReadOnlyList<ColumnView> Schema);
+    string Operation, IReadOnlyList<string> Files, IReadOnlyList<ColumnView> Schema, bool Stale = false, string? StaleReason = null);
 
 public sealed record AnomalyView(string Id, string? RunId, string? Workflow, string? StepId, string Kind, string Severity, string Policy, string Message,
     JsonElement? Details, DateTimeOffset CreatedAt);
@@ -170,10 +170,34 @@ static class Views
 
     public static string RunUrl(string projectId, string runId) => $"/api/v1/projects/{projectId}/runs/{runId}";
 
-    public static RunView Run(Run run) => new(run.Id, run.ProjectId, run.Target, run.TargetKind, Lower(run.Trigger), Lower(run.Status),
+    /// <summary>A run status as the API writes it: <c>succeeded</c>, <c>up_to_date</c>.</summary>
+    public static string Status(RunStatus status) => status == RunStatus.UpToDate ? "up_to_date" : Lower(status);
+
+    /// <summary>Reads a status the way <see cref="Status"/> writes it (any case; <c>up_to_date</c> or <c>uptodate</c>).</summary>
+    public static bool TryParseStatus(string text, out RunStatus status) =>
+        Enum.TryParse(text.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out status) && !int.TryParse(text, out _);
+
+    public static RunView Run(Run run) => Run(run, null);
+
+    /// <summary>A run with its open stale mark, if any (<c>stale</c>, <c>staleReason</c>).</summary>
+    public static RunView Run(Run run, StaleMark? stale) => new(run.Id, run.ProjectId, run.Target, run.TargetKind, Lower(run.Trigger), Status(run.Status),
         run.Parameters.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal),
         run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), run.RunKey, run.ParentRunId, run.CreatedAt, run.StartedAt, run.EndedAt,
-        run.Duration?.TotalSeconds, run.Error, RunUrl(run.ProjectId, run.Id));
+        run.Duration?.TotalSeconds, run.Error, RunUrl(run.ProjectId, run.Id), stale is not null, stale?.Reason);
+
+    /// <summary>Runs with their open stale marks, read in one query.</summary>
+    public static async Task<List<RunView>> RunsAsync(IStaleStore store, IReadOnlyList<Run> runs, CancellationToken ct)
+    {
+        var stale = await store.GetOpenStaleMarksAsync(runs.Select(r => r.Id).ToList(), ct);
+        return runs.Select(r => Run(r, stale.GetValueOrDefault(r.Id))).ToList();
+    }
+
+    /// <summary>Dataset versions with the open stale marks of the runs that committed them.</summary>
+    public static async Task<List<DatasetVersionView>> DatasetsAsync(IStaleStore store, IReadOnlyList<DatasetVersion> versions, CancellationToken ct)
+    {
+        var stale = await store.GetOpenStaleMarksAsync(versions.Select(v => v.RunId).ToList(), ct);
+        return versions.Select(v => Dataset(v, stale.GetValueOrDefault(v.RunId))).ToList();
+    }
 
     /// <summary>
     /// The parameters a run of a pipeline or workflow takes: the project's, then its workflows', then the pipeline's (a
@@ -206,10 +230,10 @@ static class Views
 
     public static DefinitionErrorView Error(DefinitionError e) => new(e.Location.File, e.Location.Line, e.Location.Column, e.StepId, e.Message);
 
-    public static StepRunView Step(StepRun s) => new(s.Workflow, s.StepId, s.Kind, Lower(s.Status), s.StartedAt, s.EndedAt, s.Duration?.TotalSeconds, s.Rows, s.Error, JsonOrNull(s.DetailsJson));
+    public static StepRunView Step(StepRun s) => new(s.Workflow, s.StepId, s.Kind, Status(s.Status), s.StartedAt, s.EndedAt, s.Duration?.TotalSeconds, s.Rows, s.Error, JsonOrNull(s.DetailsJson));
 
-    public static DatasetVersionView Dataset(DatasetVersion v) => new(v.Dataset, v.Version, v.RunId, v.Workflow, v.StepId, v.CreatedAt, v.Rows, v.Operation, v.Files,
-        v.Schema.Select(c => new ColumnView(c.Name, c.Type)).ToList());
+    public static DatasetVersionView Dataset(DatasetVersion v, StaleMark? stale = null) => new(v.Dataset, v.Version, v.RunId, v.Workflow, v.StepId, v.CreatedAt, v.Rows, v.Operation, v.Files,
+        v.Schema.Select(c => new ColumnView(c.Name, c.Type)).ToList(), stale is not null, stale?.Reason);
 
     public static AnomalyView Anomaly(Anomaly a) => new(a.Id, a.RunId.Length == 0 ? null : a.RunId, a.Workflow, a.StepId, a.Kind, Lower(a.Severity), a.Policy, a.Message, JsonOrNull(a.DetailsJson), a.CreatedAt);
 

@@ -19,12 +19,12 @@ public static class DataEndpoints
             {
                 var host = Access.CallerOf(http).Host;
                 var versions = await host.Store.ListDatasetVersionsAsync(name, http.RequestAborted);
-                return versions.Count == 0 ? Problems.NotFound($"no dataset '{name}' in project '{host.Id}' (see GET /api/v1/projects/{host.Id}/datasets)") : TypedResults.Ok(versions.Select(Views.Dataset).ToList());
+                return versions.Count == 0 ? Problems.NotFound($"no dataset '{name}' in project '{host.Id}' (see GET /api/v1/projects/{host.Id}/datasets)") : TypedResults.Ok(await Views.DatasetsAsync(host.Store, versions, http.RequestAborted));
             })
             .RequireRole(TokenRole.Viewer).WithTags("Datasets").WithSummary("A dataset's versions, newest first").Produces<List<DatasetVersionView>>().ProducesProblem(404);
         project.MapGet("/datasets/{name}/versions/{version:int}", async (HttpContext http, string name, int version) =>
                 await Access.CallerOf(http).Host.Store.GetDatasetVersionAsync(name, version, http.RequestAborted) is { } found
-                    ? TypedResults.Ok(Views.Dataset(found))
+                    ? TypedResults.Ok((await Views.DatasetsAsync(Access.CallerOf(http).Host.Store, [found], http.RequestAborted))[0])
                     : Problems.NotFound($"dataset '{name}' has no version v{version}"))
             .RequireRole(TokenRole.Viewer).WithTags("Datasets").WithSummary("One version of a dataset: its files and schema").Produces<DatasetVersionView>().ProducesProblem(404);
         project.MapGet("/anomalies", async (HttpContext http, string? runId, string? kind, int? offset, int? limit) =>
@@ -49,8 +49,11 @@ public static class DataEndpoints
             .RequireRole(TokenRole.Admin).WithTags("Notifications").WithSummary("Webhook deliveries and their attempts, newest first").Produces<List<DeliveryView>>();
     }
 
-    static async Task<IResult> ListDatasetsAsync(HttpContext http, CancellationToken ct) =>
-        TypedResults.Ok((await Access.CallerOf(http).Host.Store.ListDatasetsAsync(ct)).Select(Views.Dataset).ToList());
+    static async Task<IResult> ListDatasetsAsync(HttpContext http, CancellationToken ct)
+    {
+        var store = Access.CallerOf(http).Host.Store;
+        return TypedResults.Ok(await Views.DatasetsAsync(store, await store.ListDatasetsAsync(ct), ct));
+    }
 
     static Page Page(int? offset, int? limit) => new(Math.Max(0, offset ?? 0), Math.Clamp(limit ?? 50, 1, 500));
 }

@@ -52,8 +52,8 @@ public static class RunEndpoints
         RunStatus? statusFilter = null;
         if (status is not null)
         {
-            if (!Enum.TryParse<RunStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
-                return Problems.BadRequest("Bad filter", $"status must be one of {string.Join(", ", Enum.GetNames<RunStatus>().Select(n => n.ToLowerInvariant()))}, got '{status}'");
+            if (!Views.TryParseStatus(status, out var parsed))
+                return Problems.BadRequest("Bad filter", $"status must be one of {string.Join(", ", Enum.GetValues<RunStatus>().Select(Views.Status))}, got '{status}'");
             statusFilter = parsed;
         }
         DateOnly? dateFilter = null;
@@ -65,7 +65,7 @@ public static class RunEndpoints
         }
         var page = new Page(Math.Max(0, offset ?? 0), Math.Clamp(limit ?? 50, 1, MaxLimit));
         var found = await host.Store.FindRunsAsync(new RunFilter(host.Id, pipeline, statusFilter, dateFilter), page, http.RequestAborted);
-        return TypedResults.Ok(new RunPage(found.Select(Views.Run).ToList(), page.Offset, page.Limit, found.Count == page.Limit ? page.Offset + page.Limit : null));
+        return TypedResults.Ok(new RunPage(await Views.RunsAsync(host.Store, found, http.RequestAborted), page.Offset, page.Limit, found.Count == page.Limit ? page.Offset + page.Limit : null));
     }
 
     static async Task<IResult> GetAsync(HttpContext http, string runId)
@@ -75,8 +75,9 @@ public static class RunEndpoints
         var request = await host.Store.GetRunRequestAsync(runId, http.RequestAborted);
         var workflows = await host.Store.GetWorkflowRunsAsync(runId, http.RequestAborted);
         var steps = await host.Store.GetStepRunsAsync(runId, http.RequestAborted);
-        return TypedResults.Ok(new RunDetailView(Views.Run(run), request?.Attempt, request?.RequestedBy,
-            workflows.Select(w => new WorkflowRunView(w.Workflow, w.Position, Views.Lower(w.Status), w.StartedAt, w.EndedAt, w.CommittedAt)).ToList(),
+        var stale = await host.Store.GetOpenStaleMarksAsync([runId], http.RequestAborted);
+        return TypedResults.Ok(new RunDetailView(Views.Run(run, stale.GetValueOrDefault(runId)), request?.Attempt, request?.RequestedBy,
+            workflows.Select(w => new WorkflowRunView(w.Workflow, w.Position, Views.Status(w.Status), w.StartedAt, w.EndedAt, w.CommittedAt)).ToList(),
             steps.Select(Views.Step).ToList()));
     }
 

@@ -121,7 +121,7 @@ public static class SparkflowsEndpoints
         var run = result.Run;
         var baseUrl = PublicAddress.Of(http);
         var url = Views.RunUrl(run.ProjectId, run.Id);
-        return new RunAccepted(run.Id, run.ProjectId, run.Target, Views.Lower(run.Status), baseUrl + url, baseUrl + url + "/logs", result.Duplicate,
+        return new RunAccepted(run.Id, run.ProjectId, run.Target, Views.Status(run.Status), baseUrl + url, baseUrl + url + "/logs", result.Duplicate,
             run.Status == RunStatus.Skipped ? run.Error : null);
     }
 

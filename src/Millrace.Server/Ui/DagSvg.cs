@@ -91,7 +91,7 @@ static class DagSvg
             : !onRun ? ("#eef4fb", "#1d5fa8")
             : run?.Status switch
             {
-                RunStatus.Succeeded => ("#e3f4ea", "#1e7a46"),
+                RunStatus.Succeeded or RunStatus.UpToDate => ("#e3f4ea", "#1e7a46"),
                 RunStatus.Failed => ("#fde8e6", "#b42318"),
                 RunStatus.Running => ("#e3eefb", "#1d5fa8"),
                 RunStatus.Cancelled or RunStatus.Skipped => ("#fff4d6", "#8a5a00"),

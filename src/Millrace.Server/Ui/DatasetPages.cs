@@ -17,8 +17,9 @@ static class DatasetPages
     {
         var host = request.Host;
         var datasets = await host.Store.ListDatasetsAsync(request.Aborted);
+        var stale = await host.Store.GetOpenStaleMarksAsync(datasets.Select(d => d.RunId).ToList(), request.Aborted);
         var rows = datasets.OrderBy(d => d.Dataset, StringComparer.Ordinal).Select(d => Html.Of($"""
-            <tr><td><a href="{UiUrls.Dataset(host.Id, d.Dataset)}">{d.Dataset}</a></td><td>v{d.Version}</td><td class="num">{UiLayout.Number(d.Rows)}</td>
+            <tr><td><a href="{UiUrls.Dataset(host.Id, d.Dataset)}">{d.Dataset}</a></td><td>v{d.Version}{StaleBadge(stale.GetValueOrDefault(d.RunId))}</td><td class="num">{UiLayout.Number(d.Rows)}</td>
             <td class="num">{d.Files.Count}</td><td>{d.Schema.Count}</td><td>{d.Operation}</td><td>{UiLayout.Time(d.CreatedAt)}</td>
             <td><a href="{UiUrls.Run(host.Id, d.RunId)}" class="mono">{d.RunId}</a></td></tr>
             """)).ToList();
@@ -39,8 +40,9 @@ static class DatasetPages
         var shown = requested is { } r ? versions.FirstOrDefault(x => x.Version == r) : versions[0];
         if (shown is null) return PipelinePages.NotFound($"Dataset '{name}' has no version v{requested}.", host.Id);
 
+        var stale = await host.Store.GetStaleDatasetVersionsAsync(name, ct);
         var versionRows = versions.Select(x => Html.Of($"""
-            <tr{(x.Version == shown.Version ? Html.Of($" class=\"current\"") : Html.Empty)}><td><a href="{UiUrls.Dataset(host.Id, name, x.Version)}">v{x.Version}</a>{(x.Version == versions[0].Version ? Html.Of($" {UiLayout.Badge("current")}") : Html.Empty)}</td>
+            <tr{(x.Version == shown.Version ? Html.Of($" class=\"current\"") : Html.Empty)}><td><a href="{UiUrls.Dataset(host.Id, name, x.Version)}">v{x.Version}</a>{(x.Version == versions[0].Version ? Html.Of($" {UiLayout.Badge("current")}") : Html.Empty)}{StaleBadge(stale.GetValueOrDefault(x.Version))}</td>
             <td class="num">{UiLayout.Number(x.Rows)}</td><td class="num">{x.Files.Count}</td><td>{x.Operation}</td><td>{UiLayout.Time(x.CreatedAt)}</td>
             <td>{x.Workflow}.{x.StepId}</td><td><a href="{UiUrls.Run(host.Id, x.RunId)}" class="mono">{x.RunId}</a></td></tr>
             """)).ToList();
@@ -48,6 +50,7 @@ static class DatasetPages
         var preview = await PreviewAsync(host, shown, ct);
         var body = Html.Of($"""
             <h1>Dataset {name}</h1>
+            {(stale.GetValueOrDefault(shown.Version) is { } mark ? Html.Of($"<div class=\"flash warning\" id=\"version-stale\"><b>v{shown.Version} is stale:</b> {mark.Reason} (run {mark.RunId}, {mark.Pipeline} for {mark.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}).</div>") : Html.Empty)}
             <h2>Preview of v{shown.Version} <span class="muted">(first {PreviewRows} of {UiLayout.Number(shown.Rows)} rows)</span></h2>
             {preview}
             <h2>Schema of v{shown.Version}</h2>
@@ -58,6 +61,9 @@ static class DatasetPages
             """);
         return new UiPage($"Dataset {name}", body, Section: "datasets");
     }
+
+    /// <summary>A "stale" badge with the reason as its title, or nothing.</summary>
+    static Html StaleBadge(StaleMark? mark) => mark is null ? Html.Empty : Html.Of($" <span class=\"badge warning stale\" title=\"{mark.Reason}\">stale</span>");
 
     /// <summary>The first rows of a version, read with DuckDB from its Parquet files (nothing is loaded whole).</summary>
     static async Task<Html> PreviewAsync(Hosting.ProjectHost host, DatasetVersion version, CancellationToken ct)

@@ -20,6 +20,9 @@ static partial class ReportPages
     [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$")]
     private static partial Regex NamePattern();
 
+    [GeneratedRegex("<body[^>]*>", RegexOptions.IgnoreCase)]
+    private static partial Regex BodyTag();
+
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex FilePattern();
 
@@ -92,15 +95,18 @@ static partial class ReportPages
         if (NamePattern().IsMatch(name)) await SyncAsync(host, $"reports/{name}/", request.Http.RequestAborted);
         var folder = NamePattern().IsMatch(name) ? Folders(host).FirstOrDefault(f => f.Name == name) : null;
         if (folder is null) return PipelinePages.NotFound($"No published report '{name}' in project '{host.Id}'.", host.Id);
+        var snapshots = folder.Dates.ToDictionary(date => date, date => Snapshot(host, name, date), StringComparer.Ordinal);
+        var stale = await host.Store.GetOpenStaleMarksAsync(snapshots.Values.Select(s => s?.RunId).OfType<string>().ToList(), request.Aborted);
         var rows = folder.Dates.Select(date =>
         {
-            var snapshot = Snapshot(host, name, date);
+            var snapshot = snapshots[date];
+            var mark = snapshot?.RunId is { } madeBy ? stale.GetValueOrDefault(madeBy) : null;
             var others = Directory.EnumerateFiles(Path.Combine(Root(host), name, date)).Select(f => Path.GetFileName(f))
                 .Where(f => f != Index && FilePattern().IsMatch(f)).Order(StringComparer.Ordinal)
                 .Select(f => Html.Of($"<a href=\"{UiUrls.ReportRun(host.Id, name, date)}{Uri.EscapeDataString(f)}\">{f}</a>"));
             return Html.Of($"""
                 <tr><td class="nowrap"><a href="{UiUrls.ReportRun(host.Id, name, date)}">{date}</a></td><td>{snapshot?.Title ?? PageTitle(host, name, date) ?? name}</td>
-                <td>{Kpis(snapshot)}</td><td>{(snapshot?.RunId is { } run ? Html.Of($"<a href=\"{UiUrls.Run(host.Id, run)}\" class=\"mono\">{run}</a>") : Html.Empty)}</td>
+                <td>{Kpis(snapshot)}</td><td>{(snapshot?.RunId is { } run ? Html.Of($"<a href=\"{UiUrls.Run(host.Id, run)}\" class=\"mono\">{run}</a>") : Html.Empty)}{(mark is null ? Html.Empty : Html.Of($" <span class=\"badge warning stale\" title=\"{mark.Reason}\">stale</span>"))}</td>
                 <td>{Html.Join(Html.Of($", "), others)}</td></tr>
                 """);
         }).ToList();
@@ -138,7 +144,24 @@ static partial class ReportPages
             ".txt" => "text/plain; charset=utf-8",
             _ => "application/octet-stream",
         };
+        if (file is null && Snapshot(host, name, date)?.RunId is { } madeBy
+            && (await host.Store.GetOpenStaleMarksAsync([madeBy], request.Aborted)).GetValueOrDefault(madeBy) is { } mark)
+            return new UiFile(Results.Content(StaleBanner(await File.ReadAllTextAsync(path, request.Aborted), mark), contentType), null);
         return new UiFile(Results.File(path, contentType, fileDownloadName: contentType == "application/octet-stream" ? Path.GetFileName(path) : null), null);
+    }
+
+    /// <summary>
+    /// The report page with a notice at the top of its body that what it shows is stale (the published file in the lake
+    /// is left as its run wrote it; the UI says it until a rerun replaces it).
+    /// </summary>
+    static string StaleBanner(string page, Millrace.Storage.StaleMark mark)
+    {
+        var notice = Html.Of($"""
+            <div id="millrace-stale" role="alert" style="background:#fff4d6;color:#8a5a00;border:1px solid #8a5a00;padding:8px 12px;margin:8px;font-family:sans-serif">
+            <b>This report is stale</b> since {mark.MarkedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC: {mark.Reason}. A successful run of {mark.Pipeline} for {mark.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} replaces it.</div>
+            """).Value;
+        var body = BodyTag().Match(page);
+        return body.Success ? page.Insert(body.Index + body.Length, notice) : notice + page;
     }
 
     /// <summary>True when the file or a folder on its way is a link that points outside the reports folder.</summary>

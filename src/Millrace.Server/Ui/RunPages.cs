@@ -84,6 +84,7 @@ static class RunPages
         var logs = await store.GetLogsAsync(runId, ct);
         var anomalies = await store.FindAnomaliesAsync(runId, new Page(0, 200), ct);
         var active = run.Status is RunStatus.Queued or RunStatus.Running;
+        var notices = await NoticesAsync(request, run);
 
         var parameters = run.Parameters.Count == 0 ? Html.Of($"<span class=\"muted\">defaults</span>")
             : Html.Join(Html.Of($", "), run.Parameters.Select(p => Html.Of($"<code>{p.Key}={p.Value}</code>")));
@@ -136,6 +137,7 @@ static class RunPages
         var body = Html.Of($"""
             <h1>Run <span class="mono">{run.Id}</span></h1>
             <div class="card">{facts}</div>
+            {notices}
             {(run.Error is null ? Html.Empty : Html.Of($"<div class=\"flash error\"><b>Error:</b> <span class=\"error-text\">{run.Error}</span></div>"))}
             <div class="actions">{Html.Join(actions)}</div>
             {(actions.Count > 0 ? UiLayout.RoleNote(request, TokenRole.Runner, "Cancelling, retrying and rerunning") : Html.Empty)}
@@ -155,6 +157,20 @@ static class RunPages
     }
 
     /// <summary>What the run committed: dataset versions, model versions and published reports.</summary>
+    /// <summary>What the run's outputs are now: stale (and why), replaced by a later run, or reused because its workflows were up to date.</summary>
+    static async Task<Html> NoticesAsync(UiRequest request, Run run)
+    {
+        var store = request.Host.Store;
+        var notices = new List<Html>();
+        foreach (var mark in (await store.ListStaleAsync(run.ProjectId, run.Target, run.RunDate, run.RunDate, request.Aborted)).Where(m => m.RunId == run.Id))
+            notices.Add(mark.Open
+                ? Html.Of($"<div class=\"flash warning\" id=\"run-stale\"><b>Stale:</b> this run's outputs are stale since {UiLayout.Time(mark.MarkedAt)}: {mark.Reason}. A successful run of {run.Target} for {run.RunDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} replaces them.</div>")
+                : Html.Of($"<div class=\"flash\">Was stale ({mark.Reason}) until run <a href=\"{UiUrls.Run(run.ProjectId, mark.ClearedByRunId ?? "")}\" class=\"mono\">{mark.ClearedByRunId}</a> replaced its outputs.</div>"));
+        foreach (var memo in (await store.GetFingerprintsAsync(run.Id, request.Aborted)).Where(f => f.SameAsRunId is not null))
+            notices.Add(Html.Of($"<div class=\"flash\" data-up-to-date=\"{memo.Workflow}\">Workflow <b>{memo.Workflow}</b> was up to date: same inputs as run <a href=\"{UiUrls.Run(run.ProjectId, memo.SameAsRunId!)}\" class=\"mono\">{memo.SameAsRunId}</a>; it was not run again.</div>"));
+        return Html.Join(notices);
+    }
+
     static async Task<Html> OutputsAsync(UiRequest request, Run run, IReadOnlyList<StepRun> steps)
     {
         var host = request.Host;

@@ -72,7 +72,7 @@ static class UiLayout
     /// <summary>A status word as a coloured badge.</summary>
     public static Html Badge(string status) => Html.Of($"<span class=\"badge {Css(status)}\">{status}</span>");
 
-    public static Html Badge(RunStatus status) => Badge(status.ToString().ToLowerInvariant());
+    public static Html Badge(RunStatus status) => Badge(status.Label());
 
     static string Css(string status) => new(status.Where(c => char.IsAsciiLetterOrDigit(c) || c == '-').ToArray());
 
@@ -174,6 +174,7 @@ static class UiLayout
         .flash { padding: 8px 12px; border-radius: 6px; border: 1px solid; }
         .flash.ok { background: var(--ok-bg); color: var(--ok); border-color: #b7e0c6; }
         .flash.error { background: var(--bad-bg); color: var(--bad); border-color: #f4b8b1; }
+        .flash.warning { background: var(--warn-bg); color: var(--warn); border-color: #e8cf8a; }
         .error-text { color: var(--bad); white-space: pre-wrap; }
         form.inline { display: inline; margin: 0; }
         form.bar { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin: 8px 0 14px; }

@@ -27,7 +27,7 @@ public sealed record DeadlineEvaluation(DateTimeOffset At, IReadOnlyList<Deadlin
 
 /// <summary>
 /// Evaluates the <c>deadline:</c> and <c>freshness:</c> of a project's pipelines at the clock's now, without any run
-/// happening. For each run date whose due time passed within the last <see cref="Lookback"/>: a deadline is missed unless a run of the pipeline for that date ended <c>Succeeded</c> by the due time
+/// happening. For each run date whose due time passed within the last <see cref="Lookback"/>: a deadline is missed unless a run of the pipeline for that date ended <c>Succeeded</c> (or up to date) by the due time
 /// (queued, running or failed runs do not count); a freshness check is missed when no file matches the feed's glob for
 /// the date when it is evaluated. Each miss is recorded once (<see cref="IDeadlineStore.TryRecordDeadlineMissAsync"/>),
 /// with a <c>deadline_missed</c> or <c>freshness_missed</c> anomaly, however many evaluators share the store. A date
@@ -100,7 +100,7 @@ public sealed class DeadlineEvaluator(ProjectDefinition project, IMetadataStore 
     async Task<(bool Met, DateTimeOffset? DoneAt, string? Missing, string? RunId)> DeadlineStateAsync(string pipeline, DateOnly date, DateTimeOffset dueAt, CancellationToken ct)
     {
         var runs = (await store.FindRunsAsync(new RunFilter(project.Id, pipeline, RunDate: date), new Page(0, 500), ct)).Where(r => r.TargetKind == "pipeline").ToList();
-        var firstSuccess = runs.Where(r => r.Status == RunStatus.Succeeded && r.EndedAt is not null).MinBy(r => r.EndedAt);
+        var firstSuccess = runs.Where(r => r.Status.IsSuccess() && r.EndedAt is not null).MinBy(r => r.EndedAt);
         if (firstSuccess?.EndedAt <= dueAt) return (true, firstSuccess!.EndedAt, null, firstSuccess.Id);
         var latest = runs.MaxBy(r => r.CreatedAt);
         var missing = latest is null

@@ -87,9 +87,9 @@ public static partial class ProjectLoader
         var workflows = new Dictionary<string, WorkflowDefinition>(StringComparer.Ordinal);
         foreach (var file in DefinitionFiles(directory, "workflows"))
         {
-            if (ReadDocument(directory, file, errors, hash) is not { } root) continue;
+            if (ReadDocument(directory, file, errors, hash, out var text) is not { } root) continue;
             var reader = new YamlNodeReader(Relative(directory, file), errors);
-            if (Safely(reader, root, () => ReadWorkflow(reader, root, Path.GetFileNameWithoutExtension(file))) is not { } workflow) continue;
+            if (Safely(reader, root, () => ReadWorkflow(reader, root, Path.GetFileNameWithoutExtension(file), text)) is not { } workflow) continue;
             if (!workflows.TryAdd(workflow.Name, workflow))
                 reader.Error(root, $"workflow '{workflow.Name}' is defined twice (also in {workflows[workflow.Name].Location.File})");
         }
@@ -158,10 +158,13 @@ public static partial class ProjectLoader
 
     static string Relative(string directory, string file) => Path.GetRelativePath(directory, file).Replace('\\', '/');
 
-    static YamlMappingNode? ReadDocument(string directory, string file, List<DefinitionError> errors, IncrementalHash hash)
+    static YamlMappingNode? ReadDocument(string directory, string file, List<DefinitionError> errors, IncrementalHash hash) =>
+        ReadDocument(directory, file, errors, hash, out _);
+
+    static YamlMappingNode? ReadDocument(string directory, string file, List<DefinitionError> errors, IncrementalHash hash, out string text)
     {
         var relative = Relative(directory, file);
-        string text;
+        text = "";
         try
         {
             if (new FileInfo(file).Length > YamlDocuments.MaxFileBytes * 4L)
@@ -177,7 +180,7 @@ public static partial class ProjectLoader
         return YamlDocuments.Read(relative, text, errors);
     }
 
-    static WorkflowDefinition ReadWorkflow(YamlNodeReader reader, YamlMappingNode root, string fileName)
+    static WorkflowDefinition ReadWorkflow(YamlNodeReader reader, YamlMappingNode root, string fileName, string text)
     {
         reader.RejectUnknownKeys(root, WorkflowFields, "a workflow");
         var name = reader.String(root, "name") ?? fileName;
@@ -204,6 +207,8 @@ public static partial class ProjectLoader
             Steps = steps,
             Parameters = ReadParameters(reader, root),
             MaxParallel = reader.Int(root, "max_parallel", min: 1) ?? 2,
+            Memo = reader.Bool(root, "memo") ?? true,
+            DefinitionHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))),
             Location = reader.At(root),
         };
     }

@@ -181,6 +181,7 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
         using var timeout = pipeline?.Timeout is { } limit ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (limit - (Clock.GetUtcNow() - started)).Ticks)), Clock) : null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout?.Token ?? CancellationToken.None);
         var status = RunStatus.Succeeded;
+        var upToDate = 0;
         string? error = null;
         FailureKind? failure = null;
         try
@@ -201,6 +202,7 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
                     continue;
                 }
                 var (workflowStatus, workflowError, workflowFailure) = await executor.ExecuteAsync(workflows[i], i, stop.Token);
+                if (workflowStatus == RunStatus.UpToDate) { upToDate++; continue; }
                 (status, failure) = (workflowStatus, workflowFailure);
                 if (workflowError is not null) error = workflows.Count > 1 ? $"workflow '{workflows[i].Name}': {workflowError}" : workflowError;
             }
@@ -226,15 +228,17 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
                 (status, error, failure) = (RunStatus.Failed, $"timed out: the run took longer than its timeout of {FormatDuration(pipeline!.Timeout!.Value)} ({pipeline.Location.File}); nothing after its last committed workflow is visible", FailureKind.Timeout);
             else (error, failure) = ("cancelled", FailureKind.Cancelled);
         }
-        if (status == RunStatus.Succeeded) failure = null;
+        // A run whose every workflow was up to date changed nothing: it ends up to date, not succeeded.
+        if (status == RunStatus.Succeeded && upToDate == workflows.Count) status = RunStatus.UpToDate;
+        if (status.IsSuccess()) failure = null;
         else failure ??= FailureKind.StepFailed;
 
         run = run with { Status = status, EndedAt = Clock.GetUtcNow(), Error = error };
         if (!await RecordEndAsync(run)) return await TakenOverAsync(run, observer, context);
         try
         {
-            await context.LogAsync(status == RunStatus.Succeeded ? "info" : "error", null, null,
-                $"run {run.Id} {status.ToString().ToLowerInvariant()}{(error is null ? "" : ": " + error)}", CancellationToken.None);
+            await context.LogAsync(status.IsSuccess() ? "info" : "error", null, null,
+                $"run {run.Id} {(status == RunStatus.UpToDate ? "up to date: every workflow had the same inputs as its last successful run" : status.ToString().ToLowerInvariant())}{(error is null ? "" : ": " + error)}", CancellationToken.None);
         }
         catch (Exception e) when (StoreFailures.IsStoreFailure(e))
         {

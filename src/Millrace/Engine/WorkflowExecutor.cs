@@ -26,6 +26,15 @@ public sealed class WorkflowExecutor(RunContext run)
         var started = run.Clock.GetUtcNow();
         await run.Store.SaveWorkflowRunAsync(new WorkflowRun { RunId = run.RunId, Workflow = workflow.Name, Position = position, Status = RunStatus.Running, StartedAt = started }, CancellationToken.None);
         run.Observer.WorkflowStarted(run.RunId, workflow.Name);
+        var memo = new WorkflowMemo(run);
+        var decision = await memo.DecideAsync(workflow, ct);
+        if (decision.UpToDate)
+        {
+            await memo.RecordUpToDateAsync(workflow, position, decision, started);
+            run.Observer.WorkflowFinished(run.RunId, workflow.Name, RunStatus.UpToDate);
+            return (RunStatus.UpToDate, null, null);
+        }
+        if (decision.Compared) await run.LogAsync("info", workflow.Name, null, $"workflow '{workflow.Name}' runs: {decision.Explanation}", CancellationToken.None);
 
         var commit = new CommitBuilder();
         var tempDirectory = Path.Combine(run.Project.StateDirectory, "tmp", run.RunId, workflow.Name);
@@ -52,6 +61,7 @@ public sealed class WorkflowExecutor(RunContext run)
                     committed = true;
                     run.Faults.Hit($"{workflow.Name}.commit.after");
                     (status, error) = await PublishAsync(workflow.Name);
+                    if (status == RunStatus.Succeeded && decision.Inputs is { } inputs) await memo.RecordCommittedAsync(workflow, inputs, commit.Build(run.RunId, workflow.Name), CancellationToken.None);
                 }
             }
         }

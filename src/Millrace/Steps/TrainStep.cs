@@ -105,6 +105,10 @@ public sealed class TrainStep : IStep, IModelProducer
         if (dropped > 0) await context.LogAsync($"left out {dropped} row(s) with a NULL label '{Label}'", ct, "warn");
         var features = FeaturePlan.Plan(connection, relation, Label, Include, Exclude.Append("__fold").ToList(), CategoricalThreshold);
         var columns = ModelBuilder.ViewColumns(features, Task, Label, hasLabel: true);
+        // Training inputs the model's latest version was trained on already: registering again would make a copy.
+        var fingerprint = await TrainingFingerprintAsync(connection, relation, features, ct);
+        if (await context.Store.GetModelVersionAsync(Model, null, null, ct) is { TrainingFingerprint: { } previous } last && previous == fingerprint)
+            return await UnchangedAsync(context, last, relation, ct);
         var ml = new MLContext(Seed);
         var pipeline = ModelBuilder.Pipeline(ml, features, Task, Algorithm, Options, Seed);
         Phase("prepare");
@@ -166,6 +170,7 @@ public sealed class TrainStep : IStep, IModelProducer
             Task = Task, Algorithm = Algorithm, Label = Label, Path = path, Metrics = metrics, Options = options, Features = features, Datasets = datasets,
             Importance = importance, DefinitionsHash = context.Project.DefinitionsHash, TrainRows = trainRows, HoldoutRows = holdoutRows,
             Profile = Profile(connection, relation, features, scoredHoldout ?? model.Transform(new DuckDbDataView(connection, relation, columns))),
+            TrainingFingerprint = fingerprint,
         };
         var stagedMetadata = Path.Combine(staging, "metadata.json");
         await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
@@ -187,7 +192,7 @@ public sealed class TrainStep : IStep, IModelProducer
         {
             ["model"] = Model, ["version"] = version, ["promoted"] = promoted, ["alias"] = targetAlias, ["reason"] = reason,
             ["metric"] = PromoteMetric, ["value"] = metrics[PromoteMetric], ["champion"] = champion?.Version, ["champion_value"] = championMetric,
-            ["train_rows"] = trainRows, ["holdout_rows"] = holdoutRows, ["metrics"] = metrics,
+            ["train_rows"] = trainRows, ["holdout_rows"] = holdoutRows, ["metrics"] = metrics, ["registered"] = true,
             ["importance"] = importance.Take(10).ToDictionary(p => p.Key, p => p.Value),
             ["timings"] = phases,
         });
@@ -301,6 +306,40 @@ public sealed class TrainStep : IStep, IModelProducer
     static string Literal(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NULL";
 
     static Task<T> Task_<T>(Func<T> work, CancellationToken ct) => System.Threading.Tasks.Task.Run(work, ct);
+
+    /// <summary>
+    /// What a version is trained on, hashed: the labelled rows with their folds (an order-independent hash of every
+    /// row, and the count), the features as planned, and every option that changes the model.
+    /// </summary>
+    async Task<string> TrainingFingerprintAsync(DuckDB.NET.Data.DuckDBConnection connection, string relation, IReadOnlyList<FeatureColumn> features, CancellationToken ct)
+    {
+        var rows = await DuckDb.ScalarAsync<string>(connection, $"SELECT CAST(count(*) AS VARCHAR) || ':' || CAST(coalesce(sum(CAST(hash(t) AS HUGEINT)), 0) AS VARCHAR) FROM {relation} t", ct);
+        var settings = string.Join("\n", [
+            $"rows {rows}", $"task {Task}", $"label {Label}", $"algorithm {Algorithm}",
+            $"options {string.Join(",", Options.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}={o.Value.ToString("R", CultureInfo.InvariantCulture)}"))}",
+            $"validation {Validation} {HoldoutFraction.ToString("R", CultureInfo.InvariantCulture)} {SplitColumn} {Folds} {Seed}",
+            $"features {string.Join(",", features.Select(f => $"{f.Name}:{f.Type}:{f.Role}:{f.Encoding}"))}"]);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settings)));
+    }
+
+    /// <summary>The output and details of a train step that registers nothing: its inputs are those <paramref name="last"/> was trained on.</summary>
+    async ValueTask<StepResult> UnchangedAsync(StepContext context, ModelVersion last, string relation, CancellationToken ct)
+    {
+        var reason = $"training inputs unchanged since {Model} v{last.Version} (the same rows, features, label and options): no new version registered";
+        await context.LogAsync(reason, ct);
+        var aliases = await context.Store.GetAliasesAsync(Model, ct);
+        var promoted = aliases.TryGetValue(PromoteAlias, out var atAlias) && atAlias == last.Version;
+        await DuckDb.ExecuteAsync(context.Connection, $"""
+            CREATE TABLE {context.OutputTable} (model VARCHAR, version INTEGER, metric VARCHAR, value DOUBLE, champion_value DOUBLE, promoted BOOLEAN);
+            INSERT INTO {context.OutputTable} VALUES {string.Join(", ", last.Metrics.Select(m => $"({SqlText.Quote(Model)}, {last.Version}, {SqlText.Quote(m.Key)}, {Literal(m.Value)}, NULL, {(promoted ? "TRUE" : "FALSE")})"))};
+            DROP TABLE {relation};
+            """, ct);
+        return new StepResult(last.TrainRows + last.HoldoutRows, new Dictionary<string, object?>
+        {
+            ["model"] = Model, ["version"] = last.Version, ["registered"] = false, ["promoted"] = false, ["reason"] = reason,
+            ["metric"] = PromoteMetric, ["value"] = last.Metrics.GetValueOrDefault(PromoteMetric), ["train_rows"] = last.TrainRows, ["holdout_rows"] = last.HoldoutRows,
+        });
+    }
 
     static readonly JsonSerializerOptions MetadataJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 }

@@ -39,6 +39,11 @@ public sealed record ModelVersion
     /// <c>__prediction__</c>): the reference for drift against the champion.
     /// </summary>
     public IReadOnlyList<Quality.FeatureProfile> Profile { get; init; } = [];
+    /// <summary>
+    /// A hash of what the version was trained on (the training rows, algorithm, options, features, label, validation):
+    /// a train step with the same fingerprint as the model's latest version registers no copy. Null before it was kept.
+    /// </summary>
+    public string? TrainingFingerprint { get; init; }
 }
 
 /// <summary>A change of alias to record: point <see cref="Alias"/> at <see cref="Version"/> (null removes it), if it still points at <see cref="Expected"/>.</summary>

@@ -1,7 +1,20 @@
 namespace Millrace.Storage;
 
-/// <summary>Where a run is in its life.</summary>
-public enum RunStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped }
+/// <summary>
+/// Where a run is in its life. <see cref="UpToDate"/>: a workflow whose inputs were the same as at its last successful
+/// run was not run again (its earlier outputs stand); a pipeline run whose workflows were all up to date ends so.
+/// </summary>
+public enum RunStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped, UpToDate }
+
+/// <summary>Status helpers.</summary>
+public static class RunStatuses
+{
+    /// <summary>Succeeded or up to date: the run's target has current outputs for its run date.</summary>
+    public static bool IsSuccess(this RunStatus status) => status is RunStatus.Succeeded or RunStatus.UpToDate;
+
+    /// <summary>The status as people read it: "succeeded", "up to date".</summary>
+    public static string Label(this RunStatus status) => status == RunStatus.UpToDate ? "up to date" : status.ToString().ToLowerInvariant();
+}
 
 /// <summary>What started a run.</summary>
 public enum TriggerKind { Cli, Api, Schedule, Backfill, Retry, Rerun, Drift, Landing }

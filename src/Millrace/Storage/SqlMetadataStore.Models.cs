@@ -8,7 +8,7 @@ namespace Millrace.Storage;
 public abstract partial class SqlMetadataStore
 {
     const string ModelColumns = "name, version, run_id, workflow, step_id, created_at, task, algorithm, label, path, metrics_json, options_json, " +
-                                "features_json, datasets_json, importance_json, definitions_hash, train_rows, holdout_rows, profile_json";
+                                "features_json, datasets_json, importance_json, definitions_hash, train_rows, holdout_rows, profile_json, training_fingerprint";
 
     public async Task<ModelVersion?> GetModelVersionAsync(string name, int? version, string? alias, CancellationToken ct)
     {
@@ -83,14 +83,14 @@ public abstract partial class SqlMetadataStore
             {
                 await ExecuteAsync(connection, transaction, $"""
                     INSERT INTO model_versions ({ModelColumns})
-                    VALUES (@n, @v, @run, @workflow, @step, @created, @task, @algorithm, @label, @path, @metrics, @options, @features, @datasets, @importance, @hash, @train, @holdout, @profile)
+                    VALUES (@n, @v, @run, @workflow, @step, @created, @task, @algorithm, @label, @path, @metrics, @options, @features, @datasets, @importance, @hash, @train, @holdout, @profile, @fingerprint)
                     """, ct, ("n", model.Name), ("v", model.Version), ("run", model.RunId), ("workflow", model.Workflow), ("step", model.StepId),
                     ("created", Time(now)), ("task", model.Task.ToString()), ("algorithm", model.Algorithm), ("label", model.Label), ("path", model.Path),
                     ("metrics", JsonSerializer.Serialize(model.Metrics, Json)), ("options", JsonSerializer.Serialize(model.Options, Json)),
                     ("features", JsonSerializer.Serialize(model.Features, Json)), ("datasets", JsonSerializer.Serialize(model.Datasets, Json)),
                     ("importance", JsonSerializer.Serialize(model.Importance.Select(p => new object[] { p.Key, p.Value }), Json)),
                     ("hash", model.DefinitionsHash), ("train", model.TrainRows), ("holdout", model.HoldoutRows),
-                    ("profile", JsonSerializer.Serialize(model.Profile, Json)));
+                    ("profile", JsonSerializer.Serialize(model.Profile, Json)), ("fingerprint", model.TrainingFingerprint));
             }
             catch (DbException e) when (IsUniqueViolation(e))
             {
@@ -159,6 +159,7 @@ public abstract partial class SqlMetadataStore
                 TrainRows = Convert.ToInt64(reader.GetValue(16), CultureInfo.InvariantCulture),
                 HoldoutRows = Convert.ToInt64(reader.GetValue(17), CultureInfo.InvariantCulture),
                 Profile = reader.IsDBNull(18) ? [] : JsonSerializer.Deserialize<List<Quality.FeatureProfile>>(reader.GetString(18), Json)!,
+                TrainingFingerprint = NullableString(reader, 19),
             });
         return result;
     }

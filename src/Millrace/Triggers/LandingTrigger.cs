@@ -112,8 +112,10 @@ public sealed class LandingTrigger(RunCoordinator coordinator, LakeRoot lake, IL
     /// </summary>
     async Task<LandingDate> OnLateAsync(PipelineDefinition pipeline, TriggerDefinition trigger, LandingDate date, List<LandingStart> started, CancellationToken ct)
     {
-        // stale marking: wired at merge (IStaleStore.MarkStaleAsync) — for rerun and mark_stale (not ignore): what run
-        // date.RunId published for date.Date is stale, reason date.Note (the late files), until a rerun succeeds.
+        // For rerun and mark_stale (not ignore): what the date's earlier runs published is stale until a run of it succeeds.
+        if (trigger.OnLate != LatePolicy.Ignore)
+            await coordinator.Store.MarkStaleAsync(coordinator.Project.Id, pipeline.Name, date.Date,
+                $"late or changed files for {Text(date.Date)} after run {date.RunId}", ct);
         switch (trigger.OnLate)
         {
             case LatePolicy.Rerun:

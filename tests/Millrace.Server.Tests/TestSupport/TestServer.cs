@@ -16,7 +16,7 @@ namespace Millrace.Server.Tests.TestSupport;
 public sealed class TestServer : IAsyncDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    static readonly string[] Terminal = ["succeeded", "failed", "cancelled", "skipped"];
+    static readonly string[] Terminal = ["succeeded", "failed", "cancelled", "skipped", "up_to_date"];
 
     TestServer(WebApplication app, Uri baseAddress)
     {

@@ -38,6 +38,8 @@ public sealed class ScorerModels : IAsyncLifetime
             """");
         await Project.RunSucceededAsync("train");
         await Project.RunSucceededAsync("train", ("flip", "true"));
+        // One more row: the same training inputs again would register no new version.
+        Project.LakeFile("raw/train.csv", "id,x,tag\n" + rows + "\n400,0.99,b\n");
         await Project.RunSucceededAsync("train", ("flip", "true"));
         // Each version wins on its own holdout; start from v1 as champion.
         await PointAsync("champion", 1);

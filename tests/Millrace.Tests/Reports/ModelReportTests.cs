@@ -91,6 +91,8 @@ public sealed class ModelReportTests
     {
         await using var project = TrainingProject(LearningData.Customers());
         await project.RunForDateAsync("train", "2026-03-01");
+        // New data for the second date (the same training inputs would register no new version).
+        project.LakeFile("raw/customers.csv", LearningData.Customers(seed: 2));
         await project.RunForDateAsync("train", "2026-03-02");
 
         var html = project.ReportFile("model_churn", "2026-03-02");

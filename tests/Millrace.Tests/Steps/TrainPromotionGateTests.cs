@@ -91,18 +91,30 @@ public sealed class TrainPromotionGateTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_same_data_and_seed_twice_is_equal_and_not_promoted_under_a_margin()
+    public async Task The_same_training_inputs_twice_register_no_copy_and_the_step_says_why()
     {
-        await TrainAsync(Informative);
-        var run = await TrainAsync(Informative);
+        var first = await TrainAsync(Informative);
+        // memo: false, so the workflow runs and the train step itself decides: the same rows, features, label and options.
+        var yaml = File.ReadAllText(Path.Combine(_project.Directory, "workflows", "train.yaml"));
+        _project.Workflow("train", "memo: false\n" + yaml);
 
-        var (v1, v2) = (await _project.ModelAsync("churn", 1), await _project.ModelAsync("churn", 2));
-        Assert.Equal(v1.Metrics["auc"], v2.Metrics["auc"], 9);
-        Assert.Equal(new Dictionary<string, int> { ["challenger"] = 2, ["champion"] = 1 }, await _project.AliasesAsync("churn"));
-        Assert.Equal(
-            $"auc {F(v2.Metrics["auc"])} vs champion v1 {F(v1.Metrics["auc"])} on the same holdout (improvement 0.0000, needed more than 0.0020)",
-            (await _project.AliasHistoryAsync("churn"))[0].Reason);
-        Assert.False((await _project.StepDetailsAsync(run.Id, "fit")).GetProperty("promoted").GetBoolean());
+        var run = await _project.RunSucceededAsync("train");
+
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.Single(await _project.ModelVersionsAsync("churn"));
+        Assert.Equal(new Dictionary<string, int> { ["champion"] = 1 }, await _project.AliasesAsync("churn"));
+        Assert.Single(await _project.AliasHistoryAsync("churn"));
+        Assert.False(Directory.Exists(_project.LakePath("models/churn/v2")));
+        var details = await _project.StepDetailsAsync(run.Id, "fit");
+        Assert.False(details.GetProperty("registered").GetBoolean());
+        Assert.Equal(1, details.GetProperty("version").GetInt32());
+        Assert.Equal("training inputs unchanged since churn v1 (the same rows, features, label and options): no new version registered", details.GetProperty("reason").GetString());
+        Assert.Equal((await _project.ModelAsync("churn", 1)).Metrics["auc"], details.GetProperty("value").GetDouble(), 9);
+        Assert.True((await _project.StepDetailsAsync(first.Id, "fit")).GetProperty("registered").GetBoolean());
+        // Other options are other training inputs: a new version.
+        _project.Workflow("train", "memo: false\n" + yaml.Replace("iterations: 30", "iterations: 31", StringComparison.Ordinal));
+        await _project.RunSucceededAsync("train");
+        Assert.Equal(2, (await _project.ModelVersionsAsync("churn")).Count);
     }
 
     [Fact]
@@ -161,6 +173,7 @@ public sealed class TrainPromotionGateTests : IAsyncLifetime
     {
         await TrainAsync(Informative);
         File.Delete(_project.LakePath("models/churn/v1/model.zip"));
+        _project.LakeFile("raw/customers.csv", LearningData.Customers(seed: 2));
 
         var run = await _project.RunAsync("train");
 

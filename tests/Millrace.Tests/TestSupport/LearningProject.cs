@@ -8,11 +8,11 @@ public static class LearningProject
 {
     static readonly CancellationToken None = CancellationToken.None;
 
-    /// <summary>Runs <paramref name="target"/> and fails with the run's error unless it succeeded.</summary>
+    /// <summary>Runs <paramref name="target"/> and fails with the run's error unless it succeeded (or was up to date: its inputs had not changed).</summary>
     public static async Task<Run> RunSucceededAsync(this TestProject project, string target, params (string Name, string Value)[] variables)
     {
         var run = await project.RunAsync(target, variables);
-        Assert.True(run.Status == RunStatus.Succeeded, $"run of '{target}' {run.Status}: {run.Error}");
+        Assert.True(run.Status.IsSuccess(), $"run of '{target}' {run.Status}: {run.Error}");
         return run;
     }
 

@@ -94,6 +94,9 @@ public sealed record WorkflowFileOptions
     [Option("max_parallel", "How many steps may run at the same time.", Minimum = 1)]
     public int MaxParallel { get; init; } = 2;
 
+    [Option("memo", "Skip the workflow, recorded `up_to_date`, when its inputs (dataset versions, lake files its reads match, models, this file, the parameters it uses) are the same as at its last successful run; `false` always runs it.")]
+    public bool Memo { get; init; } = true;
+
     /// <summary>The schema of the parameters (shared by the three files).</summary>
     public static JsonObject ParametersSchema() => DefinitionSchemas.ParametersSchema();
 

@@ -58,7 +58,7 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
 
     /// <summary>
     /// Plans a backfill of <paramref name="target"/> from <paramref name="from"/> to <paramref name="to"/> (inclusive):
-    /// one run per date, leaving out dates that already have a succeeded run unless <paramref name="rerunSucceeded"/>.
+    /// one run per date, leaving out dates that already have a succeeded (or up-to-date) run unless <paramref name="rerunSucceeded"/>.
     /// With <paramref name="only"/>, it plans exactly the dates whose <see cref="PipelineDates"/> status is in the set
     /// (and <paramref name="rerunSucceeded"/> is not used); the others are <see cref="BackfillPlan.LeftOut"/>.
     /// Throws <see cref="RunRequestException"/> for an unknown target, a range out of order or longer than
@@ -83,7 +83,7 @@ public abstract class RunCoordinator(RunEndChain chain, TimeProvider? clock, ILo
                 Only = only,
                 Statuses = listed.ToDictionary(d => d.Date, d => d.Status),
             };
-        var done = listed.Where(d => !rerunSucceeded && d.RunCounts.GetValueOrDefault(RunStatus.Succeeded) > 0).Select(d => d.Date).ToHashSet();
+        var done = listed.Where(d => !rerunSucceeded && (d.RunCounts.GetValueOrDefault(RunStatus.Succeeded) > 0 || d.RunCounts.GetValueOrDefault(RunStatus.UpToDate) > 0)).Select(d => d.Date).ToHashSet();
         return new BackfillPlan(target, [.. listed.Select(d => d.Date).Where(d => !done.Contains(d))], [.. done.Order()], variables)
         {
             Statuses = listed.ToDictionary(d => d.Date, d => d.Status),

@@ -34,8 +34,8 @@ public interface IRunEndHandler
 /// </summary>
 public sealed class RunEndChain(IReadOnlyList<IRunEndHandler> handlers)
 {
-    /// <summary>Retry, then retrain: what the CLI's in-process coordinator runs (the server adds its notifications).</summary>
-    public static RunEndChain Default { get; } = new([new RetryHandler(), new RetrainHandler()]);
+    /// <summary>Retry, retrain, then clear stale marks: what the CLI's in-process coordinator runs (the server adds its notifications).</summary>
+    public static RunEndChain Default { get; } = new([new RetryHandler(), new RetrainHandler(), new StaleClearHandler()]);
 
     public IReadOnlyList<IRunEndHandler> Handlers { get; } = handlers;
 
@@ -86,5 +86,23 @@ public sealed class RetrainHandler : IRunEndHandler
     {
         if (await coordinator.Runner.RetrainRequestAsync(end.Result.Run, ct) is not { } retrain) return;
         await coordinator.SubmitAsync(retrain, new RunRequestInfo(RequestedBy: $"drift in run {end.Result.Run.Id}"), end.Options with { Recorded = null }, ct);
+    }
+}
+
+/// <summary>
+/// Clears the stale marks of a pipeline's run date when a run of it succeeds (or is up to date): its outputs replace
+/// what the marked runs published. Marks made after the run started stay (the run may not have seen what caused them);
+/// a failed run leaves them all.
+/// </summary>
+public sealed class StaleClearHandler : IRunEndHandler
+{
+    public async Task HandleAsync(RunCoordinator coordinator, RunEnd end, CancellationToken ct)
+    {
+        var run = end.Result.Run;
+        if (!run.Status.IsSuccess() || run.TargetKind != "pipeline" || run.StartedAt is not { } started) return;
+        var cleared = await coordinator.Store.ClearStaleAsync(run.ProjectId, run.Target, run.RunDate, run.Id, started, ct);
+        if (cleared > 0)
+            await coordinator.Store.AppendLogAsync(run.Id, coordinator.Clock.GetUtcNow(), "info", null, null,
+                $"cleared {cleared} stale mark(s) of '{run.Target}' for {run.RunDate:yyyy-MM-dd}: this run's outputs replace them", ct);
     }
 }

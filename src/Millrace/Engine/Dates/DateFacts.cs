@@ -54,7 +54,7 @@ public static class DateStatusRules
         // Stale outputs are wrong whatever the last run did: the date needs a run that succeeds.
         (DateStatus.Stale, f => f.StaleReason is not null),
         (DateStatus.Succeeded, f => f.LatestStatus == RunStatus.Succeeded),
-        // TODO(merge r15/memo, RunStatus.UpToDate): (DateStatus.UpToDate, f => f.LatestStatus == RunStatus.UpToDate),
+        (DateStatus.UpToDate, f => f.LatestStatus == RunStatus.UpToDate),
         (DateStatus.Failed, f => f.LatestStatus == RunStatus.Failed),
         (DateStatus.Cancelled, f => f.LatestStatus == RunStatus.Cancelled),
         // Nothing finished: a missed deadline outranks waiting for feeds (which stay listed) and skipped runs.

@@ -87,7 +87,7 @@ public sealed class PipelineDates(IMetadataStore store, string projectId)
     /// Where the facts come from, in order. A concern that knows something about dates (landing: missing feeds; memo:
     /// staleness; deadlines: missed deadlines) adds its source here.
     /// </summary>
-    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync, LandingFactsAsync, DeadlineFactsAsync];
+    public static IReadOnlyList<FactSource> Sources { get; } = [RunFactsAsync, LandingFactsAsync, StaleFactsAsync, DeadlineFactsAsync];
 
     /// <summary>The date's runs, from the run store.</summary>
     static async Task RunFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
@@ -108,6 +108,14 @@ public sealed class PipelineDates(IMetadataStore store, string projectId)
                 ? f with { DeadlineMissedAt = miss.DueAt, Note = Join(f.Note, $"deadline {miss.DueText} missed{late}") }
                 : f with { Note = Join(f.Note, $"feed {miss.Feed} not landed by {miss.DueText}{late}") });
         }
+    }
+
+    /// <summary>Open stale marks: the date's published outputs are stale until a run of it succeeds.</summary>
+    static async Task StaleFactsAsync(IMetadataStore store, DateFactTable facts, CancellationToken ct)
+    {
+        var q = facts.Query;
+        foreach (var mark in (await store.ListStaleAsync(q.ProjectId, q.Target, q.From, q.To, ct)).Where(m => m.Open))
+            facts.Update(mark.RunDate, f => f with { StaleReason = f.StaleReason ?? mark.Reason });
     }
 
     static string Join(string? note, string more) => note is null ? more : note + "; " + more;

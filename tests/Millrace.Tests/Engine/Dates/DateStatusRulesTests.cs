@@ -28,6 +28,7 @@ public sealed class DateStatusRulesTests
         { "no run, no fact", Nothing, DateStatus.Missing },
         { "feeds missing", Nothing with { MissingFeeds = Feeds }, DateStatus.Waiting },
         { "files settling", Nothing with { Settling = true }, DateStatus.Waiting },
+        { "up to date", Nothing with { Runs = Runs(RunStatus.UpToDate) }, DateStatus.UpToDate },
         { "only skipped runs", Nothing with { Runs = Runs(RunStatus.Skipped) }, DateStatus.Skipped },
         { "skipped and feeds missing", Nothing with { Runs = Runs(RunStatus.Skipped), MissingFeeds = Feeds }, DateStatus.Waiting },
         { "queued", Nothing with { Runs = Runs(RunStatus.Queued) }, DateStatus.Queued },
