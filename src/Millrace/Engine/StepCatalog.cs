@@ -10,7 +10,7 @@ public sealed class StepCatalog
     public StepCatalog(IEnumerable<StepKind> kinds) => _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
     /// <summary>The built-in step kinds.</summary>
-    public static StepCatalog Default { get; } = new([ReadStep.Kind, SqlStep.Kind, WriteStep.Kind, MergeStep.Kind, TrainStep.Kind, PredictStep.Kind, CheckStep.Kind, DriftStep.Kind, DetectAnomaliesStep.Kind, ReportStep.Kind, ModelReportStep.Kind]);
+    public static StepCatalog Default { get; } = new([ReadStep.Kind, SqlStep.Kind, WriteStep.Kind, MergeStep.Kind, TrainStep.Kind, PredictStep.Kind, CheckStep.Kind, DriftStep.Kind, EvaluateStep.Kind, DetectAnomaliesStep.Kind, ReportStep.Kind, ModelReportStep.Kind]);
 
     public IReadOnlyCollection<StepKind> Kinds => _kinds.Values.OrderBy(k => k.Name, StringComparer.Ordinal).ToList();
 

@@ -180,12 +180,13 @@ public sealed class WorkflowMemo(RunContext run)
 
     /// <summary>
     /// Step kinds whose output depends on run.date without naming it: reports publish under <c>reports/&lt;name&gt;/&lt;run.date&gt;/</c>,
-    /// checks judge freshness and seasonal volume by it. A workflow with one of them counts run.date as a parameter.
+    /// checks judge freshness and seasonal volume by it, evaluate picks the score dates whose horizon ended by it. A
+    /// workflow with one of them counts run.date as a parameter.
     /// </summary>
     /// <summary>The built-in step kinds, whose inputs the memo knows (a host's own kinds may read anything).</summary>
     static readonly HashSet<string> BuiltInKinds = StepCatalog.Default.Kinds.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
 
-    static readonly HashSet<string> ImplicitRunDate = new(["report", "model_report", "check"], StringComparer.Ordinal);
+    static readonly HashSet<string> ImplicitRunDate = new(["report", "model_report", "check", "evaluate"], StringComparer.Ordinal);
 
     // An environment variable's value may be a secret: only its hash is kept with the run.
     string ValueOf(string name)
