@@ -125,6 +125,7 @@ public static class MillraceServer
         TriggerEndpoints.Map(api);
         DataEndpoints.Map(api);
         ModelEndpoints.Map(api);
+        PerformanceEndpoints.Map(api);
         SchemaEndpoints.Map(api);
         Ui.UiEndpoints.Map(app);
         return app;

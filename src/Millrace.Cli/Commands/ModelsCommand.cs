@@ -17,6 +17,7 @@ public static class ModelsCommand
         command.Subcommands.Add(Show(context));
         command.Subcommands.Add(Promote(context));
         command.Subcommands.Add(Rollback(context));
+        command.Subcommands.Add(ModelsPerformanceCommand.Create(context));
         return command;
     }
 

@@ -83,6 +83,7 @@ static class ModelPages
                 </form>
                 """)
             : Html.Empty;
+        var performance = await ModelPerformanceSection.RenderAsync(request, name);
         var body = Html.Of($"""
             <h1>Model {name}</h1>
             <div class="card">{UiLayout.Facts(
@@ -100,6 +101,7 @@ static class ModelPages
             <h2>Champion history <span class="muted">(and the other aliases)</span></h2>
             {UiLayout.Table(["When (UTC)", "Alias", "Change", "By", "Reason", "Run"], historyRows, "No alias was ever set.", "history")}
             {(champion is null ? Html.Empty : Html.Of($"<h2>Feature importance of the champion (v{champion.Version})</h2>{importance}"))}
+            {performance}
             """);
         return new UiPage($"Model {name}", body, Section: "models");
     }
