@@ -41,8 +41,8 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     /// The in-process coordinator of a command that runs things (run, rerun, retry, backfill, quickstart): the target's
     /// policy (max_active across processes and servers, on_overlap, retries, retrain_when) applies as on the server.
     /// </summary>
-    public InProcessRunCoordinator Coordinator(ProjectDefinition project, IMetadataStore store, ILogger logger) =>
-        new(NewRunner(project, store, logger), project, store, Clock, logger);
+    public InProcessRunCoordinator Coordinator(ProjectDefinition project, IMetadataStore store, ILogger logger, TimeProvider? clock = null) =>
+        new(NewRunner(project, store, logger, clock), project, store, clock ?? Clock, logger);
 
     /// <summary>The S3 clients every lake this command opens shares.</summary>
     public Lake.S3ClientCache S3Clients { get; } = new();
@@ -62,8 +62,8 @@ public sealed class CliContext(TextWriter output, TextWriter error, IReadOnlyLis
     public FaultInjector Faults { get; init; } = FaultInjector.None;
 
     /// <summary>A runner for <paramref name="project"/> with this host's clock, node identity and crash points.</summary>
-    public Runner NewRunner(ProjectDefinition project, IMetadataStore store, ILogger? logger = null) =>
-        new(project, store, Catalog, logger) { Clock = Clock, Node = Node, Faults = Faults, OpenLake = OpenLake };
+    public Runner NewRunner(ProjectDefinition project, IMetadataStore store, ILogger? logger = null, TimeProvider? clock = null) =>
+        new(project, store, Catalog, logger) { Clock = clock ?? Clock, Node = Node, Faults = Faults, OpenLake = OpenLake };
 
     /// <summary>True when standard output is a terminal that can draw progress bars.</summary>
     public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

@@ -12,7 +12,8 @@ namespace Millrace.Cli.Commands;
 
 /// <summary>
 /// <c>millrace quickstart</c>: copies the churn sample into a folder, generates its lake over simulated days, and
-/// runs the daily loop (ingestion, then preparation, per day) as the scheduler would, showing progress and a summary.
+/// runs the daily loop over simulated days as the server would (the prediction pipeline started by its landing trigger,
+/// deadlines checked, the nightly training), showing progress and a summary (<see cref="QuickstartLoop"/>).
 /// </summary>
 public static class QuickstartCommand
 {
@@ -39,53 +40,46 @@ public static class QuickstartCommand
             var root = Path.GetFullPath(parse.GetValue(directory)!);
             var console = Terminal.For(context);
 
-            Prepare(root, parse.GetValue(storeOption), parse.GetValue(lakeOption));
+            Prepare(root, parse.GetValue(storeOption), parse.GetValue(lakeOption), first);
             console.MarkupLine($"[bold]Millrace quickstart[/]: churn sample in {Markup.Escape(root)}, {dayCount} simulated days from {first:yyyy-MM-dd}");
 
             var project = Project.Open(root);
-            await using var store = await CliContext.OpenStoreAsync(project, ct, create: true);
+            // Simulated time: runs, landing polls, deadlines, stale marks and the registry see the simulated days, not today.
+            var clock = new SimulatedClock(QuickstartLoop.Start(first));
+            await using var store = await MetadataStores.OpenAsync(project, ct, create: true, clock);
             if ((await store.FindRunsAsync(new RunFilter(), new Page(0, 1), ct)).Count > 0)
                 throw new CliException("the store named by --store already has runs; the quickstart needs an empty store (a new database)", CliApp.UsageError);
             // The files land where the lake is: the folder, or (S3) the node's cache, from which each day is uploaded.
             var lake = context.OpenLake(project);
-            var landing = new Landing(lake);
             var generator = new ChurnLakeGenerator(lake.Root, seed: 42, initialCustomers: parse.GetValue(customers), injectAnomalies: true, simulationStart: first);
+            using var logging = context.Logging(parse);
+            var logger = logging.CreateLogger("Millrace");
+            var loop = new QuickstartLoop(project, store, lake, context.Coordinator(project, store, logger, clock), clock, context.Node, logger);
             // The lake already holds two weeks of history when Millrace is adopted: the first run ingests the backlog.
             for (var d = -HistoryDays; d < 0; d++) generator.Generate(first.AddDays(d));
-            await landing.UploadAsync(ct);
+            await loop.LandHistoryAsync(ct);
             console.MarkupLine($"lake {Markup.Escape(lake.Storage.Location)}: {HistoryDays} days of history landed before {first:yyyy-MM-dd}; the first run ingests them all");
-            using var logging = context.Logging(parse);
-            var coordinator = context.Coordinator(project, store, logging.CreateLogger("Millrace"));
-            var info = new RunRequestInfo(RequestedBy: "quickstart");
-            var results = new List<DayResult>();
-            // Each simulated day: the day's files land in raw/, the prediction pipeline runs (ingest, merge, score
-            // with the champion, reports) as its 06:00 schedule would, then the nightly training with its gate, once
-            // enough days have passed for churn outcomes to be known.
+            console.MarkupLine("each day's files land at 04:00 the next morning; the prediction pipeline's landing trigger starts the date once its feeds have settled");
+            var results = new List<QuickstartDay>();
             await WithProgressAsync(context, console, "simulated days", dayCount, async advance =>
             {
                 for (var d = 0; d < dayCount; d++)
                 {
-                    var day = generator.Generate(first.AddDays(d));
-                    await landing.UploadAsync(ct);
-                    var variables = new[] { new KeyValuePair<string, string>("run.date", day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) };
-                    var prediction = (await coordinator.SubmitAsync(new RunRequest("prediction", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
-                    Run? training = null;
-                    if (prediction.Status.IsSuccess() && d >= TrainingStartDay)
-                        training = (await coordinator.SubmitAsync(new RunRequest("training", variables, TriggerKind.Schedule), info, null, ct)).Final.Run;
-                    var result = await DayResult.ReadAsync(store, day, prediction, training, ct);
+                    var result = await loop.RunDayAsync(generator, first, d, ct);
                     results.Add(result);
                     if (!context.Interactive) await context.Output.WriteLineAsync(result.Line());
                     advance();
-                    if (!prediction.Status.IsSuccess() || training is { Status: not (RunStatus.Succeeded or RunStatus.UpToDate) }) break;
+                    if (!result.Succeeded) break;
                 }
             });
 
-            PrintSummary(console, results);
-            await PrintModelsAsync(console, store, ct);
-            var failed = results.FirstOrDefault(r => !r.Prediction.Status.IsSuccess() || r.Training is { Status: not (RunStatus.Succeeded or RunStatus.UpToDate) });
-            if (failed is not null)
+            QuickstartSummary.PrintDays(console, results);
+            await QuickstartSummary.PrintDataAwareAsync(console, store, project.Id, results, ct);
+            await QuickstartSummary.PrintModelsAsync(console, store, ct);
+            if (results.FirstOrDefault(r => !r.Succeeded) is { } failed)
             {
-                var run = !failed.Prediction.Status.IsSuccess() ? failed.Prediction : failed.Training!;
+                if (failed.Failed is not { } run)
+                    throw new CliException($"the loop stopped on {failed.Day.Date:yyyy-MM-dd}: its prediction run never started: {failed.Waiting} (millrace status prediction -p {root})");
                 throw new CliException($"the loop stopped on {failed.Day.Date:yyyy-MM-dd}: run {run.Id} {run.Status.ToString().ToLowerInvariant()}: {run.Error} (millrace run show {run.Id} -p {root})");
             }
 
@@ -107,27 +101,11 @@ public static class QuickstartCommand
         return command;
     }
 
-    static string Status(Run? run) => run?.Status.Label() ?? "not run";
-
-    /// <summary>On an S3 lake, uploads the landing files the generator wrote into the cache since the last call.</summary>
-    sealed class Landing(Millrace.Lake.LakeRoot lake)
-    {
-        readonly HashSet<string> _uploaded = new(StringComparer.Ordinal);
-
-        public async Task UploadAsync(CancellationToken ct)
-        {
-            if (!lake.Storage.IsRemote) return;
-            var raw = Path.Combine(lake.Root, "raw");
-            var fresh = Directory.EnumerateFiles(raw, "*", SearchOption.AllDirectories).Select(lake.ToRelative).Where(_uploaded.Add).ToList();
-            await lake.Storage.UploadAsync(fresh, ct);
-        }
-    }
-
     /// <summary>
     /// Copies the sample into <paramref name="root"/>, replacing an earlier quickstart (never another folder's content),
     /// with the store and lake asked for.
     /// </summary>
-    static void Prepare(string root, string? store, string? lake)
+    static void Prepare(string root, string? store, string? lake, DateOnly first)
     {
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
         {
@@ -147,6 +125,10 @@ public static class QuickstartCommand
                 File.WriteAllLines(target, File.ReadLines(file).Where(l => !l.StartsWith("# yaml-language-server:", StringComparison.Ordinal)));
             else File.Copy(file, target);
         }
+        // The landing trigger considers dates from the first simulated day; the history before it is the first run's backlog.
+        var prediction = Path.Combine(root, "pipelines", "prediction.yaml");
+        if (File.Exists(prediction))
+            File.WriteAllText(prediction, File.ReadAllText(prediction).Replace("from: 2026-01-01", $"from: {first:yyyy-MM-dd}", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(root, Marker), "made by millrace quickstart; the next quickstart replaces this folder\n");
         var settings = Path.Combine(root, ProjectLoader.ProjectFileName);
         var yaml = File.ReadAllText(settings);
@@ -174,80 +156,6 @@ public static class QuickstartCommand
             });
     }
 
-    /// <summary>The first day (0-based) the nightly training runs: churn outcomes need the label horizon (14 days) to be known.</summary>
-    const int TrainingStartDay = 16;
-
     /// <summary>Days of history the lake holds before the first simulated day.</summary>
     const int HistoryDays = 14;
-
-    /// <summary>What one simulated day did, read back from the run records.</summary>
-    sealed record DayResult(ChurnDay Day, Run Prediction, Run? Training, long? Scored, string? Model, IReadOnlyList<Anomaly> Anomalies)
-    {
-        public static async Task<DayResult> ReadAsync(IMetadataStore store, ChurnDay day, Run prediction, Run? training, CancellationToken ct)
-        {
-            var scored = (await store.GetStepRunsAsync(prediction.Id, ct)).FirstOrDefault(s => s.StepId == "scored")?.Rows;
-            string? model = null;
-            if (training is not null && (await store.GetStepRunsAsync(training.Id, ct)).FirstOrDefault(s => s.Kind == "train") is { DetailsJson: { } json })
-            {
-                using var details = System.Text.Json.JsonDocument.Parse(json);
-                var root = details.RootElement;
-                model = root.TryGetProperty("up_to_date", out var upToDate) ? upToDate.GetString()
-                    : root.TryGetProperty("registered", out var registered) && !registered.GetBoolean()
-                    ? string.Create(CultureInfo.InvariantCulture, $"no new version: same training inputs as v{root.GetProperty("version").GetInt32()}")
-                    : string.Create(CultureInfo.InvariantCulture,
-                        $"v{root.GetProperty("version").GetInt32()} auc {root.GetProperty("value").GetDouble():0.000} {(root.GetProperty("promoted").GetBoolean() ? "promoted" : "kept as challenger")}");
-            }
-            var anomalies = (await store.FindAnomaliesAsync(prediction.Id, new Page(0, 100), ct)).ToList();
-            if (training is not null) anomalies.AddRange(await store.FindAnomaliesAsync(training.Id, new Page(0, 100), ct));
-            return new DayResult(day, prediction, training, scored, model, anomalies);
-        }
-
-        public string Line() =>
-            $"day {Day.Date:yyyy-MM-dd}: {Day.Events:N0} events landed; prediction {Prediction.Status.Label()} {Terminal.Duration(Prediction.Duration)}" +
-            (Scored is { } s ? $", {s:N0} customers scored" : "") +
-            (Training is null ? "" : $"; training {Training.Status.Label()} {Terminal.Duration(Training.Duration)}{(Model is null ? "" : ": " + Model)}") +
-            (Anomalies.Count == 0 ? "" : $"; anomalies: {Kinds}");
-
-        public string Kinds => string.Join(", ", Anomalies.GroupBy(a => a.Kind).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} x{g.Count()}"));
-    }
-
-    static void PrintSummary(IAnsiConsole console, List<DayResult> results)
-    {
-        var table = new Table().Title("simulated days").AddColumns("day", "events", "churned", "active", "prediction", "scored", "training", "model", "anomalies");
-        foreach (var r in results)
-            table.AddRow(r.Day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Terminal.Rows(r.Day.Events), Terminal.Rows(r.Day.Churned), Terminal.Rows(r.Day.ActiveCustomers),
-                $"{Terminal.StatusMarkup(r.Prediction.Status)} {Terminal.Duration(r.Prediction.Duration)}", Terminal.Rows(r.Scored),
-                r.Training is null ? "" : $"{Terminal.StatusMarkup(r.Training.Status)} {Terminal.Duration(r.Training.Duration)}", Markup.Escape(r.Model ?? ""),
-                r.Anomalies.Count == 0 ? "" : $"[yellow]{Markup.Escape(r.Kinds)}[/]");
-        console.Write(table);
-
-        // What the generator planted, and whether the loop caught it on its day.
-        var planted = new Table().Title("planted anomalies").AddColumns("day", "planted", "detected that day");
-        foreach (var anomaly in ChurnLakeGenerator.Anomalies.Where(a => a.Day < results.Count))
-        {
-            var found = results[anomaly.Day].Anomalies.Reverse().Where(a => a.Kind.Contains(anomaly.Kind, StringComparison.Ordinal) || (anomaly.Kind == "drift" && a.Kind == "prediction_drift")).ToList();
-            planted.AddRow(results[anomaly.Day].Day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Markup.Escape($"{anomaly.Kind}: {anomaly.Description}"),
-                found.Count == 0 ? (anomaly.Kind == "drift" && results[anomaly.Day].Training is null && results[anomaly.Day].Scored == 0 ? "[grey]no champion yet to compare with[/]" : "[red]no[/]") : $"[green]yes[/]: {Markup.Escape(found[0].Message)}");
-        }
-        console.Write(planted);
-        // A drift lasts: after the price rise, every day differs from what the champion learnt, until it is retrained on it.
-        var driftDay = ChurnLakeGenerator.Anomalies.Single(a => a.Kind == "drift").Day;
-        var clean = results.Where((r, i) => !ChurnLakeGenerator.Anomalies.Any(a => a.Day == i)
-            && r.Anomalies.Any(a => !(i > driftDay && a.Kind is "drift" or "prediction_drift"))).ToList();
-        console.MarkupLine(clean.Count == 0
-            ? "no anomaly reported on the clean days"
-            : $"[yellow]{clean.Count} clean day(s) with anomalies:[/] {Markup.Escape(string.Join("; ", clean.Select(c => $"{c.Day.Date:yyyy-MM-dd} {c.Kinds}")))}");
-    }
-
-    static async Task PrintModelsAsync(IAnsiConsole console, IMetadataStore store, CancellationToken ct)
-    {
-        var datasets = await store.ListDatasetsAsync(ct);
-        console.MarkupLine(Markup.Escape("datasets: " + string.Join(", ", datasets.Select(d => $"{d.Dataset} v{d.Version} ({d.Rows:N0} rows)"))));
-        var versions = await store.ListModelVersionsAsync("churn", ct);
-        if (versions.Count == 0) { console.MarkupLine("no model trained yet (training starts on day " + (TrainingStartDay + 1) + ")"); return; }
-        var aliases = await store.GetAliasesAsync("churn", ct);
-        console.MarkupLine(Markup.Escape($"model churn: {versions.Count} version(s); " + string.Join(", ", aliases.Select(a => $"{a.Key} = v{a.Value}"))));
-        foreach (var entry in (await store.GetAliasHistoryAsync("churn", ct)).Reverse())
-            console.MarkupLine(Markup.Escape($"  {entry.At:yyyy-MM-dd HH:mm:ss} {entry.Alias} -> v{entry.Version}: {entry.Reason}"));
-    }
 }

@@ -36,9 +36,7 @@ public sealed class InitQuickstartStepsTests
 
         SchemaValidation.AssertAccepted(root);
         var runs = await Committed.RunsAsync(root);
-        Assert.Equal(19, runs.Count(r => r.Target == "prediction"));
-        Assert.Equal(3, runs.Count(r => r.Target == "training"));
-        Assert.All(runs, r => Assert.Equal(Millrace.Storage.RunStatus.Succeeded, r.Status));
+        AssertDataAwareLoop(runs, result.Output);
         var customers = await Committed.RowsAsync(root, "customers", "customer_id");
         Assert.True(customers.Count >= 400, $"{customers.Count} customers");
         Assert.Equal(customers.Count, customers.Select(c => c.Split(',')[0]).Distinct().Count());
@@ -95,9 +93,7 @@ public sealed class InitQuickstartStepsTests
         // This test process reads the lake too: it names the endpoint in the definitions instead of the environment.
         File.AppendAllText(Path.Combine(root, "millrace.yaml"), $"lake_options: {{ endpoint: \"{S3TestBucket.Endpoint}\" }}\n");
         var runs = await Committed.RunsAsync(root);
-        Assert.Equal(19, runs.Count(r => r.Target == "prediction"));
-        Assert.Equal(3, runs.Count(r => r.Target == "training"));
-        Assert.All(runs, r => Assert.Equal(Millrace.Storage.RunStatus.Succeeded, r.Status));
+        AssertDataAwareLoop(runs, result.Output);
         // Everything the loop published is in the bucket; the project folder holds only the cache.
         var keys = await bucket.KeysAsync("churn/");
         Assert.Contains("churn/predictions/churn/dt=2026-01-19/part-0.parquet", keys);
@@ -114,6 +110,35 @@ public sealed class InitQuickstartStepsTests
             "--store", database.ConnectionString, "--lake", $"s3://{bucket.Name}/other");
         Assert.Equal(CliApp.UsageError, again.ExitCode);
         Assert.Contains("needs an empty store", again.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The loop of 19 days as the landing trigger ran it: one run per date when its feeds landed, a rerun of
+    /// 2026-01-12 once its late events landed (its first run's outputs stale until then), and 2026-01-16's customers
+    /// after the deadline: both alerts recorded, then met late when the date ran.
+    /// </summary>
+    static void AssertDataAwareLoop(IReadOnlyList<Millrace.Storage.Run> runs, string output)
+    {
+        var prediction = runs.Where(r => r.Target == "prediction").ToList();
+        Assert.Equal(20, prediction.Count);
+        Assert.All(prediction, r => Assert.Equal(Millrace.Storage.TriggerKind.Landing, r.Trigger));
+        Assert.Equal(19, prediction.Select(r => r.RunDate).Distinct().Count());
+        var rerun = Assert.Single(prediction, r => r.RunKey!.StartsWith("late:", StringComparison.Ordinal));
+        Assert.Equal(new DateOnly(2026, 1, 12), rerun.RunDate);
+        Assert.Equal(3, runs.Count(r => r.Target == "training"));
+        Assert.All(runs, r => Assert.Equal(Millrace.Storage.RunStatus.Succeeded, r.Status));
+        // Run times are the simulated ones: each date ran at 04:11 the next morning (its rerun a day later, with the late
+        // events), 2026-01-16 after its customers landed at 09:00.
+        Assert.Equal(new DateOnly(2026, 1, 14), DateOnly.FromDateTime(rerun.CreatedAt.UtcDateTime));
+        Assert.All(prediction.Where(r => r != rerun && r.RunDate != new DateOnly(2026, 1, 16)), r => Assert.Equal(r.RunDate.AddDays(1), DateOnly.FromDateTime(r.CreatedAt.UtcDateTime)));
+        Assert.True(prediction.Single(r => r.RunDate == new DateOnly(2026, 1, 16)).CreatedAt.UtcDateTime.Hour >= 9);
+
+        Assert.Contains("runs by trigger: prediction 19 landing, 1 landing (late-file rerun); training 3 schedule", output, StringComparison.Ordinal);
+        Assert.Contains($"published for 2026-01-12 (late or changed files for 2026-01-12 after run", output, StringComparison.Ordinal);
+        Assert.Contains($"cleared by run {rerun.Id}", output, StringComparison.Ordinal);
+        Assert.Contains("alert: deadline_missed for 2026-01-16 (due 2026-01-17 07:00Z, 07:00 UTC): no run for 2026-01-16; met late at 09:", output, StringComparison.Ordinal);
+        Assert.Contains("alert: freshness_missed for 2026-01-16 (due 2026-01-17 05:00Z, 05:00 UTC): no file matches raw/customers/dt=2026-01-16/*.csv; met late at 09:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("still open", output, StringComparison.Ordinal);
     }
 
     [Fact]
