@@ -3,7 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Millrace.Learning;
+using Millrace.Server.Notifications;
 using Millrace.Server.Security;
 using Millrace.Server.Storage;
 using Millrace.Storage;
@@ -69,6 +71,7 @@ public static class ModelEndpoints
                 try
                 {
                     var (from, to) = await Registry(caller.Host).RollbackAsync(name, $"api:{caller.Token.Id}", http.RequestAborted);
+                    await http.RequestServices.GetRequiredService<WebhookNotifier>().AliasChangedAsync(caller.Host, name, ModelRegistry.Champion, to, $"api:{caller.Token.Id}", CancellationToken.None);
                     return TypedResults.Ok(new { model = name, alias = ModelRegistry.Champion, from, to });
                 }
                 catch (InvalidOperationException e) { return Problems.Conflict(e.Message); }
@@ -97,6 +100,7 @@ public static class ModelEndpoints
         try
         {
             var previous = await Registry(caller.Host).PromoteAsync(name, number, alias, $"api:{caller.Token.Id}", reason ?? "promoted over the API", http.RequestAborted);
+            await http.RequestServices.GetRequiredService<WebhookNotifier>().AliasChangedAsync(caller.Host, name, alias, number, $"api:{caller.Token.Id}", CancellationToken.None);
             return TypedResults.Ok(new { model = name, alias, version = number, previous });
         }
         catch (InvalidOperationException e) { return Problems.NotFound(e.Message); }

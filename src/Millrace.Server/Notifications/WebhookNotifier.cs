@@ -17,7 +17,7 @@ namespace Millrace.Server.Notifications;
 /// backoff. Every attempt's outcome is kept with the delivery; deliveries still pending at shutdown go out after the
 /// next start.
 /// </summary>
-public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions options, TimeProvider clock, ILogger<WebhookNotifier> logger) : IDisposable
+public sealed partial class WebhookNotifier(ProjectRegistry projects, ServerOptions options, TimeProvider clock, ILogger<WebhookNotifier> logger) : IDisposable
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     readonly HttpClient _http = new() { Timeout = options.WebhookTimeout };
@@ -47,6 +47,7 @@ public sealed class WebhookNotifier(ProjectRegistry projects, ServerOptions opti
         if (run.Status == RunStatus.Failed) events.Add(NotifyEvents.RunFailed);
         var anomalies = await host.Store.FindAnomaliesAsync(run.Id, new Page(0, 100), ct);
         if (anomalies.Count > 0) events.Add(NotifyEvents.Anomaly);
+        await RegistryEventsOfRunAsync(host, hooks, run, anomalies, ct);
         foreach (var eventName in events)
             await EnqueueAsync(host, hooks, eventName, run.Id, id => JsonSerializer.Serialize(new
             {

@@ -26,8 +26,20 @@ public static class NotifyEvents
     /// <summary>A <c>freshness:</c> feed of a pipeline had no file for a date by its time.</summary>
     public const string FreshnessMissed = "freshness.missed";
 
+    /// <summary>A run registered a new model version.</summary>
+    public const string ModelRegistered = "model.registered";
+    /// <summary>An alias (champion, challenger, …) was pointed at a version, by a run's gate or over the API.</summary>
+    public const string ModelPromoted = "model.promoted";
+    /// <summary>The champion was pointed back at the previous champion.</summary>
+    public const string ModelRolledBack = "model.rolled_back";
+    /// <summary>An <c>evaluate</c> step found the served model's realized metric below its holdout figure by more than its alert allows.</summary>
+    public const string ModelPerformanceDropped = "model.performance_dropped";
+
+    /// <summary>The registry's events: a deployment follows the registry by subscribing to them.</summary>
+    public static readonly IReadOnlyList<string> Registry = [ModelRegistered, ModelPromoted, ModelRolledBack, ModelPerformanceDropped];
+
     /// <summary>Every event name a <c>notify:</c> entry may list under <c>on:</c>.</summary>
-    public static readonly IReadOnlyList<string> Known = [RunSucceeded, RunFailed, Anomaly, DeadlineMissed, FreshnessMissed];
+    public static readonly IReadOnlyList<string> Known = [RunSucceeded, RunFailed, Anomaly, DeadlineMissed, FreshnessMissed, .. Registry];
 
     /// <summary>What a <c>notify:</c> entry without <c>on:</c> subscribes to: failures, anomalies and missed deadlines and feeds.</summary>
     public static readonly IReadOnlyList<string> Default = [RunFailed, Anomaly, DeadlineMissed, FreshnessMissed];

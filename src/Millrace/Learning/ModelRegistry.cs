@@ -35,7 +35,7 @@ public sealed class ModelRegistry(IModelRegistryStore store, LakeRoot lake)
     public const string Challenger = "challenger";
 
     /// <summary>How a rollback's alias change is recorded ("rollback from v3").</summary>
-    const string RollbackReason = "rollback from ";
+    public const string RollbackReason = "rollback from ";
 
     public async Task<ModelVersion?> ResolveAsync(ModelReference reference, CancellationToken ct) =>
         await store.GetModelVersionAsync(reference.Name, reference.Version, reference.Version is null ? reference.Alias : null, ct);

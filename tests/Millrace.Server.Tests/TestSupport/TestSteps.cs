@@ -46,6 +46,7 @@ public static class TestSteps
     sealed record AnomalyOptions
     {
         [Option("message", "the anomaly's message", Required = true)] public string Message { get; init; } = "";
+        [Option("kind", "the anomaly's kind (default volume)")] public string Kind { get; init; } = "volume";
     }
 
     static StepKind Gate { get; } = StepKind.Create<GateOptions>("gate", "Test: waits until the test opens the gate.", (_, _, o) => new Step(async (context, ct) =>
@@ -63,8 +64,8 @@ public static class TestSteps
         return count <= o.Failures ? throw new StepFailedException($"flaky failure {count.ToString(CultureInfo.InvariantCulture)} of {o.Failures.ToString(CultureInfo.InvariantCulture)}") : Task.CompletedTask;
     }));
 
-    static StepKind Anomalous { get; } = StepKind.Create<AnomalyOptions>("anomaly", "Test: records a volume anomaly (warn) and goes on.",
-        (_, _, o) => new Step((context, ct) => context.ReportAnomalyAsync("volume", Millrace.Storage.AnomalySeverity.Warning, "warn", o.Message, new { rows = 3 }, ct)));
+    static StepKind Anomalous { get; } = StepKind.Create<AnomalyOptions>("anomaly", "Test: records an anomaly (warn, kind volume unless told) and goes on.",
+        (_, _, o) => new Step((context, ct) => context.ReportAnomalyAsync(o.Kind, Millrace.Storage.AnomalySeverity.Warning, "warn", o.Message, new { rows = 3 }, ct)));
 
     /// <summary>The built-in kinds plus the test kinds (declared after them: static fields initialize in order).</summary>
     public static StepCatalog Catalog { get; } = new(StepCatalog.Default.Kinds.Concat([Gate, Sleep, Flaky, Anomalous]));
