@@ -75,6 +75,9 @@ public static class BenchProgram
             case "predict":
                 await PredictScenario.RunAsync(calls: Int("calls", 500), output, Console.Out);
                 break;
+            case "evaluate":
+                await EvaluateScenario.RunAsync(customers: Int("customers", 2000), rounds: Int("rounds", 5), output, Console.Out);
+                break;
             case "landing":
                 await LandingScenario.RunAsync(history: Int("history", 1000), samples: Int("samples", 50),
                     options.GetValueOrDefault("s3") ?? Environment.GetEnvironmentVariable("MILLRACE_TEST_S3"), output, Console.Out);
@@ -115,6 +118,9 @@ public static class BenchProgram
                           Online scoring latency (p50/p99) over loopback HTTP, 1 and 100 rows per call.
                       scheduler [--pipelines 1000] [--seconds 60] [--cron "*/10 * * * * *"]
                           Trigger lag (scheduled fire time to run request recorded) with that many cron pipelines.
+                      evaluate [--customers 2000] [--rounds 5]
+                          The daily evaluate run (one new score date's labels) against 30 and 180 days of predictions,
+                          alternately (target: 180 vs 30 days <= 1.2).
                       landing [--history 1000] [--samples 50] [--s3 URL]
                           Landing-trigger latency (last feed file landed to run request recorded, p50/p99) on a folder
                           lake and, with an S3 endpoint (--s3 or MILLRACE_TEST_S3), on S3; then the S3 listing cost per
