@@ -75,7 +75,7 @@ public static class QuickstartCommand
 
             QuickstartSummary.PrintDays(console, results);
             await QuickstartSummary.PrintDataAwareAsync(console, store, project.Id, results, ct);
-            await QuickstartSummary.PrintModelsAsync(console, store, ct);
+            await QuickstartSummary.PrintModelsAsync(console, store, project.Id, ct);
             if (results.FirstOrDefault(r => !r.Succeeded) is { } failed)
             {
                 if (failed.Failed is not { } run)

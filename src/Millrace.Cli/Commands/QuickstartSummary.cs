@@ -90,7 +90,7 @@ static class QuickstartSummary
     static string TriggerLabel(Run run) => run.Trigger == TriggerKind.Landing && run.RunKey?.StartsWith("late:", StringComparison.Ordinal) == true
         ? "landing (late-file rerun)" : run.Trigger.ToString().ToLowerInvariant();
 
-    public static async Task PrintModelsAsync(IAnsiConsole console, IMetadataStore store, CancellationToken ct)
+    public static async Task PrintModelsAsync(IAnsiConsole console, IMetadataStore store, string projectId, CancellationToken ct)
     {
         var datasets = await store.ListDatasetsAsync(ct);
         console.MarkupLine(Markup.Escape("datasets: " + string.Join(", ", datasets.Select(d => $"{d.Dataset} v{d.Version} ({d.Rows:N0} rows)"))));
@@ -100,6 +100,16 @@ static class QuickstartSummary
         console.MarkupLine(Markup.Escape($"model churn: {versions.Count} version(s); " + string.Join(", ", aliases.Select(a => $"{a.Key} = v{a.Value}"))));
         foreach (var entry in (await store.GetAliasHistoryAsync("churn", ct)).Reverse())
             console.MarkupLine(Markup.Escape($"  {entry.At:yyyy-MM-dd HH:mm:ss} {entry.Alias} -> v{entry.Version}: {entry.Reason}"));
+        // Realized performance: the served scores against the churn that happened within 14 days (the evaluate workflow).
+        var points = (await store.ListPerformanceAsync(projectId, "churn", null, null, null, ct)).Where(p => p.Variant == PredictionVariant.Champion && p.Metrics.ContainsKey("auc")).OrderBy(p => p.ScoreDate).ToList();
+        if (points.Count == 0)
+            console.MarkupLine("realized performance: none yet: the served scores' 14-day churn horizon has not passed (the first scores are evaluated 14 days after them; try --days 45)");
+        else
+        {
+            var holdout = versions.ToDictionary(v => v.Version, v => v.Metrics.GetValueOrDefault("auc"));
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"realized performance: {points.Count} score date(s) evaluated, {points[0].ScoreDate:yyyy-MM-dd} to {points[^1].ScoreDate:yyyy-MM-dd}; realized auc {points.Min(p => p.Metrics["auc"]):0.000}..{points.Max(p => p.Metrics["auc"]):0.000}, the last {points[^1].Metrics["auc"]:0.000} (v{points[^1].Version}, holdout {holdout.GetValueOrDefault(points[^1].Version):0.000}); millrace models performance churn")));
+        }
     }
 
     static string Text(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
