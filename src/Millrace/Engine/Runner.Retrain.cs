@@ -29,8 +29,8 @@ public sealed partial class Runner
         {
             RunId = run.Id, ProjectId = run.ProjectId, Pipeline = run.Target, RetrainPipeline = retrain.Pipeline, Asked = false, Reason = "", DecidedAt = now,
         };
-        string? fixedReason = run.Status != RunStatus.Succeeded
-            ? $"the run ended {run.Status.ToString().ToLowerInvariant()}: nothing new was measured, no training asked for"
+        string? fixedReason = run.Status == RunStatus.UpToDate ? "the run was up to date (same inputs as an earlier run): nothing new was measured"
+            : run.Status != RunStatus.Succeeded ? $"the run ended {run.Status.ToString().ToLowerInvariant()}: no training asked for"
             : run.Trigger == TriggerKind.Drift ? "a triggered training run asks for no further training" : null;
         RetrainThresholds? thresholds = null;
         RetrainSignals? signals = null;
