@@ -131,6 +131,10 @@ public static class RunCommand
             var drift = await store.GetDriftResultsAsync(run.Id, ct);
             if (drift.Count > 0)
                 console.MarkupLine(Markup.Escape("drift (PSI): " + string.Join(", ", drift.Select(d => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{d.Feature} {d.Psi:0.000}")))));
+            if (await store.GetRetrainDecisionAsync(run.Id, ct) is { } retrain)
+                console.MarkupLine(Markup.Escape(retrain.Asked
+                    ? $"retrain: asked for a run of '{retrain.RetrainPipeline}'{(retrain.TriggeredRunId is null ? "" : $" (run {retrain.TriggeredRunId})")}: {retrain.Reason}"
+                    : $"retrain: not asked: {retrain.Reason}"));
             var lines = await store.GetLogsAsync(run.Id, ct);
             var shown = parse.GetValue(logs) ? lines : lines.TakeLast(10).ToList();
             if (shown.Count > 0)

@@ -104,7 +104,12 @@ public sealed record WorkflowRunView(string Workflow, int Position, string Statu
 public sealed record StepRunView(string Workflow, string StepId, string Kind, string Status, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
     double? DurationSeconds, long? Rows, string? Error, JsonElement? Details);
 
-public sealed record RunDetailView(RunView Run, int? Attempt, string? RequestedBy, IReadOnlyList<WorkflowRunView> Workflows, IReadOnlyList<StepRunView> Steps);
+/// <summary>A run with its workflows, steps and, for a pipeline with <c>retrain_when</c>, its retrain decision.</summary>
+public sealed record RunDetailView(RunView Run, int? Attempt, string? RequestedBy, IReadOnlyList<WorkflowRunView> Workflows, IReadOnlyList<StepRunView> Steps,
+    RetrainView? Retrain = null);
+
+/// <summary>Whether the run asked for a training (<c>retrain_when</c>), why, and the training run it asked for.</summary>
+public sealed record RetrainView(bool Asked, string Reason, string? RunId);
 
 public sealed record LogLineView(long Seq, DateTimeOffset At, string Level, string? Workflow, string? StepId, string Message);
 

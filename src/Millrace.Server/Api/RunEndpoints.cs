@@ -76,9 +76,10 @@ public static class RunEndpoints
         var workflows = await host.Store.GetWorkflowRunsAsync(runId, http.RequestAborted);
         var steps = await host.Store.GetStepRunsAsync(runId, http.RequestAborted);
         var stale = await host.Store.GetOpenStaleMarksAsync([runId], http.RequestAborted);
+        var retrain = await host.Store.GetRetrainDecisionAsync(runId, http.RequestAborted);
         return TypedResults.Ok(new RunDetailView(Views.Run(run, stale.GetValueOrDefault(runId)), request?.Attempt, request?.RequestedBy,
             workflows.Select(w => new WorkflowRunView(w.Workflow, w.Position, Views.Status(w.Status), w.StartedAt, w.EndedAt, w.CommittedAt)).ToList(),
-            steps.Select(Views.Step).ToList()));
+            steps.Select(Views.Step).ToList(), retrain is null ? null : new RetrainView(retrain.Asked, retrain.Reason, retrain.TriggeredRunId)));
     }
 
     static async Task<IResult> LogsAsync(HttpContext http, string runId, long? after)

@@ -45,5 +45,27 @@ public sealed record ConcurrencyDefinition(int MaxActive, OverlapPolicy OnOverla
 /// <summary>How often a failed run is retried and how long to wait between attempts.</summary>
 public sealed record RetryDefinition(int Attempts, TimeSpan Backoff);
 
-/// <summary><c>retrain_when: { drift: 0.3, pipeline: training }</c>: the PSI that triggers a run of <see cref="Pipeline"/>.</summary>
-public sealed record RetrainDefinition(double Drift, string Pipeline, SourceLocation Location);
+/// <summary>
+/// <c>retrain_when: { drift: 0.3, metric: { name: auc, below: 0.8 }, cooldown: 3d, min_rows: 500, pipeline: training }</c>:
+/// what asks for a run of <see cref="Pipeline"/> (the drift PSI, the champion's realized metric) and the guardrails
+/// (no second triggered training within <see cref="Cooldown"/>, drift on fewer than <see cref="MinRows"/> rows does
+/// not count). <see cref="Engine.RetrainPolicy"/> decides from it.
+/// </summary>
+public sealed record RetrainDefinition(double? Drift, string Pipeline, SourceLocation Location)
+{
+    /// <summary>The realized-metric trigger, or null.</summary>
+    public RetrainMetricDefinition? Metric { get; init; }
+
+    /// <summary>No second triggered training of <see cref="Pipeline"/> within it (0: none).</summary>
+    public TimeSpan Cooldown { get; init; }
+
+    /// <summary>Drift measured on fewer rows than this does not count.</summary>
+    public long MinRows { get; init; }
+}
+
+/// <summary>
+/// <c>retrain_when.metric</c>: ask when the champion's newest realized <see cref="Name"/> is worse than
+/// <see cref="Worse"/> (<c>below</c> for metrics where higher is better, <c>above</c> for the others), or worse
+/// than its holdout value by more than <see cref="Drop"/>.
+/// </summary>
+public sealed record RetrainMetricDefinition(string Name, double? Worse, double? Drop, SourceLocation Location);

@@ -29,7 +29,6 @@ public static partial class ProjectLoader
     static readonly IReadOnlyList<string> ConcurrencyFields = OptionsShape.Of<ConcurrencyOptions>().Names;
     static readonly IReadOnlyList<string> RetryFields = OptionsShape.Of<RetryOptions>().Names;
     static readonly IReadOnlyList<string> NotifyFields = OptionsShape.Of<NotifyOptions>().Names;
-    static readonly IReadOnlyList<string> RetrainFields = OptionsShape.Of<RetrainOptions>().Names;
     static readonly IReadOnlyList<string> LakeOptionFields = OptionsShape.Of<LakeOptions>().Names;
 
     /// <summary>The words a parameter's <c>type</c> may be (several spell the same type).</summary>
@@ -327,17 +326,6 @@ public static partial class ProjectLoader
                 result.Add(new NotifyDefinition(url, events.Count == 0 ? NotifyEvents.Default : events.Select(e => e.Value).Distinct(StringComparer.Ordinal).ToList(), secret, reader.At(map)));
         }
         return result;
-    }
-
-    static RetrainDefinition? ReadRetrainWhen(YamlNodeReader reader, YamlMappingNode root)
-    {
-        if (reader.Mapping(root, "retrain_when") is not { } map) return null;
-        reader.RejectUnknownKeys(map, RetrainFields, "'retrain_when'");
-        var drift = reader.Double(map, "drift");
-        if (drift is null) reader.Error(map, "retrain_when needs 'drift': the PSI at which a retraining run is requested (e.g. 0.3)");
-        else if (drift <= 0) reader.Error(YamlNodeReader.Find(map, "drift")!, "retrain_when.drift must be positive");
-        var pipeline = reader.String(map, "pipeline") ?? "training";
-        return drift is > 0 ? new RetrainDefinition(drift.Value, pipeline, reader.At(map)) : null;
     }
 
     static void CheckName(YamlNodeReader reader, YamlMappingNode root, string name, string what)

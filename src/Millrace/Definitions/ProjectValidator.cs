@@ -69,6 +69,8 @@ public static class ProjectValidator
                         $"pipeline '{pipeline.Name}' names workflow '{pipeline.Workflows[i]}', which does not exist{Suggest(pipeline.Workflows[i], project.Workflows.Keys)}"));
             if (pipeline.RetrainWhen is { } retrain && !project.Pipelines.ContainsKey(retrain.Pipeline))
                 errors.Add(new DefinitionError(retrain.Location, null, $"retrain_when names pipeline '{retrain.Pipeline}', which does not exist{Suggest(retrain.Pipeline, project.Pipelines.Keys)}"));
+            else if (pipeline.RetrainWhen is { Metric: { } metric } watched)
+                CheckRetrainMetric(project, watched.Pipeline, metric, errors);
             if (pipeline.Schedule is { } schedule)
             {
                 if (!TryParseCron(schedule.Cron, out var problem))
@@ -113,6 +115,26 @@ public static class ProjectValidator
                     new YamlNodeReader(step.Location.File, errors, step.Id).Error(YamlNodeReader.Find(step.Options, "model")!,
                         $"unknown model '{name}': no train step of the project registers it{Suggest(name, models)}");
             }
+    }
+
+    /// <summary>
+    /// <c>retrain_when.metric</c> watches the champion of the one model the training pipeline registers, and must be a
+    /// realized metric of that model's task.
+    /// </summary>
+    static void CheckRetrainMetric(ProjectDefinition project, string pipeline, RetrainMetricDefinition metric, List<DefinitionError> errors)
+    {
+        var models = RetrainModels.Of(project, pipeline);
+        if (models.Count != 1)
+        {
+            errors.Add(new DefinitionError(metric.Location, null, models.Count == 0
+                ? $"retrain_when.metric watches the champion of the model pipeline '{pipeline}' trains, but no train step of it registers a model"
+                : $"retrain_when.metric watches the champion of the model pipeline '{pipeline}' trains, but it trains {models.Count} ({string.Join(", ", models.Select(m => m.Name))}); train one model per retraining pipeline"));
+            return;
+        }
+        if (models[0].Task is { } taskText && Enum.TryParse<Storage.ModelTask>(taskText, ignoreCase: true, out var task)
+            && !Learning.RealizedMetrics.Names(task).Contains(metric.Name, StringComparer.Ordinal))
+            errors.Add(new DefinitionError(metric.Location, null,
+                $"retrain_when.metric '{metric.Name}' is not a realized metric of {taskText} model '{models[0].Name}' ({string.Join(", ", Learning.RealizedMetrics.Names(task).Where(Learning.RealizedMetrics.Comparable.Contains))})"));
     }
 
     /// <summary>Parses a cron expression of 5 fields, or 6 with seconds first.</summary>

@@ -116,23 +116,6 @@ public sealed partial class Runner(ProjectDefinition project, IMetadataStore sto
     }
 
     /// <summary>
-    /// The retraining a finished run asks for: when its pipeline has <c>retrain_when</c> and the largest PSI this run
-    /// measured (features or predictions) reached the threshold, a run of the named pipeline (trigger Drift, same
-    /// run.date). Null otherwise. The run-end chain's retrain handler submits it (the CLI runs it at once, the server queues it).
-    /// </summary>
-    public async Task<RunRequest?> RetrainRequestAsync(Run run, CancellationToken ct)
-    {
-        if (run.Status != RunStatus.Succeeded || run.Trigger == TriggerKind.Drift
-            || !project.Pipelines.TryGetValue(run.Target, out var pipeline) || pipeline.RetrainWhen is not { } retrain) return null;
-        var drift = await DriftOfCommittedWorkflowsAsync(run, ct);
-        if (drift.Count == 0 || drift.Max(d => d.Psi) < retrain.Drift) return null;
-        var worst = drift.MaxBy(d => d.Psi)!;
-        await store.AppendLogAsync(run.Id, Clock.GetUtcNow(), "warn", null, null,
-            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"drift reached the retraining threshold ({worst.Feature}: PSI {worst.Psi:0.000} >= {retrain.Drift:0.###}): requesting a run of '{retrain.Pipeline}'"), ct);
-        return new RunRequest(retrain.Pipeline, [new(BuiltInParameters.RunDate, run.RunDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))], TriggerKind.Drift, ParentRunId: run.Id);
-    }
-
-    /// <summary>
     /// Executes a run that is already recorded and claimed (status Running, e.g. a queued run the server took): its
     /// workflows in order, with the pipeline's timeout. A retry (trigger <see cref="TriggerKind.Retry"/>) skips the
     /// workflows its parent committed. <paramref name="control"/> stops it from outside with a recorded reason;

@@ -106,7 +106,7 @@ public sealed class DriftStep : IStep
             throw new StepFailedException($"{drifted.Count} feature(s) drifted from {referenceName}: {string.Join(", ", drifted.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Feature} (PSI {d.Psi:0.000})")))}");
         return new StepResult(results.Count, new Dictionary<string, object?>
         {
-            ["reference"] = referenceName, ["threshold"] = Threshold, ["max_psi"] = results.Count == 0 ? 0 : results.Max(r => r.Psi),
+            ["rows"] = await DuckDb.CountAsync(context.Connection, batch, ct), ["reference"] = referenceName, ["threshold"] = Threshold, ["max_psi"] = results.Count == 0 ? 0 : results.Max(r => r.Psi),
             ["drifted"] = drifted.Select(d => d.Feature).ToList(),
         });
     }

@@ -135,7 +135,7 @@ public sealed record PipelineFileOptions
     [Option("notify", "Webhooks for this pipeline's runs, in addition to `notify:` in millrace.yaml.")]
     public IReadOnlyList<NotifyOptions> Notify { get; init; } = [];
 
-    [Option("retrain_when", "Request a retraining run when a drift step of this pipeline measures at least this PSI.")]
+    [Option("retrain_when", "Request a run of a training pipeline when this pipeline's drift or its champion's realized metric calls for it, with a cooldown and a row minimum (docs/anomalies.md#retraining-on-drift).")]
     public RetrainOptions? RetrainWhen { get; init; }
 
     [Option("trigger", "A landing trigger: `millrace serve` starts the pipeline once per date when every feed of that date has landed and settled (docs/triggers.md).")]
@@ -216,14 +216,4 @@ public sealed record TriggerOptions
 
     [Option("poll", "How often `millrace serve` lists the feeds (a local lake's file-system notifications also wake it): a duration from `1s` to `1d`.", Pattern = OptionAttribute.DurationPattern, Default = "`30s`")]
     public string? Poll { get; init; }
-}
-
-/// <summary><c>retrain_when:</c> of a pipeline.</summary>
-public sealed record RetrainOptions
-{
-    [Option("drift", "The PSI at which a retraining run is requested (e.g. 0.3).", Required = true, Minimum = 0, ExclusiveMinimum = true)]
-    public double Drift { get; init; }
-
-    [Option("pipeline", "The pipeline to run.", Default = "`training`")]
-    public string? Pipeline { get; init; }
 }

@@ -31,7 +31,11 @@ public sealed record RetrainThresholds(
     double PsiMargin = 0.1);
 
 /// <summary>Whether a training is asked for, and why (what the run record and log say).</summary>
-public sealed record RetrainDecision(bool Asked, string Reason);
+public sealed record RetrainDecision(bool Asked, string Reason)
+{
+    /// <summary>Which trigger asked (<c>metric</c> or <c>drift</c>); null when none did.</summary>
+    public string? Trigger { get; init; }
+}
 
 /// <summary>
 /// The one place that decides whether a run asks for a training: a pure function of the thresholds, the run's
@@ -57,7 +61,7 @@ public static class RetrainPolicy
             && signals.Psi <= lastPsi + when.PsiMargin)
             return new RetrainDecision(false,
                 $"drift on {signals.WorstFeature} did not clear after run {last.RunId} and nothing changed (same champion v{signals.ChampionVersion}, PSI {signals.Psi:0.###} not above {lastPsi:0.###} + {when.PsiMargin:0.###})");
-        return new RetrainDecision(true, metric ?? drift!);
+        return new RetrainDecision(true, metric ?? drift!) { Trigger = metric is null ? "drift" : "metric" };
     }
 
     static string? MetricReason(RetrainThresholds when, RetrainSignals s)

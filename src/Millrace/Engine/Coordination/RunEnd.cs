@@ -79,13 +79,20 @@ public sealed class RetryHandler : IRunEndHandler
     }
 }
 
-/// <summary>Asks for the retraining a succeeded run's drift calls for (<c>retrain_when</c>): a run of the named pipeline.</summary>
+/// <summary>
+/// Decides whether the run asks for a training (<c>retrain_when</c>, <see cref="Runner.DecideRetrainAsync"/>), records
+/// the decision and submits the training run it asks for, then records that run's id with the decision.
+/// </summary>
 public sealed class RetrainHandler : IRunEndHandler
 {
     public async Task HandleAsync(RunCoordinator coordinator, RunEnd end, CancellationToken ct)
     {
-        if (await coordinator.Runner.RetrainRequestAsync(end.Result.Run, ct) is not { } retrain) return;
-        await coordinator.SubmitAsync(retrain, new RunRequestInfo(RequestedBy: $"drift in run {end.Result.Run.Id}"), end.Options with { Recorded = null }, ct);
+        var run = end.Result.Run;
+        if (await coordinator.Runner.DecideRetrainAsync(run, ct) is not { Request: { } retrain }) return;
+        // In process the training runs before SubmitAsync returns: its id is recorded as soon as it is recorded.
+        var options = end.Options with { Recorded = training => coordinator.Store.SetRetrainRunAsync(run.Id, training.Id, CancellationToken.None) };
+        var result = await coordinator.SubmitAsync(retrain, new RunRequestInfo(RequestedBy: $"retrain_when in run {run.Id}"), options, ct);
+        await coordinator.Store.SetRetrainRunAsync(run.Id, result.Run.Id, ct);
     }
 }
 
