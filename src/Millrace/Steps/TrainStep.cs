@@ -192,6 +192,7 @@ public sealed partial class TrainStep : IStep, IModelProducer
             MetadataJson), ct);
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedModel), path));
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedMetadata), $"models/{Model}/v{version}/metadata.json"));
+        if (Task == ModelTask.Binary && scoredHoldout is not null) await StageHoldoutAsync(context, scoredHoldout, staging, path, ct);
         context.Commit.AddModel(registration, [change]);
         Phase("save");
 
