@@ -62,8 +62,9 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
             await SummaryAsync(reference, versions, aliases, featured, ct),
             await VersionsSectionAsync(versions, aliases, featured.Task, ct),
             await FeaturedSectionAsync(featured, role, label, ct),
-            await DriftSectionAsync(featured.Name, driftThreshold, ct),
         };
+        if (await OtherRowsSectionAsync(featured, label, ct) is { } other) sections.Add(other);
+        sections.Add(await DriftSectionAsync(featured.Name, driftThreshold, ct));
         return new ReportDocument { Title = title, Name = output.Name, RunDate = output.RunDate, PreviousDate = previous?.RunDate, Sections = sections };
     }
 
@@ -149,7 +150,13 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
         else if (version.Task == ModelTask.Binary)
             blocks.Add(new TextBlock($"v{version.Version} has no confusion counts in its metrics (it was trained by an older Millrace, or with k-fold validation)."));
 
-        if (context.Step.Inputs.Count > 0)
+        // Every figure of the version is from its own holdout when it was stored with it; an input with the label is
+        // other rows, so its curve goes in a section of its own (OtherRowsSectionAsync).
+        var own = version.Task == ModelTask.Binary ? await OwnHoldoutAsync(version, ct) : null;
+        if (own is not null)
+            blocks.AddRange(await DrawRocAsync(version, $"SELECT probability AS p, label AS y FROM read_parquet({SqlText.Quote(own)})",
+                $"v{version.Version}'s scores of its own holdout (the rows its metrics and confusion matrix are from, {version.HoldoutRows:N0} rows)", version.Label, ct));
+        else if (context.Step.Inputs.Count > 0)
         {
             if (version.Task == ModelTask.Binary) blocks.AddRange(await RocAsync(version, label ?? version.Label, ct));
             else blocks.Add(new TextBlock("A ROC curve is drawn for binary models only."));
@@ -189,6 +196,11 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
             return [new TextBlock(message)];
         }
         var (inputName, input, schema) = labelled;
+        return await ScoredInputAsync(version, labelColumn, inputName, input, schema, ct);
+    }
+
+    async Task<IReadOnlyList<ReportBlock>> ScoredInputAsync(ModelVersion version, string labelColumn, string inputName, string input, IReadOnlyList<ColumnSchema> schema, CancellationToken ct)
+    {
         var numbered = SqlText.Identifier($"__roc_input_{context.Step.Id}");
         var scoresTable = $"__roc_scores_{context.Step.Id}";
         string scores, source;
@@ -207,21 +219,26 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
             scores = $"SELECT s.probability AS p, CAST(i.{SqlText.Identifier(labelColumn)} AS BOOLEAN) AS y FROM {numbered} i JOIN {SqlText.Identifier(scoresTable)} s USING ({ModelScorer.RowColumn})";
             source = $"v{version.Version}'s scores of `{inputName}`";
         }
-        IReadOnlyList<object?[]> rows;
         try
         {
-            rows = await DuckDb.RowsAsync(context.Connection, $"""
+            return await DrawRocAsync(version, scores, source, labelColumn, ct);
+        }
+        finally
+        {
+            await DuckDb.ExecuteAsync(context.Connection, $"DROP TABLE IF EXISTS {numbered}; DROP TABLE IF EXISTS {SqlText.Identifier(scoresTable)};", CancellationToken.None);
+        }
+    }
+
+    /// <summary>The ROC curve of <paramref name="scores"/> (a query of <c>p</c>, the score, and <c>y</c>, the label), computed in DuckDB SQL.</summary>
+    async Task<IReadOnlyList<ReportBlock>> DrawRocAsync(ModelVersion version, string scores, string source, string labelColumn, CancellationToken ct)
+    {
+        var rows = await DuckDb.RowsAsync(context.Connection, $"""
                 WITH s AS ({scores}),
                 g AS (SELECT p, count(*) FILTER (WHERE y) AS pos, count(*) FILTER (WHERE NOT y) AS neg FROM s WHERE p IS NOT NULL AND y IS NOT NULL GROUP BY p),
                 c AS (SELECT p, sum(pos) OVER (ORDER BY p DESC ROWS UNBOUNDED PRECEDING) AS tp, sum(neg) OVER (ORDER BY p DESC ROWS UNBOUNDED PRECEDING) AS fp FROM g),
                 t AS (SELECT sum(pos) AS positives, sum(neg) AS negatives FROM g)
                 SELECT CAST(fp AS DOUBLE) / negatives AS fpr, CAST(tp AS DOUBLE) / positives AS tpr, positives, negatives FROM c, t ORDER BY p DESC
                 """, ct);
-        }
-        finally
-        {
-            await DuckDb.ExecuteAsync(context.Connection, $"DROP TABLE IF EXISTS {numbered}; DROP TABLE IF EXISTS {SqlText.Identifier(scoresTable)};", CancellationToken.None);
-        }
         var positives = rows.Count == 0 ? 0 : ReportQuery.ToDouble(rows[0][2]) ?? 0;
         var negatives = rows.Count == 0 ? 0 : ReportQuery.ToDouble(rows[0][3]) ?? 0;
         if (positives == 0 || negatives == 0)
@@ -245,6 +262,37 @@ internal sealed class ModelReportBuilder(StepContext context, ReportOutput outpu
             new ChartBlock("ROC curve", svg),
             new TextBlock($"From {source}: {positives:N0} positive and {negatives:N0} negative rows (label `{labelColumn}`); AUC {auc.ToString("0.0000", CultureInfo.InvariantCulture)}."),
         ];
+    }
+
+    /// <summary>The local path of the holdout scores stored with <paramref name="version"/>, or null (a version trained before they were kept, or k-fold).</summary>
+    async Task<string?> OwnHoldoutAsync(ModelVersion version, CancellationToken ct)
+    {
+        var path = Steps.TrainStep.HoldoutPath(version);
+        if (context.Commit.StagedFiles.FirstOrDefault(f => f.FinalPath == path) is { } staged) return context.Lake.Resolve(staged.StagingPath);
+        try
+        {
+            var local = (await context.Lake.FetchAsync([path], ct))[0];
+            return File.Exists(local) ? local : null;
+        }
+        catch (Lake.LakeStorageException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The featured version's ROC curve on the step's first labelled input, apart from its own holdout: those are other
+    /// rows (another day's holdout, a scored batch), so they get a section of their own. Null when there is none.
+    /// </summary>
+    async Task<ReportSection?> OtherRowsSectionAsync(ModelVersion version, string? label, CancellationToken ct)
+    {
+        if (version.Task != ModelTask.Binary || context.Step.Inputs.Count == 0 || await OwnHoldoutAsync(version, ct) is null) return null;
+        var labelColumn = label ?? version.Label;
+        var labelled = context.Step.Inputs
+            .Select(i => (Name: i, Table: context.InputTable(i), Schema: DuckDb.Describe(context.Connection, context.InputTable(i))))
+            .FirstOrDefault(i => i.Schema.Any(c => c.Name == labelColumn));
+        if (labelled.Name is null) return null;
+        return new ReportSection($"v{version.Version} on {labelled.Name}", await ScoredInputAsync(version, labelColumn, labelled.Name, labelled.Table, labelled.Schema, ct));
     }
 
     /// <summary>Loads a version's ML.NET model: from the lake, or from this run's staging folder when the run registers it.</summary>

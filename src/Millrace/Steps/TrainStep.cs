@@ -20,7 +20,7 @@ namespace Millrace.Steps;
 /// reason recorded). The registration and the alias change commit with the run, like everything else.
 /// The output is one row per metric of the new version.
 /// </summary>
-public sealed class TrainStep : IStep, IModelProducer
+public sealed partial class TrainStep : IStep, IModelProducer
 {
     public required string Model { get; init; }
     public string ModelName => Model;
@@ -37,6 +37,11 @@ public sealed class TrainStep : IStep, IModelProducer
     public int Seed { get; init; } = 42;
     public required string PromoteMetric { get; init; }
     public double MinImprovement { get; init; }
+    /// <summary>Metric -> signed allowance against the champion (<c>promote.guard</c>).</summary>
+    public IReadOnlyDictionary<string, double> Guard { get; init; } = new Dictionary<string, double>();
+    /// <summary>How long after <see cref="HorizonColumn"/> a row's label becomes known; null: every labelled row is used.</summary>
+    public TimeSpan? Horizon { get; init; }
+    public string? HorizonColumn { get; init; }
     public string PromoteAlias { get; init; } = ModelRegistry.Champion;
     public int CategoricalThreshold { get; init; } = 50;
 
@@ -71,6 +76,11 @@ public sealed class TrainStep : IStep, IModelProducer
         var metric = promote.Metric ?? task switch { ModelTask.Multiclass => "macro_accuracy", ModelTask.Regression => "rmse", _ => "auc" };
         if (promote.Metric is not null && task is { } pt && !ModelBuilder.MetricNames(pt).Contains(metric))
             reader.Error(YamlNodeReader.Find((YamlMappingNode)YamlNodeReader.Find(map, "promote")!, "metric")!, $"metric '{metric}' is not a {taskName} metric ({string.Join(", ", ModelBuilder.MetricNames(pt))})");
+        var guard = promote.Guard?.Allowances() ?? new Dictionary<string, double>();
+        if (task is { } gt && YamlNodeReader.Find(map, "promote") is YamlMappingNode promoteMap && YamlNodeReader.Find(promoteMap, "guard") is YamlMappingNode guardMap)
+            foreach (var name in guard.Keys.Where(g => !ModelBuilder.MetricNames(gt).Contains(g)))
+                reader.Error(YamlNodeReader.Find(guardMap, name)!, $"guard metric '{name}' is not a {taskName} metric ({string.Join(", ", ModelBuilder.MetricNames(gt))})");
+        var (horizon, horizonColumn) = ParseHorizon(map, reader, o, validation);
         if (model is null || task is null || label is null) return null;
         return new TrainStep
         {
@@ -78,6 +88,7 @@ public sealed class TrainStep : IStep, IModelProducer
             Validation = OptionsShape.ChoiceName(validation.Method), HoldoutFraction = validation.Fraction, SplitColumn = validation.Column is { Length: > 0 } c ? c : null,
             Folds = validation.Folds, Seed = validation.Seed,
             PromoteMetric = metric, MinImprovement = promote.MinImprovement, PromoteAlias = promote.Alias, CategoricalThreshold = o.CategoricalThreshold,
+            Guard = guard, Horizon = horizon, HorizonColumn = horizonColumn,
         };
     }
 
@@ -94,14 +105,18 @@ public sealed class TrainStep : IStep, IModelProducer
         if (!schema.Any(c => c.Name == Label)) throw new StepFailedException($"label column '{Label}' is not in the input (columns: {string.Join(", ", schema.Select(c => c.Name))})");
         if (SplitColumn is not null && !schema.Any(c => c.Name == SplitColumn)) throw new StepFailedException($"validation column '{SplitColumn}' is not in the input");
 
+        // Rows whose outcome cannot be known by run.date are left out before anything else (no leakage).
+        var cut = await HorizonAsync(context, input, schema, ct);
         // The split is computed once in SQL, so the new model and the champion are judged on the very same rows.
-        var labelled = $"SELECT * FROM {input} WHERE {SqlText.Identifier(Label)} IS NOT NULL";
+        var labelled = $"SELECT * FROM {input} WHERE {SqlText.Identifier(Label)} IS NOT NULL{(cut is null ? "" : " AND " + cut.Filter)}";
         // Without a split column, a row's key is its number; numbered once, in a subquery, since it is hashed twice.
         var numbered = Validation != "time" && SplitColumn is null;
+        // With a horizon, the time holdout is the newest of the rows kept (the quantile over the rows left out would hold out fewer).
+        var splitSource = cut is null ? input : $"({labelled})";
         await DuckDb.ExecuteAsync(connection, numbered
-            ? $"CREATE TABLE {relation} AS SELECT * EXCLUDE (__row), {SplitExpression(input)} AS __fold FROM (SELECT *, row_number() OVER () AS __row FROM ({labelled}))"
-            : $"CREATE TABLE {relation} AS SELECT *, {SplitExpression(input)} AS __fold FROM ({labelled})", ct);
-        var dropped = await DuckDb.CountAsync(connection, input, ct) - await DuckDb.CountAsync(connection, relation, ct);
+            ? $"CREATE TABLE {relation} AS SELECT * EXCLUDE (__row), {SplitExpression(splitSource)} AS __fold FROM (SELECT *, row_number() OVER () AS __row FROM ({labelled}))"
+            : $"CREATE TABLE {relation} AS SELECT *, {SplitExpression(splitSource)} AS __fold FROM ({labelled})", ct);
+        var dropped = await DuckDb.CountAsync(connection, input, ct) - await DuckDb.CountAsync(connection, relation, ct) - (cut?.Dropped ?? 0);
         if (dropped > 0) await context.LogAsync($"left out {dropped} row(s) with a NULL label '{Label}'", ct, "warn");
         var features = FeaturePlan.Plan(connection, relation, Label, Include, Exclude.Append("__fold").ToList(), CategoricalThreshold);
         var columns = ModelBuilder.ViewColumns(features, Task, Label, hasLabel: true);
@@ -147,7 +162,7 @@ public sealed class TrainStep : IStep, IModelProducer
         var champion = await context.Store.GetModelVersionAsync(Model, null, PromoteAlias, ct);
         var latest = await context.Store.GetModelVersionAsync(Model, null, null, ct);
         var version = (latest?.Version ?? 0) + 1;
-        var (promoted, reason, championMetric) = await GateAsync(context, ml, registry, champion, relation, metrics, ct);
+        var (promoted, reason, championMetric, championMetrics) = await GateAsync(context, ml, registry, champion, relation, metrics, ct);
         Phase("gate");
         var aliases = await context.Store.GetAliasesAsync(Model, ct);
         var targetAlias = promoted ? PromoteAlias : ModelRegistry.Challenger;
@@ -173,10 +188,11 @@ public sealed class TrainStep : IStep, IModelProducer
             TrainingFingerprint = fingerprint,
         };
         var stagedMetadata = Path.Combine(staging, "metadata.json");
-        await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric } },
+        await File.WriteAllTextAsync(stagedMetadata, JsonSerializer.Serialize(new { registration, confusion, decision = new { promoted, alias = targetAlias, reason, champion = champion?.Version, champion_metric = championMetric, champion_metrics = championMetrics, guard = Guard } },
             MetadataJson), ct);
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedModel), path));
         context.Commit.AddStagedFile(new StagedFile(context.Lake.ToRelative(stagedMetadata), $"models/{Model}/v{version}/metadata.json"));
+        if (Task == ModelTask.Binary && scoredHoldout is not null) await StageHoldoutAsync(context, scoredHoldout, staging, path, ct);
         context.Commit.AddModel(registration, [change]);
         Phase("save");
 
@@ -192,49 +208,12 @@ public sealed class TrainStep : IStep, IModelProducer
         {
             ["model"] = Model, ["version"] = version, ["promoted"] = promoted, ["alias"] = targetAlias, ["reason"] = reason,
             ["metric"] = PromoteMetric, ["value"] = metrics[PromoteMetric], ["champion"] = champion?.Version, ["champion_value"] = championMetric,
+            ["champion_metrics"] = championMetrics, ["guard"] = Guard.Count == 0 ? null : Guard,
             ["train_rows"] = trainRows, ["holdout_rows"] = holdoutRows, ["metrics"] = metrics, ["registered"] = true,
             ["importance"] = importance.Take(10).ToDictionary(p => p.Key, p => p.Value),
             ["timings"] = phases,
+            ["horizon"] = cut?.Details(),
         });
-    }
-
-    async Task<(bool Promoted, string Reason, double? ChampionMetric)> GateAsync(StepContext context, MLContext ml, ModelRegistry registry, ModelVersion? champion,
-        string relation, IReadOnlyDictionary<string, double> metrics, CancellationToken ct)
-    {
-        var value = metrics[PromoteMetric];
-        if (champion is null) return (true, $"first version of '{Model}': no {PromoteAlias} yet", null);
-        if (champion.Task != Task) return (true, $"{PromoteAlias} v{champion.Version} is a {champion.Task} model; the task changed", null);
-        var schema = DuckDb.Describe(context.Connection, relation);
-        try
-        {
-            FeaturePlan.CheckInput(champion.Features, schema, $"{Model}@v{champion.Version}");
-        }
-        catch (StepFailedException e)
-        {
-            return (true, $"{PromoteAlias} v{champion.Version} cannot score this data ({e.Message}); the new version replaces it", null);
-        }
-        var championModel = await registry.LoadAsync(ml, champion, ct);
-        var columns = ModelBuilder.ViewColumns(champion.Features, Task, Label, hasLabel: true);
-        Dictionary<string, double> championMetrics;
-        if (Validation == "kfold")
-        {
-            // The same folds the new version's metrics are averaged over.
-            championMetrics = new Dictionary<string, double>(StringComparer.Ordinal);
-            for (var fold = 0; fold < Folds; fold++)
-            {
-                var foldView = new DuckDbDataView(context.Connection, relation, columns, $"__fold = {fold}");
-                foreach (var (name, metric) in (await Task_(() => ModelBuilder.Evaluate(ml, championModel, foldView, Task), ct)).Metrics)
-                    championMetrics[name] = championMetrics.GetValueOrDefault(name) + metric / Folds;
-            }
-        }
-        else
-            championMetrics = (await Task_(() => ModelBuilder.Evaluate(ml, championModel, new DuckDbDataView(context.Connection, relation, columns, "__fold = 0"), Task), ct)).Metrics;
-        var old = championMetrics[PromoteMetric];
-        var improvement = ModelBuilder.HigherIsBetter(PromoteMetric) ? value - old : old - value;
-        var comparison = $"{PromoteMetric} {ModelBuilder.Format(value)} vs {PromoteAlias} v{champion.Version} {ModelBuilder.Format(old)} on the same holdout (improvement {ModelBuilder.Format(improvement)}, needed more than {ModelBuilder.Format(MinImprovement)})";
-        return improvement > MinImprovement || (MinImprovement == 0 && improvement > 0)
-            ? (true, comparison, old)
-            : (false, comparison, old);
     }
 
     (Dictionary<string, double>, IReadOnlyList<IReadOnlyList<double>>?) CrossValidate(MLContext ml, DuckDB.NET.Data.DuckDBConnection connection, string relation,

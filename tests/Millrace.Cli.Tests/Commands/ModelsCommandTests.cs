@@ -207,7 +207,7 @@ public sealed class ModelsCommandTests
         Assert.Equal(new Dictionary<string, int> { ["champion"] = 1 }, aliases);
         Assert.Single(history);
         Assert.Equal(
-            ["churn/v1/metadata.json", "churn/v1/model.zip"],
+            ["churn/v1/holdout.parquet", "churn/v1/metadata.json", "churn/v1/model.zip"],
             Directory.EnumerateFiles(models, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(models, f).Replace('\\', '/')).Order(StringComparer.Ordinal));
         await RunAsync(project, "run", "score");
     }

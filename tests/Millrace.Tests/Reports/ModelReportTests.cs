@@ -66,9 +66,12 @@ public sealed class ModelReportTests
         Assert.Equal(model.Metrics["auc"], kpis.Kpis[1].Value!.Value, 9);
         Assert.Equal(5, (await project.StepRunAsync(run.Id, "churn_report")).Rows);
 
-        // Charts: metrics by version, ROC curve on the holdout rows (with the diagonal), feature importance.
+        // Charts: metrics by version, ROC curve on the version's own holdout (with the diagonal), feature importance,
+        // and the ROC curve on the step's labelled input, in a section of its own.
         var charts = ReportTestSupport.Charts(html);
-        Assert.Equal(3, charts.Count);
+        Assert.Equal(4, charts.Count);
+        Assert.Contains("<h2>v1 on holdout</h2>", html, StringComparison.Ordinal);
+        Assert.Contains($"From v1&#39;s scores of its own holdout (the rows its metrics and confusion matrix are from, {model.HoldoutRows:N0} rows)", html, StringComparison.Ordinal);
         Assert.Contains("v1", ReportTestSupport.Texts(charts[0]));
         Assert.Contains("auc", ReportTestSupport.Texts(charts[0]));
         var roc = ReportTestSupport.Texts(charts[1]);

@@ -75,7 +75,7 @@ public sealed class TrainExactlyOnceTests : IAsyncLifetime
         Assert.Equal((1, run.Id), (version.Version, version.RunId));
         Assert.Equal(new Dictionary<string, int> { ["champion"] = 1 }, await _project.AliasesAsync("churn"));
         Assert.Single(await _project.AliasHistoryAsync("churn"));
-        Assert.Equal(["lake/models/churn/v1/metadata.json", "lake/models/churn/v1/model.zip"], _project.FilesUnder("lake/models"));
+        Assert.Equal(["lake/models/churn/v1/holdout.parquet", "lake/models/churn/v1/metadata.json", "lake/models/churn/v1/model.zip"], _project.FilesUnder("lake/models"));
         Assert.Empty(_project.FilesUnder("lake/_staging"));
     }
 
@@ -92,7 +92,7 @@ public sealed class TrainExactlyOnceTests : IAsyncLifetime
         Assert.Equal([1], (await _project.ModelVersionsAsync("churn")).Select(v => v.Version));
         Assert.Equal(new Dictionary<string, int> { ["champion"] = 1 }, await _project.AliasesAsync("churn"));
         Assert.Single(await _project.AliasHistoryAsync("churn"));
-        Assert.Equal(["lake/models/churn/v1/metadata.json", "lake/models/churn/v1/model.zip"], _project.FilesUnder("lake/models"));
+        Assert.Equal(["lake/models/churn/v1/holdout.parquet", "lake/models/churn/v1/metadata.json", "lake/models/churn/v1/model.zip"], _project.FilesUnder("lake/models"));
     }
 
     [Fact]
