@@ -24,6 +24,7 @@ public sealed class FeatureContributionTests : IAsyncLifetime
     {
         _project.LakeFile("raw/customers.csv", LearningData.Customers(rows: 300));
         _project.LakeFile("raw/linear.csv", LearningData.Linear());
+        _project.LakeFile("raw/segments.csv", LearningData.Segments());
         return Task.CompletedTask;
     }
 
@@ -138,6 +139,53 @@ public sealed class FeatureContributionTests : IAsyncLifetime
         // Not additive: the sum with the bias misses the raw score on most rows.
         Assert.True(gaps.Count(g => g > 1e-3) > rows.Count / 2, $"{gaps.Count(g => g > 1e-3)} of {rows.Count} rows miss the score");
     }
+
+    [Fact]
+    public async Task Through_the_predict_step_the_reasons_of_a_linear_model_plus_its_bias_are_its_score()
+    {
+        var (_, model, _) = await TrainAsync("regression", "sdca");
+        var bias = Assert.IsAssignableFrom<LinearModelParameters>(Parameters(model)).Bias;
+        ScoreWorkflow("raw/linear.csv", "explain: 3");
+
+        await _project.RunSucceededAsync("score");
+
+        // Three input columns (x, z, noise), three reasons: all of the score but the bias.
+        var rows = _project.QueryLake("SELECT score, reason_1_contribution + reason_2_contribution + reason_3_contribution, reason_1, x, z FROM {file}", "out/scored.parquet");
+        Assert.Equal(300, rows.Count);
+        Assert.All(rows, r => Assert.Equal((double)r[0]!, (double)r[1]! + bias, 1e-4));
+        // y = 3x + 2z: x moves the score most unless z is well above it.
+        Assert.All(rows.Where(r => (double)r[3]! > 2 * (double)r[4]! + 1), r => Assert.Equal("x", r[2]));
+    }
+
+    [Fact]
+    public async Task A_multiclass_model_cannot_explain_and_the_step_error_names_its_trainer()
+    {
+        _project.TrainWorkflow("train", "raw/segments.csv", """
+            model: m
+            task: multiclass
+            label: segment
+            features: [x, noise, color]
+            algorithm: lightgbm
+            options: { iterations: 10 }
+            """);
+        await _project.RunSucceededAsync("train");
+        ScoreWorkflow("raw/segments.csv", "explain: 3");
+
+        var run = await _project.RunAsync("score");
+
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Contains("explain: 3: model m@v1 (multiclass, lightgbm) cannot explain its predictions: ML.NET computes feature contributions for binary and regression models only",
+            (await _project.StepRunAsync(run.Id, "scored")).Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(_project.LakePath("out/scored.parquet")));
+    }
+
+    void ScoreWorkflow(string csv, string fields) => _project.Workflow("score", $$"""
+        name: score
+        steps:
+          - { id: rows, type: read, path: {{csv}} }
+          - { id: scored, type: predict, input: rows, model: m, {{fields}} }
+          - { id: out, type: write, input: scored, path: out/scored.parquet }
+        """);
 
     /// <summary>The leaf a row reaches from <paramref name="node"/> (a leaf is ~index in the child arrays).</summary>
     static int Leaf(RegressionTree tree, float[] features, int node)
