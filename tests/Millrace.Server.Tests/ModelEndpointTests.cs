@@ -159,4 +159,41 @@ public sealed class ModelEndpointTests : IAsyncLifetime
         Assert.All(warning, c => Assert.InRange(c, ' ', '~'));
         Assert.Contains("ignored fields that are not features", warning, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Explain_adds_each_rows_top_reasons_for_whoever_may_score()
+    {
+        var (response, json) = await _viewer.PostAsync("/api/v1/models/scorer/predict?projectId=scores&explain=3", Rows);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var predictions = json.GetProperty("predictions");
+        foreach (var prediction in predictions.EnumerateArray())
+        {
+            var reasons = prediction.GetProperty("reasons").EnumerateArray().Select(r => (r.GetProperty("feature").GetString()!, r.GetProperty("contribution").GetDouble())).ToList();
+            // Two features (x, tag): at most two reasons, largest first.
+            Assert.InRange(reasons.Count, 1, 2);
+            Assert.Subset(new HashSet<string> { "x", "tag" }, reasons.Select(r => r.Item1).ToHashSet());
+            Assert.Equal(reasons.OrderByDescending(r => Math.Abs(r.Item2)), reasons);
+        }
+        // y = x > 0.5: a high x pushes towards true, a low one away from it.
+        Assert.Equal(("x", true), (predictions[0].GetProperty("reasons")[0].GetProperty("feature").GetString(), predictions[0].GetProperty("reasons")[0].GetProperty("contribution").GetDouble() > 0));
+        var (_, plain) = await _viewer.PostAsync("/api/v1/models/scorer/predict?projectId=scores", Rows);
+        Assert.False(plain.GetProperty("predictions")[0].TryGetProperty("reasons", out _));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("21")]
+    [InlineData("-1")]
+    [InlineData("1000000")]
+    [InlineData("lots")]
+    [InlineData("2.5")]
+    [InlineData("99999999999999999999")]
+    public async Task An_explain_outside_1_to_20_is_a_400_with_a_detail(string explain)
+    {
+        var (response, problem) = await _viewer.PostAsync($"/api/v1/projects/scores/models/scorer/predict?explain={explain}", Rows);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith($"explain must be a whole number between 1 and 20 (the reasons per row), got '{explain[..Math.Min(20, explain.Length)]}", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -26,12 +27,17 @@ public sealed record PromoteBody(int Version, string? Alias, string? Reason);
 /// <summary>What an online prediction returns: the version used and one prediction per input row, in order.</summary>
 public sealed record PredictionsView(string Model, int Version, IReadOnlyList<PredictionView> Predictions);
 
-/// <summary>One row's prediction.</summary>
-public sealed record PredictionView(double Score, double? Probability, JsonElement? PredictedLabel);
+/// <summary>One row's prediction; <c>reasons</c> only with <c>?explain=N</c>.</summary>
+public sealed record PredictionView(double Score, double? Probability, JsonElement? PredictedLabel,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ReasonView>? Reasons = null);
+
+/// <summary>One reason for a prediction: an input column and its signed contribution to the raw score.</summary>
+public sealed record ReasonView(string Feature, double Contribution);
 
 /// <summary>
 /// The model registry over HTTP (versions, metrics, promote, rollback) and online scoring:
-/// <c>POST /api/v1/models/{name}/predict</c> scores JSON rows with the current champion (or <c>?alias=</c> / <c>?version=</c>).
+/// <c>POST /api/v1/models/{name}/predict</c> scores JSON rows with the current champion (or <c>?alias=</c> / <c>?version=</c>),
+/// with <c>?explain=N</c> each with its top N reasons.
 /// Scoring is the project's <see cref="OnlineScorer"/>; this class reads and limits the request and writes the answer.
 /// </summary>
 public static class ModelEndpoints
@@ -78,9 +84,9 @@ public static class ModelEndpoints
             })
             .RequireRole(TokenRole.Admin).WithSummary("Point champion back at the previous champion").ProducesProblem(409);
         models.MapPost("/{name}/predict", PredictAsync)
-            .RequireRole(TokenRole.Viewer).WithSummary("Score JSON rows with the champion (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
+            .RequireRole(TokenRole.Viewer).WithSummary("Score JSON rows with the champion (or ?alias= / ?version=); ?explain=N (1-20) adds each row's top N reasons").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
         api.MapPost("/models/{name}/predict", PredictAsync)
-            .RequireRole(TokenRole.Viewer).WithTags("Models").WithSummary("Score JSON rows with the champion of ?projectId= (or ?alias= / ?version=)").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
+            .RequireRole(TokenRole.Viewer).WithTags("Models").WithSummary("Score JSON rows with the champion of ?projectId= (or ?alias= / ?version=); ?explain=N (1-20) adds each row's top N reasons").Produces<PredictionsView>().ProducesProblem(400).ProducesProblem(404);
     }
 
     /// <summary>The body is read by hand after the token check (a bound body parameter would be read before it).</summary>
@@ -122,10 +128,16 @@ public static class ModelEndpoints
     /// <summary>
     /// Scores the rows of the body (a JSON array of objects, or <c>{"rows": [...]}</c>) with the model version the alias
     /// points at now. Feature values are converted to the types the model was trained on by DuckDB; a missing feature is NULL.
+    /// <c>?explain=N</c> (whoever may score may ask; bounded to <see cref="FeatureContributions.MaxReasons"/>, so its cost
+    /// stays within a constant of plain scoring) adds each row's top N reasons.
     /// </summary>
-    static async Task<IResult> PredictAsync(HttpContext http, string name, string? alias, int? version)
+    static async Task<IResult> PredictAsync(HttpContext http, string name, string? alias, int? version, string? explain)
     {
         var host = Access.CallerOf(http).Host;
+        // Read as text, so that a value that is not a number gets a detail too.
+        var reasons = 0;
+        if (explain is not null && (!int.TryParse(explain, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out reasons) || reasons is < 1 or > FeatureContributions.MaxReasons))
+            return Problems.BadRequest("Bad explain", $"explain must be a whole number between 1 and {FeatureContributions.MaxReasons} (the reasons per row), got '{(explain.Length > 20 ? explain[..20] + "…" : explain)}'");
         JsonElement rows;
         var (text, problem) = await RequestBody.ReadTextAsync(http.Request, MaxBodyBytes);
         if (problem is not null) return problem;
@@ -147,7 +159,11 @@ public static class ModelEndpoints
         OnlineScores? scores;
         try
         {
-            scores = await host.Scorer.ScoreAsync(reference, rows, http.RequestAborted);
+            scores = await host.Scorer.ScoreAsync(reference, rows, reasons, http.RequestAborted);
+        }
+        catch (ModelCannotExplainException e)
+        {
+            return Problems.BadRequest("Model cannot explain", e.Message);
         }
         catch (RowsDoNotFitException e)
         {
@@ -157,7 +173,8 @@ public static class ModelEndpoints
         var unknown = scores.IgnoredFields;
         if (unknown.Count > 0) http.Response.Headers["Warning"] = $"199 millrace \"ignored fields that are not features: {HeaderText(string.Join(", ", unknown.Take(20).Select(n => n.Length > 100 ? n[..100] + "…" : n)) + (unknown.Count > 20 ? $" and {unknown.Count - 20} more" : ""))}\"";
         return TypedResults.Ok(new PredictionsView(scores.Model.Name, scores.Model.Version,
-            scores.Predictions.Select(p => new PredictionView(p.Score, p.Probability, p.PredictedLabel is null ? null : JsonSerializer.SerializeToElement(p.PredictedLabel))).ToList()));
+            scores.Predictions.Select(p => new PredictionView(p.Score, p.Probability, p.PredictedLabel is null ? null : JsonSerializer.SerializeToElement(p.PredictedLabel),
+                p.Reasons?.Select(r => new ReasonView(r.Feature, r.Contribution)).ToList())).ToList()));
     }
 
     /// <summary>

@@ -18,8 +18,12 @@ public sealed record OnlineScorerOptions
     public long MaxBytes { get; init; } = 512L << 20;
 }
 
-/// <summary>One row's online prediction: <paramref name="PredictedLabel"/> is a bool (binary), a string (multiclass) or null (regression).</summary>
-public sealed record OnlinePrediction(double Score, double? Probability, object? PredictedLabel);
+/// <summary>
+/// One row's online prediction: <paramref name="PredictedLabel"/> is a bool (binary), a string (multiclass) or null
+/// (regression); <paramref name="Reasons"/>, when explanations were asked for, the top input columns by absolute
+/// contribution (<see cref="FeatureContributions"/>).
+/// </summary>
+public sealed record OnlinePrediction(double Score, double? Probability, object? PredictedLabel, IReadOnlyList<Reason>? Reasons = null);
 
 /// <summary>What scoring some rows gave: the version used, one prediction per row in order, and the fields that are not features.</summary>
 public sealed record OnlineScores(ModelVersion Model, IReadOnlyList<OnlinePrediction> Predictions, IReadOnlyList<string> IgnoredFields);
@@ -68,8 +72,17 @@ public sealed partial class OnlineScorer : IDisposable
     /// with the version <paramref name="reference"/> points at now. Null when the model or version does not exist;
     /// <see cref="RowsDoNotFitException"/> when a value does not convert to its feature's type.
     /// </summary>
-    public async Task<OnlineScores?> ScoreAsync(ModelReference reference, JsonElement rows, CancellationToken ct)
+    public Task<OnlineScores?> ScoreAsync(ModelReference reference, JsonElement rows, CancellationToken ct) => ScoreAsync(reference, rows, 0, ct);
+
+    /// <summary>
+    /// As <see cref="ScoreAsync(ModelReference, JsonElement, CancellationToken)"/>, each prediction with its top
+    /// <paramref name="explain"/> reasons (0: none; at most <see cref="FeatureContributions.MaxReasons"/>);
+    /// <see cref="ModelCannotExplainException"/> when the model cannot explain.
+    /// </summary>
+    public async Task<OnlineScores?> ScoreAsync(ModelReference reference, JsonElement rows, int explain, CancellationToken ct)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(explain);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(explain, FeatureContributions.MaxReasons);
         if (rows.ValueKind != JsonValueKind.Array || rows.EnumerateArray().Any(r => r.ValueKind != JsonValueKind.Object))
             throw new ArgumentException("rows must be a JSON array of objects", nameof(rows));
         var model = await _store.GetModelVersionAsync(reference.Name, reference.Version, reference.Version is null ? reference.Alias : null, ct);
@@ -78,7 +91,7 @@ public sealed partial class OnlineScorer : IDisposable
         var loaded = await _cache.GetAsync(model.Name, model.Version, token => LoadAsync(model, token), ct);
         var features = model.Features.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var ignored = rows.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).Distinct(StringComparer.Ordinal).Where(n => !features.Contains(n)).ToList();
-        return new OnlineScores(model, Score(loaded, model, rows), ignored);
+        return new OnlineScores(model, Score(loaded, model, rows, explain), ignored);
     }
 
     /// <summary>Records where an alias points now; the version it left is dropped unless another alias still points at it.</summary>
@@ -118,7 +131,7 @@ public sealed partial class OnlineScorer : IDisposable
         return connection;
     }
 
-    List<OnlinePrediction> Score(LoadedModel loaded, ModelVersion model, JsonElement rows)
+    List<OnlinePrediction> Score(LoadedModel loaded, ModelVersion model, JsonElement rows, int explain)
     {
         var call = Interlocked.Increment(ref _requests).ToString(CultureInfo.InvariantCulture);
         var input = $"online_input_{call}";
@@ -128,19 +141,27 @@ public sealed partial class OnlineScorer : IDisposable
         try
         {
             CreateInput(connection, model, rows.GetRawText(), input);
-            ModelScorer.Score(loaded.Ml, loaded.Transformer, model, connection, SqlText.Identifier(input), predictions, parallelism: 1);
+            ModelScorer.Score(loaded.Ml, loaded.Transformer, model, connection, SqlText.Identifier(input), predictions, parallelism: 1, explain: explain);
             var result = new List<OnlinePrediction>(rows.GetArrayLength());
             using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT score, probability, predicted_label FROM {SqlText.Identifier(predictions)} ORDER BY {ModelScorer.RowColumn}";
+            command.CommandText = $"SELECT score, probability, predicted_label{string.Concat(FeatureContributions.Columns(explain).Select(c => ", " + c.Name))} FROM {SqlText.Identifier(predictions)} ORDER BY {ModelScorer.RowColumn}";
             using var reader = command.ExecuteReader();
             while (reader.Read())
-                result.Add(new OnlinePrediction(reader.GetDouble(0), reader.IsDBNull(1) ? null : reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetValue(2)));
+                result.Add(new OnlinePrediction(reader.GetDouble(0), reader.IsDBNull(1) ? null : reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetValue(2), explain == 0 ? null : Reasons(reader, explain)));
             return result;
         }
         finally
         {
             DuckDb.Execute(connection, $"DROP TABLE IF EXISTS {SqlText.Identifier(input)}; DROP TABLE IF EXISTS {SqlText.Identifier(predictions)};");
         }
+    }
+
+    /// <summary>The reasons of the reader's row: the pairs of columns after the first three, up to the first NULL.</summary>
+    static List<Reason> Reasons(System.Data.Common.DbDataReader reader, int explain)
+    {
+        var reasons = new List<Reason>(explain);
+        for (var i = 0; i < explain && !reader.IsDBNull(3 + 2 * i); i++) reasons.Add(new Reason(reader.GetString(3 + 2 * i), reader.GetDouble(4 + 2 * i)));
+        return reasons;
     }
 
     /// <summary>Drops every loaded model and closes the database.</summary>

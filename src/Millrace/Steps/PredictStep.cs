@@ -15,12 +15,16 @@ namespace Millrace.Steps;
 /// <c>predict</c>: scores the input with a registered model (<c>name@champion</c>, <c>name@vN</c>, any alias). The
 /// input must have the model's feature columns with compatible types (an error names each one that does not). The
 /// output is the input's columns plus <c>score</c>, <c>probability</c> and <c>predicted_label</c> (classifiers),
-/// <c>model_version</c> and <c>run_id</c>.
+/// <c>model_version</c> and <c>run_id</c>; with <c>explain: N</c>, then <c>reason_1, reason_1_contribution, …</c>
+/// (<see cref="FeatureContributions"/>).
 /// </summary>
 public sealed class PredictStep : IStep
 {
     public required string Model { get; init; }
     public bool SkipWhenMissing { get; init; }
+
+    /// <summary>Reasons per row (0: none).</summary>
+    public int Explain { get; init; }
     public double DriftThreshold { get; init; } = Quality.DriftProfile.DefaultThreshold;
 
     /// <summary>
@@ -44,6 +48,9 @@ public sealed class PredictStep : IStep
         return psi;
     }
 
+    /// <summary>The reason columns, all NULL, for the empty output of a skipped step.</summary>
+    string NullReasons => string.Concat(FeatureContributions.Columns(Explain).Select(c => $", NULL::{c.Type} AS {c.Name}"));
+
     public static StepKind Kind { get; } = StepKind.Create<PredictOptions>(
         "predict",
         "Score the input with a registered model (name@champion, name@vN, name@alias); adds score, probability, predicted_label, model_version, run_id.",
@@ -55,7 +62,7 @@ public sealed class PredictStep : IStep
         if (definition.Inputs.Count != 1) reader.Error(map, $"a predict step needs exactly one input (the rows to score), has {definition.Inputs.Count}");
         // A malformed reference is reported here; later checks (the project's model references) must not parse it again.
         var model = ModelReferenceOption(map, reader);
-        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = options.OnMissingModel == MissingModelPolicy.Skip, DriftThreshold = options.DriftThreshold };
+        return model is null ? null : new PredictStep { Model = model, SkipWhenMissing = options.OnMissingModel == MissingModelPolicy.Skip, DriftThreshold = options.DriftThreshold, Explain = options.Explain ?? 0 };
     }
 
     /// <summary>The <c>model</c> option when it is present and, unless it holds parameters, a well-formed reference (else reported).</summary>
@@ -87,7 +94,7 @@ public sealed class PredictStep : IStep
             if (!SkipWhenMissing) throw new StepFailedException(message + "; train it first, or set on_missing_model: skip");
             await context.LogAsync(message + "; nothing scored (on_missing_model: skip)", ct, "warn");
             await DuckDb.ExecuteAsync(context.Connection,
-                $"CREATE TABLE {context.OutputTable} AS SELECT *, NULL::DOUBLE AS score, NULL::DOUBLE AS probability, NULL::VARCHAR AS predicted_label, NULL::INTEGER AS model_version, NULL::VARCHAR AS run_id FROM {input} WHERE FALSE", ct);
+                $"CREATE TABLE {context.OutputTable} AS SELECT *, NULL::DOUBLE AS score, NULL::DOUBLE AS probability, NULL::VARCHAR AS predicted_label, NULL::INTEGER AS model_version, NULL::VARCHAR AS run_id{NullReasons} FROM {input} WHERE FALSE", ct);
             return new StepResult(0, new Dictionary<string, object?> { ["model"] = reference.ToString(), ["skipped"] = true });
         }
 
@@ -101,12 +108,19 @@ public sealed class PredictStep : IStep
         var predictions = $"__score_output_{context.Step.Id}";
         var inputTable = ModelScorer.Number(context.Connection, input, numbered);
         var numberMs = ElapsedMs();
-        var rows = await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, inputTable, predictions), ct);
+        long rows;
+        try { rows = await Task.Run(() => ModelScorer.Score(ml, model, version, context.Connection, inputTable, predictions, explain: Explain), ct); }
+        catch (ModelCannotExplainException e)
+        {
+            await DuckDb.ExecuteAsync(context.Connection, $"DROP TABLE IF EXISTS {inputTable}", ct);
+            throw new StepFailedException($"explain: {Explain}: {e.Message}", e);
+        }
         var scoreMs = ElapsedMs();
         var scoreColumns = version.Task == ModelTask.Regression ? "p.score" : "p.score, p.probability, p.predicted_label";
+        var reasonColumns = string.Concat(FeatureContributions.Columns(Explain).Select(c => ", p." + c.Name));
         await DuckDb.ExecuteAsync(context.Connection, $"""
             CREATE TABLE {context.OutputTable} AS
-            SELECT i.* EXCLUDE ({ModelScorer.RowColumn}), {scoreColumns}, {version.Version} AS model_version, {SqlText.Quote(context.RunId)} AS run_id
+            SELECT i.* EXCLUDE ({ModelScorer.RowColumn}), {scoreColumns}, {version.Version} AS model_version, {SqlText.Quote(context.RunId)} AS run_id{reasonColumns}
             FROM {inputTable} i JOIN {SqlText.Identifier(predictions)} p USING ({ModelScorer.RowColumn})
             ORDER BY i.{ModelScorer.RowColumn};
             DROP TABLE {inputTable};
@@ -117,7 +131,7 @@ public sealed class PredictStep : IStep
         return new StepResult(rows, new Dictionary<string, object?>
         {
             ["model"] = version.Name, ["version"] = version.Version, ["reference"] = reference.ToString(),
-            ["prediction_psi"] = predictionPsi,
+            ["prediction_psi"] = predictionPsi, ["explain"] = Explain == 0 ? null : Explain,
             ["load_ms"] = loadMs, ["number_ms"] = numberMs - loadMs, ["score_ms"] = scoreMs - numberMs, ["join_ms"] = ElapsedMs() - scoreMs,
         });
     }

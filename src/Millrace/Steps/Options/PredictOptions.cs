@@ -14,6 +14,9 @@ public sealed record PredictOptions
     [Option("drift_threshold", "Prediction drift: PSI of the batch's scores against the model's holdout scores above which a `prediction_drift` anomaly is recorded.", Minimum = 0, ExclusiveMinimum = true)]
     public double DriftThreshold { get; init; } = Quality.DriftProfile.DefaultThreshold;
 
+    [Option("explain", "Explain each prediction: the N input columns (1 to 20) that moved its raw score most, as `reason_1` … `reason_N` (the column) and `reason_1_contribution` … (its signed contribution), largest first. Binary and regression models (LightGBM, FastTree, linear).", Minimum = 1, Maximum = 20, Default = "none")]
+    public int? Explain { get; init; }
+
     [Option("on_missing_model", "When the model or alias does not exist yet: fail, or skip — an empty output and a warning (a first day, before any training).")]
     public MissingModelPolicy OnMissingModel { get; init; } = MissingModelPolicy.Fail;
 }
